@@ -1,0 +1,142 @@
+"""`LoyaltyModel`: the CX-Spectrum loyalty model as a Mesa model whose steps run in compiled kernels.
+
+A step has four phases, each one line below: interactions at touchpoints, word of mouth over the network,
+transitions (adoption and churn), and the tally of outputs. ``engine="kernel"`` runs each phase as a parallel
+numba kernel over structure-of-arrays state; ``engine="reference"`` runs the same rules through readable Mesa
+agents (`loyaltysim.agents.Customer`), one customer at a time, for teaching and as the test oracle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import mesa
+
+from loyaltysim import kernels
+from loyaltysim.network import SocialNetwork, build_network
+from loyaltysim.outputs import COLUMNS, step_outputs
+from loyaltysim.plan import Plan, make_plan
+from loyaltysim.rng import draw_keys
+from loyaltysim.scenario import Scenario, load_scenario, scenario_from_dict
+
+__all__ = ["LoyaltyModel", "ENGINES", "resolve_scenario"]
+
+ENGINES = ("kernel", "reference")
+
+
+def resolve_scenario(scenario: Scenario | str | Path | Mapping | None,
+                     overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """A `Scenario` from an object, a file path or a nested dict, with dotted-key overrides applied."""
+    if scenario is None:
+        scenario = Scenario()
+    elif isinstance(scenario, str | Path):
+        return load_scenario(scenario, overrides)
+    elif isinstance(scenario, Mapping):
+        scenario = scenario_from_dict(scenario)
+    return scenario.with_overrides(overrides) if overrides else scenario
+
+
+class LoyaltyModel(mesa.Model):
+    """Customers moving through the CX Spectrum, judging interactions, talking, adopting and churning.
+
+    Parameters
+    ----------
+    scenario
+        A `Scenario`, a scenario file path, a nested dict, or None for the defaults.
+    rng
+        Seed (int) of the run; Mesa's convention. The same seed gives the same population, network and draws
+        in every scenario (common random numbers).
+    engine
+        ``"kernel"`` (compiled, parallel) or ``"reference"`` (Mesa agents, same rules, same numbers).
+    **overrides
+        Dotted scenario keys, e.g. ``LoyaltyModel(**{"touchpoints.phone.effort": 0.3})``; this is also how
+        ``mesa.batch_run`` varies parameters.
+
+    Attributes
+    ----------
+    params : Scenario
+        The validated scenario (``model.scenario`` is Mesa's own experiment object).
+    state : kernels.CustomerState
+        Per-customer arrays.
+    network : SocialNetwork
+        The social network as CSR arrays.
+    datacollector : mesa.DataCollector
+        One row per step with the columns of `loyaltysim.outputs.COLUMNS`.
+    """
+
+    def __init__(self, scenario: Scenario | str | Path | Mapping | None = None, *, rng: Any = None,
+                 engine: str = "kernel", **overrides: Any) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        super().__init__(rng=rng)
+        self.seed = int(self._seed) % (2**63)
+        self.params = resolve_scenario(scenario, overrides)
+        self.plan: Plan = make_plan(self.params)
+        self.engine = engine
+        s = self.params
+        self.network: SocialNetwork = build_network(s.network.kind, s.population.size, s.network.mean_degree,
+                                                    self.seed, s.network.rewire, s.network.path)
+        self.state = kernels.new_state(s.population.size)
+        kernels.init_population(self.state, self.seed, self.plan.persona_cum, self.plan.persona_ab,
+                                self.plan.stage_cum, s.population.initial_customers, self.plan.params)
+        self.keys = draw_keys(self.seed, 0)
+        self.records: list[dict[str, float]] = []
+        self.datacollector = mesa.DataCollector(model_reporters={c: _reporter(c) for c in COLUMNS})
+        if engine == "reference":
+            from loyaltysim.agents import populate
+
+            populate(self)
+        self._tally(0)
+        self.running = self.plan.n_steps > 0
+
+    def step(self) -> None:
+        """Advance one step: interactions, word of mouth, transitions, tally."""
+        t = self.steps
+        self.keys = draw_keys(self.seed, t)
+        plan, p = self.plan, self.plan.params
+        if self.engine == "kernel":
+            kernels.interact(self.state, self.keys, plan.levels[t], plan.visit_prob[t], plan.persona_tab, p)
+            self._listen()
+            kernels.transition(self.state, self.keys, plan.marketing[t], plan.price[t], p)
+        else:
+            self.agents.do("interact")
+            self.agents.do("listen")
+            self.agents.do("transition")
+        self._tally(t)
+        self.running = t < plan.n_steps
+
+    def _listen(self) -> None:
+        if self.network.complete:
+            a, pos, neg = kernels.count_signals(self.state.flags)
+            kernels.listen_mean_field(self.state, float(a), float(pos), float(neg), self.plan.params)
+        else:
+            kernels.listen(self.state, self.network.indptr, self.network.indices, self.keys, self.plan.params)
+
+    def _tally(self, t: int) -> None:
+        counts, sums = kernels.tally(self.state, len(self.plan.touchpoints), len(self.plan.personas))
+        self.records.append(step_outputs(self.plan, t, counts, sums))
+        self.datacollector.collect(self)
+
+    @property
+    def last(self) -> dict[str, float]:
+        """Outputs of the latest step."""
+        return self.records[-1]
+
+    def run(self, steps: int | None = None) -> None:
+        """Run ``steps`` more steps, or to the scenario's horizon."""
+        end = self.plan.n_steps if steps is None else min(self.plan.n_steps, self.steps + steps)
+        while self.steps < end:
+            self.step()
+
+    def timeseries(self):
+        """Outputs so far as a pandas DataFrame, one row per step."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.records, columns=list(COLUMNS))
+
+
+def _reporter(column: str):
+    return lambda model: model.last[column]
+

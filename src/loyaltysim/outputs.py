@@ -1,0 +1,78 @@
+"""The per-step outputs: each column declared once (name, unit, meaning) and computed from a step's tally."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from loyaltysim.plan import Plan
+from loyaltysim.scenario import STAGES
+
+__all__ = ["COLUMNS", "step_outputs"]
+
+COLUMNS: dict[str, tuple[str, str]] = {
+    "step": ("", "Step number; 0 is the initial state."),
+    "day": ("days", "Time at the end of the step."),
+    "prospects": ("people", "People who are not (yet) customers."),
+    **{s: ("customers", f"Customers at the {s} stage of the CX Spectrum.") for s in STAGES},
+    "active": ("customers", "Customers at any stage."),
+    "churned": ("people", "Former customers (cumulative)."),
+    "new_customers": ("customers", "Prospects who adopted this step."),
+    "churned_step": ("customers", "Customers who left this step."),
+    "initial_active": ("customers", "Customers of the starting base who are still customers."),
+    "interactions": ("interactions", "Touchpoint interactions this step."),
+    "revenue": ("currency", "Spend of customers this step."),
+    "service_cost": ("currency", "Cost of this step's interactions at the touchpoints' cost."),
+    "acquisition_cost": ("currency", "Cost of this step's new customers."),
+    "retention_cost": ("currency", "Cost to serve active customers this step."),
+    "intervention_cost": ("currency", "One-off, running and per-interaction costs of interventions this step."),
+    "cost": ("currency", "All costs this step, cost of goods (1 - gross margin) x revenue included."),
+    "profit": ("currency", "Revenue minus cost this step."),
+    "nps": ("points", "Net Promoter Score of active customers: % promoters (9-10) - % detractors (0-6)."),
+    "ces": ("1-7", "Mean Customer Effort Score of this step's interactions (1 = very easy, 7 = very hard)."),
+    "mean_loyalty": ("score", "Mean loyalty of active customers."),
+    "mean_expectation": ("score", "Mean expectation of active customers."),
+    "wom_positive": ("customers", "Customers who spread positive word of mouth this step."),
+    "wom_negative": ("customers", "Customers who spread negative word of mouth this step."),
+}
+"""Output columns of `Results.timeseries`, in order, with unit and meaning."""
+
+
+def step_outputs(plan: Plan, step: int, counts: np.ndarray, sums: np.ndarray) -> dict[str, float]:
+    """One row of outputs from the chunked tally of a step (see `loyaltysim.kernels.tally`)."""
+    total = counts.sum(axis=0)
+    fsum = sums.sum(axis=0) if sums.shape[0] > 1 else sums[0]
+    n_p, n_t = len(plan.personas), len(plan.touchpoints)
+    by_stage_persona = total[: 8 * n_p].reshape(8, n_p)
+    by_stage = by_stage_persona.sum(axis=1)
+    interactions_by_tp = total[8 * n_p: 8 * n_p + n_t]
+    promoters, detractors, pos, neg, adopted, left, cohort = (int(x) for x in total[8 * n_p + n_t:])
+    active = int(by_stage[1:7].sum())
+    interactions = int(interactions_by_tp.sum())
+    econ = plan.scenario.economics
+    row: dict[str, float] = {"step": step, "day": step * plan.scenario.time.step_days,
+                             "prospects": int(by_stage[0])}
+    for k, s in enumerate(STAGES, start=1):
+        row[s] = int(by_stage[k])
+    row.update(active=active, churned=int(by_stage[7]), new_customers=adopted, churned_step=left,
+               initial_active=cohort, interactions=interactions)
+    if step == 0:
+        revenue = service = acquisition = retention = intervention = 0.0
+    else:
+        spend = (by_stage_persona * plan.spend_multipliers[:, None] * plan.spend[None, :]).sum()
+        revenue = float(spend * plan.price[step] * plan.months)
+        service = float(interactions_by_tp @ (plan.interaction_cost[step] - plan.intervention_interaction_cost[step]))
+        acquisition = adopted * econ.acquisition_cost
+        retention = active * econ.cost_to_serve_per_month * plan.months
+        intervention = float(plan.intervention_fixed_cost[step]
+                             + interactions_by_tp @ plan.intervention_interaction_cost[step])
+    cost = (1 - econ.gross_margin) * revenue + service + acquisition + retention + intervention
+    row.update(revenue=revenue, service_cost=service, acquisition_cost=acquisition, retention_cost=retention,
+               intervention_cost=intervention, cost=cost, profit=revenue - cost)
+    row["nps"] = 100.0 * (promoters - detractors) / active if active else math.nan
+    row["ces"] = 1.0 + 6.0 * fsum[0] / interactions if interactions else math.nan
+    row["mean_loyalty"] = fsum[1] / active if active else math.nan
+    row["mean_expectation"] = fsum[2] / active if active else math.nan
+    row.update(wom_positive=pos, wom_negative=neg)
+    return row
