@@ -30,6 +30,7 @@ __all__ = [
     "load_scenario",
     "scenario_from_dict",
     "parameter_table",
+    "json_schema",
 ]
 
 MONTH_DAYS = 365.25 / 12
@@ -582,3 +583,13 @@ def parameter_table() -> list[dict[str, Any]]:
                 "source": extra.get("source", "assumption"),
             })
     return rows
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of scenario files (``extends`` included), for editors and CI checks."""
+    schema = Scenario.model_json_schema(mode="validation")
+    schema["properties"]["extends"] = {"type": "string", "description": "Scenario file this one builds on."}
+    schema["properties"].pop("source", None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "loyaltysim scenario"
+    return schema
