@@ -133,11 +133,11 @@ class Customer(CellAgent):
             if draw(m.keys[Purpose.ADOPT], i) < prob:
                 self.stage = 1
                 self.flags = self.flags | r.ADOPTED
-                self.expectation = r.clip01(p.initial_expectation + p.wom_expectation * heard)
+                self.expectation = r.expectation_after_hearing(p.initial_expectation, heard, p)
                 self.frustration = 0.0
             return
-        self.loyalty = r.clip01(self.loyalty + p.wom_loyalty * heard)
-        self.expectation = r.clip01(self.expectation + p.wom_expectation * heard)
+        self.loyalty = r.loyalty_after_hearing(self.loyalty, heard, p)
+        self.expectation = r.expectation_after_hearing(self.expectation, heard, p)
         hazard = r.churn_hazard(self.base_hazard, self.loyalty, self.frustration, m.plan.price[m.steps], p)
         if hazard > 0.0 and draw(m.keys[Purpose.CHURN], i) < r.hazard_probability(hazard, p.months):
             self.stage = r.CHURNED

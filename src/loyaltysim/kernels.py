@@ -253,11 +253,11 @@ def transition(st, keys, marketing, price, p):
             if draw(keys[Purpose.ADOPT], i) < prob:
                 stage[i] = 1
                 flags[i] |= np.uint8(r.ADOPTED)
-                expectation[i] = r.clip01(p.initial_expectation + p.wom_expectation * h)
+                expectation[i] = r.expectation_after_hearing(p.initial_expectation, h, p)
                 frustration[i] = 0.0
             continue
-        loyalty[i] = r.clip01(float(loyalty[i]) + p.wom_loyalty * h)
-        expectation[i] = r.clip01(float(expectation[i]) + p.wom_expectation * h)
+        loyalty[i] = r.loyalty_after_hearing(float(loyalty[i]), h, p)
+        expectation[i] = r.expectation_after_hearing(float(expectation[i]), h, p)
         hazard = r.churn_hazard(float(base_hazard[i]), float(loyalty[i]), float(frustration[i]), price, p)
         if hazard > 0.0 and draw(keys[Purpose.CHURN], i) < r.hazard_probability(hazard, p.months):
             stage[i] = r.CHURNED

@@ -40,6 +40,8 @@ __all__ = [
     "next_stage",
     "speak",
     "wom_influence",
+    "expectation_after_hearing",
+    "loyalty_after_hearing",
     "adoption_probability",
     "churn_hazard",
     "recommend_score",
@@ -253,6 +255,19 @@ def wom_influence(active_neighbours: float, positive_heard: float, negative_hear
         return 0.0, 0.0
     net = (p.positive_weight * positive_heard - p.negative_weight * negative_heard) / degree
     return active_neighbours / degree, net
+
+
+@njit(cache=True)
+def expectation_after_hearing(expectation: float, heard: float, p: RuleParams) -> float:
+    """Praise heard from others raises expectations; complaints erode loyalty instead (see `loyalty_after_hearing`)
+    and do not make a customer expect less of the firm."""
+    return clip01(expectation + p.wom_expectation * max(heard, 0.0))
+
+
+@njit(cache=True)
+def loyalty_after_hearing(loyalty: float, heard: float, p: RuleParams) -> float:
+    """Net word of mouth heard moves loyalty (seed 004)."""
+    return clip01(loyalty + p.wom_loyalty * heard)
 
 
 @njit(cache=True)

@@ -191,7 +191,7 @@ class WordOfMouth(Section):
                                    unit="ratio", ge=0, le=100)
     loyalty_effect: float = param(0.3, "Loyalty change of a customer per unit of net word of mouth heard.",
                                   unit="score", ge=0, le=10, source="assumption (seed 004: word of mouth moves loyalty)")
-    expectation_effect: float = param(0.2, "Expectation change per unit of net word of mouth heard.", unit="score",
+    expectation_effect: float = param(0.2, "Expectation rise per unit of net positive word of mouth heard.", unit="score",
                                       ge=0, le=10, source="assumption (seed 002: expectations form from what one hears)")
 
 
