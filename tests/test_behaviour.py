@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -26,7 +28,7 @@ def test_less_effort_never_lowers_retention():
     for effort in (0.7, 0.55, 0.4, 0.25, 0.1):
         overrides = {"population.size": 20_000, **{f"touchpoints.{t}.effort": effort for t in TOUCHPOINTS}}
         retention.append(mean_over_seeds(SCENARIOS / "baseline.toml", overrides, "initial_active"))
-    assert all(b >= a for a, b in zip(retention, retention[1:], strict=False)), retention
+    assert all(b >= a for a, b in itertools.pairwise(retention)), retention
     assert retention[-1] > retention[0] * 1.02  # and the lever matters
 
 
@@ -36,7 +38,7 @@ def test_more_negative_word_of_mouth_weight_never_raises_revenue():
     for weight in (0.0, 1.0, 2.0, 4.0, 8.0):
         overrides = {"population.size": 20_000, "word_of_mouth.negative_weight": weight}
         revenue.append(mean_over_seeds(SCENARIOS / "baseline.toml", overrides, "revenue", how="sum"))
-    assert all(b <= a for a, b in zip(revenue, revenue[1:], strict=False)), revenue
+    assert all(b <= a for a, b in itertools.pairwise(revenue)), revenue
     assert revenue[-1] < revenue[0]
 
 
@@ -68,9 +70,14 @@ def test_intervention_costs_are_booked_once_and_per_month():
 
 
 def test_interventions_start_on_their_day():
-    late = ls.load_scenario(SCENARIOS / "cut-effort.toml",
-                            {"population.size": 2000, "interventions.callback_and_context.start_day": 70,
-                             "interventions.app_redesign.start_day": 70})
+    late = ls.load_scenario(
+        SCENARIOS / "cut-effort.toml",
+        {
+            "population.size": 2000,
+            "interventions.callback_and_context.start_day": 70,
+            "interventions.app_redesign.start_day": 70,
+        },
+    )
     ts = ls.simulate(late, seed=1).timeseries
     base = ls.simulate(SCENARIOS / "baseline.toml", seed=1, overrides={"population.size": 2000}).timeseries
     before = ts["step"] <= 10  # days 0-70: steps 1-10 start before day 70
@@ -82,7 +89,8 @@ def test_interventions_start_on_their_day():
 
 def test_price_lever_raises_revenue_per_customer_and_churn():
     base = ls.simulate(SCENARIOS / "baseline.toml", seed=2, overrides={"population.size": 5000}).timeseries
-    dear = ls.simulate(SCENARIOS / "baseline.toml", seed=2,
-                       overrides={"population.size": 5000, "market.price": 1.5}).timeseries
+    dear = ls.simulate(
+        SCENARIOS / "baseline.toml", seed=2, overrides={"population.size": 5000, "market.price": 1.5}
+    ).timeseries
     assert dear["revenue"].iloc[1] > 1.4 * base["revenue"].iloc[1]
     assert dear["churned"].iloc[-1] > base["churned"].iloc[-1]

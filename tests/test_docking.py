@@ -16,8 +16,10 @@ CASES = {
     "cut-effort": (SCENARIOS / "cut-effort.toml", {}),
     "complete-network": (SCENARIOS / "baseline.toml", {"network.kind": "complete"}),
     "barabasi-albert": (SCENARIOS / "add-empathy.toml", {"network.kind": "barabasi_albert", "network.mean_degree": 6}),
-    "daily-steps-erdos-renyi": (SCENARIOS / "personalize.toml",
-                                {"network.kind": "erdos_renyi", "time.step_days": 1.0, "time.horizon_days": 40}),
+    "daily-steps-erdos-renyi": (
+        SCENARIOS / "personalize.toml",
+        {"network.kind": "erdos_renyi", "time.step_days": 1.0, "time.horizon_days": 40},
+    ),
     "bass": (SCENARIOS / "validation" / "bass.toml", {"network.kind": "watts_strogatz"}),
 }
 
@@ -40,7 +42,7 @@ def test_reference_agents_live_on_a_mesa_network():
     first = agents[0]
     neighbours = {a.idx for a in first.cell.neighborhood.agents}
     ptr = model.network.indptr
-    assert neighbours == set(model.network.indices[ptr[0]:ptr[1]].tolist())
+    assert neighbours == set(model.network.indices[ptr[0] : ptr[1]].tolist())
     model.step()
     assert {a.stage for a in agents} <= set(range(8))
 
@@ -56,8 +58,9 @@ def test_same_seed_same_results_and_different_seed_different():
 def test_one_and_two_threads_identical():
     overrides = {"population.size": 40_000, "time.horizon_days": 7 * 12}  # several tally chunks
     one = ls.simulate(SCENARIOS / "baseline.toml", seed=9, overrides=overrides, n_threads=1).timeseries
-    two = ls.simulate(SCENARIOS / "baseline.toml", seed=9, overrides=overrides,
-                      n_threads=min(2, numba.config.NUMBA_NUM_THREADS)).timeseries
+    two = ls.simulate(
+        SCENARIOS / "baseline.toml", seed=9, overrides=overrides, n_threads=min(2, numba.config.NUMBA_NUM_THREADS)
+    ).timeseries
     pd.testing.assert_frame_equal(one, two, check_exact=True)
 
 
@@ -72,9 +75,18 @@ def test_common_random_numbers_same_population_and_network():
 def test_mesa_batch_run_accepts_the_model():
     results = mesa.batch_run(
         ls.LoyaltyModel,
-        parameters={"scenario": str(SCENARIOS / "baseline.toml"), "population.size": 500,
-                    "time.horizon_days": 28, "touchpoints.phone_support.effort": [0.3, 0.6]},
-        rng=[1, 2], max_steps=100, number_processes=1, data_collection_period=1, display_progress=False)
+        parameters={
+            "scenario": str(SCENARIOS / "baseline.toml"),
+            "population.size": 500,
+            "time.horizon_days": 28,
+            "touchpoints.phone_support.effort": [0.3, 0.6],
+        },
+        rng=[1, 2],
+        max_steps=100,
+        number_processes=1,
+        data_collection_period=1,
+        display_progress=False,
+    )
     df = pd.DataFrame(results)
     assert len(df) == 2 * 2 * 5  # 2 effort levels x 2 seeds x (initial + 4 steps)
     assert {"active", "revenue", "nps"} <= set(df.columns)

@@ -24,8 +24,11 @@ def two_node_bound(p: float, q: float, steps: int) -> np.ndarray:
     none, one, both = 1.0, 0.0, 0.0
     out = [0.0]
     for _ in range(steps):
-        none, one, both = (none * (1 - p) ** 2, none * 2 * p * (1 - p) + one * (1 - p - q),
-                           none * p * p + one * (p + q) + both)
+        none, one, both = (
+            none * (1 - p) ** 2,
+            none * 2 * p * (1 - p) + one * (1 - p - q),
+            none * p * p + one * (p + q) + both,
+        )
         out.append((one + 2 * both) / 2)
     return np.array(out)
 
@@ -48,8 +51,11 @@ def test_bass_complete_network_follows_discrete_recursion():
 def test_bass_one_step_ahead_is_exact_in_expectation():
     """Given the simulated F(t-1), the step's adoptions are Binomial(N(1-F), p + q F): within 4 sigma each step."""
     n = 50_000
-    res = ls.simulate(SCENARIOS / "validation" / "bass.toml", seed=5,
-                      overrides={"market.marketing": 0.01, "market.imitation": 0.6, "population.size": n})
+    res = ls.simulate(
+        SCENARIOS / "validation" / "bass.toml",
+        seed=5,
+        overrides={"market.marketing": 0.01, "market.imitation": 0.6, "population.size": n},
+    )
     f = adopted_share(res)
     prev = f[:-1]
     hazard = 0.01 + 0.6 * prev * n / (n - 1)  # the mean field excludes the person itself
@@ -61,8 +67,11 @@ def test_bass_one_step_ahead_is_exact_in_expectation():
 @pytest.mark.parametrize("kind,degree", [("ring", 2), ("ring", 10), ("watts_strogatz", 10), ("erdos_renyi", 10)])
 def test_network_diffusion_between_two_node_bound_and_bass(kind, degree):
     n = 20_000
-    res = ls.simulate(SCENARIOS / "validation" / "bass.toml", seed=3,
-                      overrides={"network.kind": kind, "network.mean_degree": degree, "population.size": n})
+    res = ls.simulate(
+        SCENARIOS / "validation" / "bass.toml",
+        seed=3,
+        overrides={"network.kind": kind, "network.mean_degree": degree, "population.size": n},
+    )
     f = adopted_share(res)
     steps = res.scenario.n_steps
     upper, lower = bass_recursion(P, Q, steps), two_node_bound(P, Q, steps)
@@ -95,8 +104,9 @@ def test_retention_is_step_length_invariant_for_constant_hazards():
     """Halving the step changes a constant-hazard cohort's survival only by sampling noise."""
     base = {"population.size": 50_000, "time.horizon_days": 365.25 / 2}
     monthly = ls.simulate(SCENARIOS / "validation" / "sbg.toml", seed=4, overrides=base).timeseries
-    weekly = ls.simulate(SCENARIOS / "validation" / "sbg.toml", seed=4,
-                         overrides={**base, "time.step_days": 365.25 / 24}).timeseries
+    weekly = ls.simulate(
+        SCENARIOS / "validation" / "sbg.toml", seed=4, overrides={**base, "time.step_days": 365.25 / 24}
+    ).timeseries
     s_month = monthly["initial_active"].iloc[-1] / 50_000
     s_week = weekly["initial_active"].iloc[-1] / 50_000
     assert abs(s_month - s_week) < 4 * np.sqrt(s_month * (1 - s_month) / 50_000) * np.sqrt(2)

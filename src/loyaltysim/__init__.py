@@ -10,5 +10,5 @@ from loyaltysim.results import Results
 from loyaltysim.scenario import STAGES, Scenario, load_scenario
 from loyaltysim.simulation import simulate
 
-__all__ = ["LoyaltyModel", "Results", "STAGES", "Scenario", "ScenarioError", "load_scenario", "simulate"]
+__all__ = ["STAGES", "LoyaltyModel", "Results", "Scenario", "ScenarioError", "load_scenario", "simulate"]
 __version__ = "0.1.0"

@@ -80,8 +80,7 @@ class Customer(CellAgent):
             self.expectation = r.adapt(expectation, r.expectation_target(quality, p), p.expectation_learning)
             if frustrating:
                 self.frustration = self.frustration + 1.0
-            meets = r.meets_stage(self.stage, need_met, quality - expectation, felt, ease, personalization,
-                                  empathy, p)
+            meets = r.meets_stage(self.stage, need_met, quality - expectation, felt, ease, personalization, empathy, p)
             self.stage = r.next_stage(self.stage, meets, value, draw(keys[Purpose.STAGE], i), p)
             signal |= r.speak(value, emotion_sens, draw(keys[Purpose.SPEAK], i), p)
             self.last_touchpoint = k
@@ -119,8 +118,12 @@ class Customer(CellAgent):
         own_pos = 1.0 if f & r.ACTIVE and f & r.SPOKE_POSITIVE else 0.0
         own_neg = 1.0 if f & r.ACTIVE and f & r.SPOKE_NEGATIVE and not f & r.SPOKE_POSITIVE else 0.0
         self.influence, self.heard = r.wom_influence(
-            float(active.sum()) - own_active, p.positive_reach * (float(pos) - own_pos),
-            p.negative_reach * (float(neg) - own_neg), float(len(flags) - 1), p)
+            float(active.sum()) - own_active,
+            p.positive_reach * (float(pos) - own_pos),
+            p.negative_reach * (float(neg) - own_neg),
+            float(len(flags) - 1),
+            p,
+        )
 
     def transition(self) -> None:
         """Adopt (prospects) or take in word of mouth and perhaps churn (customers) (phase 3)."""

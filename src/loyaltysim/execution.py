@@ -19,7 +19,7 @@ import pandas as pd
 
 from loyaltysim.scenario import Scenario
 
-__all__ = ["Task", "run_task", "replication_seeds", "LocalExecutor", "SerialExecutor", "make_executor"]
+__all__ = ["LocalExecutor", "SerialExecutor", "Task", "make_executor", "replication_seeds", "run_task"]
 
 _SEED_STRIDE = 1_000_003  # spacing of independent seeds (a prime, so streams of two scenarios never share seeds)
 

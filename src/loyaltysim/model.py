@@ -21,13 +21,14 @@ from loyaltysim.plan import Plan, make_plan
 from loyaltysim.rng import draw_keys
 from loyaltysim.scenario import Scenario, load_scenario, scenario_from_dict
 
-__all__ = ["LoyaltyModel", "ENGINES", "resolve_scenario"]
+__all__ = ["ENGINES", "LoyaltyModel", "resolve_scenario"]
 
 ENGINES = ("kernel", "reference")
 
 
-def resolve_scenario(scenario: Scenario | str | Path | Mapping | None,
-                     overrides: Mapping[str, Any] | None = None) -> Scenario:
+def resolve_scenario(
+    scenario: Scenario | str | Path | Mapping | None, overrides: Mapping[str, Any] | None = None
+) -> Scenario:
     """A `Scenario` from an object, a file path or a nested dict, with dotted-key overrides applied."""
     if scenario is None:
         scenario = Scenario()
@@ -66,8 +67,14 @@ class LoyaltyModel(mesa.Model):
         One row per step with the columns of `loyaltysim.outputs.COLUMNS`.
     """
 
-    def __init__(self, scenario: Scenario | str | Path | Mapping | None = None, *, rng: Any = None,
-                 engine: str = "kernel", **overrides: Any) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | str | Path | Mapping | None = None,
+        *,
+        rng: Any = None,
+        engine: str = "kernel",
+        **overrides: Any,
+    ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
         super().__init__(rng=rng)
@@ -76,11 +83,19 @@ class LoyaltyModel(mesa.Model):
         self.plan: Plan = make_plan(self.params)
         self.engine = engine
         s = self.params
-        self.network: SocialNetwork = build_network(s.network.kind, s.population.size, s.network.mean_degree,
-                                                    self.seed, s.network.rewire, s.network.path)
+        self.network: SocialNetwork = build_network(
+            s.network.kind, s.population.size, s.network.mean_degree, self.seed, s.network.rewire, s.network.path
+        )
         self.state = kernels.new_state(s.population.size)
-        kernels.init_population(self.state, self.seed, self.plan.persona_cum, self.plan.persona_ab,
-                                self.plan.stage_cum, s.population.initial_customers, self.plan.params)
+        kernels.init_population(
+            self.state,
+            self.seed,
+            self.plan.persona_cum,
+            self.plan.persona_ab,
+            self.plan.stage_cum,
+            s.population.initial_customers,
+            self.plan.params,
+        )
         self.keys = draw_keys(self.seed, 0)
         self.records: list[dict[str, float]] = []
         self.datacollector = mesa.DataCollector(model_reporters={c: _reporter(c) for c in COLUMNS})
@@ -139,4 +154,3 @@ class LoyaltyModel(mesa.Model):
 
 def _reporter(column: str):
     return lambda model: model.last[column]
-

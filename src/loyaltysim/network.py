@@ -149,7 +149,7 @@ def _sort_unique_rows(indptr, indices):
     n = indptr.shape[0] - 1
     keep = np.zeros(n + 1, np.int64)
     for i in prange(n):
-        row = indices[indptr[i]:indptr[i + 1]]
+        row = indices[indptr[i] : indptr[i + 1]]
         row.sort()
         k = 0
         for j in range(row.shape[0]):
@@ -160,7 +160,7 @@ def _sort_unique_rows(indptr, indices):
     new_ptr = np.cumsum(keep)
     out = np.empty(new_ptr[-1], np.int32)
     for i in prange(n):
-        out[new_ptr[i]:new_ptr[i + 1]] = indices[indptr[i]:indptr[i] + new_ptr[i + 1] - new_ptr[i]]
+        out[new_ptr[i] : new_ptr[i + 1]] = indices[indptr[i] : indptr[i] + new_ptr[i + 1] - new_ptr[i]]
     return new_ptr, out
 
 
@@ -172,8 +172,9 @@ def from_edges(n: int, src: np.ndarray, dst: np.ndarray) -> SocialNetwork:
     return SocialNetwork(indptr, indices)
 
 
-def build_network(kind: str, n: int, mean_degree: int, seed: int, rewire: float = 0.1,
-                  path: str | None = None) -> SocialNetwork:
+def build_network(
+    kind: str, n: int, mean_degree: int, seed: int, rewire: float = 0.1, path: str | None = None
+) -> SocialNetwork:
     """Build the social network of a scenario (see `loyaltysim.scenario.Network` for the kinds)."""
     if kind == "complete":
         return SocialNetwork(np.zeros(1, np.int64), np.zeros(0, np.int32), complete=True)

@@ -46,17 +46,22 @@ def step_outputs(plan: Plan, step: int, counts: np.ndarray, sums: np.ndarray) ->
     n_p, n_t = len(plan.personas), len(plan.touchpoints)
     by_stage_persona = total[: 8 * n_p].reshape(8, n_p)
     by_stage = by_stage_persona.sum(axis=1)
-    interactions_by_tp = total[8 * n_p: 8 * n_p + n_t]
-    promoters, detractors, pos, neg, adopted, left, cohort = (int(x) for x in total[8 * n_p + n_t:])
+    interactions_by_tp = total[8 * n_p : 8 * n_p + n_t]
+    promoters, detractors, pos, neg, adopted, left, cohort = (int(x) for x in total[8 * n_p + n_t :])
     active = int(by_stage[1:7].sum())
     interactions = int(interactions_by_tp.sum())
     econ = plan.scenario.economics
-    row: dict[str, float] = {"step": step, "day": step * plan.scenario.time.step_days,
-                             "prospects": int(by_stage[0])}
+    row: dict[str, float] = {"step": step, "day": step * plan.scenario.time.step_days, "prospects": int(by_stage[0])}
     for k, s in enumerate(STAGES, start=1):
         row[s] = int(by_stage[k])
-    row.update(active=active, churned=int(by_stage[7]), new_customers=adopted, churned_step=left,
-               initial_active=cohort, interactions=interactions)
+    row.update(
+        active=active,
+        churned=int(by_stage[7]),
+        new_customers=adopted,
+        churned_step=left,
+        initial_active=cohort,
+        interactions=interactions,
+    )
     if step == 0:
         revenue = service = acquisition = retention = intervention = 0.0
     else:
@@ -65,11 +70,19 @@ def step_outputs(plan: Plan, step: int, counts: np.ndarray, sums: np.ndarray) ->
         service = float(interactions_by_tp @ (plan.interaction_cost[step] - plan.intervention_interaction_cost[step]))
         acquisition = adopted * econ.acquisition_cost
         retention = active * econ.cost_to_serve_per_month * plan.months
-        intervention = float(plan.intervention_fixed_cost[step]
-                             + interactions_by_tp @ plan.intervention_interaction_cost[step])
+        intervention = float(
+            plan.intervention_fixed_cost[step] + interactions_by_tp @ plan.intervention_interaction_cost[step]
+        )
     cost = (1 - econ.gross_margin) * revenue + service + acquisition + retention + intervention
-    row.update(revenue=revenue, service_cost=service, acquisition_cost=acquisition, retention_cost=retention,
-               intervention_cost=intervention, cost=cost, profit=revenue - cost)
+    row.update(
+        revenue=revenue,
+        service_cost=service,
+        acquisition_cost=acquisition,
+        retention_cost=retention,
+        intervention_cost=intervention,
+        cost=cost,
+        profit=revenue - cost,
+    )
     row["nps"] = 100.0 * (promoters - detractors) / active if active else math.nan
     row["ces"] = 1.0 + 6.0 * fsum[0] / interactions if interactions else math.nan
     row["mean_loyalty"] = fsum[1] / active if active else math.nan

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from loyaltysim.rules import RuleParams
-from loyaltysim.scenario import MONTH_DAYS, TOUCHPOINT_LEVERS, Scenario
+from loyaltysim.scenario import TOUCHPOINT_LEVERS, Scenario
 
-__all__ = ["Plan", "make_plan", "LEVEL_COLUMNS"]
+__all__ = ["LEVEL_COLUMNS", "Plan", "make_plan"]
 
 LEVEL_COLUMNS = ("cumulative_share", "fulfilment", "effort", "empathy", "personalization")
 
@@ -56,24 +56,47 @@ def rule_params(s: Scenario) -> RuleParams:
     b, st, w, c = s.behaviour, s.stages, s.word_of_mouth, s.churn
     return RuleParams(
         months=s.months_per_step,
-        need_weight=b.need_weight, ease_weight=b.ease_weight, feel_weight=b.feel_weight,
-        empathy_share=b.empathy_share, effort_noise=b.effort_noise, feel_noise=b.feel_noise,
-        effort_tolerance=b.effort_tolerance, loss_aversion=b.loss_aversion,
-        neutral_satisfaction=b.neutral_satisfaction, satisfaction_sensitivity=b.satisfaction_sensitivity,
-        loyalty_learning=b.loyalty_learning, expectation_learning=b.expectation_learning,
-        market_expectation=b.market_expectation, market_anchor=b.market_anchor, loyalty_bonus=st.loyalty_bonus,
+        need_weight=b.need_weight,
+        ease_weight=b.ease_weight,
+        feel_weight=b.feel_weight,
+        empathy_share=b.empathy_share,
+        effort_noise=b.effort_noise,
+        feel_noise=b.feel_noise,
+        effort_tolerance=b.effort_tolerance,
+        loss_aversion=b.loss_aversion,
+        neutral_satisfaction=b.neutral_satisfaction,
+        satisfaction_sensitivity=b.satisfaction_sensitivity,
+        loyalty_learning=b.loyalty_learning,
+        expectation_learning=b.expectation_learning,
+        market_expectation=b.market_expectation,
+        market_anchor=b.market_anchor,
+        loyalty_bonus=st.loyalty_bonus,
         frustration_decay=0.5 ** (s.time.step_days / b.frustration_half_life_days),
-        advance_prob=st.advance_prob, slip_prob=st.slip_prob, feel_threshold=st.feel_threshold,
-        ease_threshold=st.ease_threshold, personalization_threshold=st.personalization_threshold,
+        advance_prob=st.advance_prob,
+        slip_prob=st.slip_prob,
+        feel_threshold=st.feel_threshold,
+        ease_threshold=st.ease_threshold,
+        personalization_threshold=st.personalization_threshold,
         empathy_threshold=st.empathy_threshold,
-        positive_salience=w.positive_salience, negative_salience=w.negative_salience,
-        positive_share=w.positive_share, negative_share=w.negative_share, positive_reach=w.positive_reach,
-        negative_reach=w.negative_reach, positive_weight=w.positive_weight, negative_weight=w.negative_weight,
-        wom_loyalty=w.loyalty_effect, wom_expectation=w.expectation_effect,
-        churn_on=1.0 if c.enabled else 0.0, loyalty_effect=c.loyalty_effect, loyalty_reference=c.loyalty_reference,
-        frustration_effect=c.frustration_effect, competitor_pull=s.market.competitor_pull,
-        price_sensitivity=s.market.price_sensitivity, imitation=s.market.imitation,
-        initial_loyalty=s.population.initial_loyalty, loyalty_spread=s.population.loyalty_spread,
+        positive_salience=w.positive_salience,
+        negative_salience=w.negative_salience,
+        positive_share=w.positive_share,
+        negative_share=w.negative_share,
+        positive_reach=w.positive_reach,
+        negative_reach=w.negative_reach,
+        positive_weight=w.positive_weight,
+        negative_weight=w.negative_weight,
+        wom_loyalty=w.loyalty_effect,
+        wom_expectation=w.expectation_effect,
+        churn_on=1.0 if c.enabled else 0.0,
+        loyalty_effect=c.loyalty_effect,
+        loyalty_reference=c.loyalty_reference,
+        frustration_effect=c.frustration_effect,
+        competitor_pull=s.market.competitor_pull,
+        price_sensitivity=s.market.price_sensitivity,
+        imitation=s.market.imitation,
+        initial_loyalty=s.population.initial_loyalty,
+        loyalty_spread=s.population.loyalty_spread,
         initial_expectation=s.population.initial_expectation,
     )
 
@@ -127,9 +150,19 @@ def make_plan(s: Scenario) -> Plan:
     mult = np.zeros(8)
     mult[1:7] = s.stages.spend_multipliers
     return Plan(
-        scenario=s, params=rule_params(s), n=s.population.size, n_steps=n_steps, months=months,
-        touchpoints=tps, personas=ps, levels=levels, visit_prob=visit_prob, marketing=marketing, price=price,
-        interaction_cost=base_cost[None, :] + iv_interaction, intervention_fixed_cost=iv_fixed,
+        scenario=s,
+        params=rule_params(s),
+        n=s.population.size,
+        n_steps=n_steps,
+        months=months,
+        touchpoints=tps,
+        personas=ps,
+        levels=levels,
+        visit_prob=visit_prob,
+        marketing=marketing,
+        price=price,
+        interaction_cost=base_cost[None, :] + iv_interaction,
+        intervention_fixed_cost=iv_fixed,
         intervention_interaction_cost=iv_interaction,
         persona_tab=np.array([[p.effort_sensitivity, p.emotion_sensitivity] for p in persona]),
         persona_ab=np.array([[p.churn_a, p.churn_b] for p in persona]),

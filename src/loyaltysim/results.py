@@ -16,8 +16,14 @@ from loyaltysim.scenario import STAGES, Scenario
 __all__ = ["Results", "atomic_write"]
 
 STAGE_COLOURS = {
-    "prospects": "#d9d9d9", "needs": "#fdd49e", "expectations": "#fdbb84", "desires": "#fc8d59",
-    "preferences": "#9ecae1", "personalization": "#4292c6", "empathy": "#08519c", "churned": "#636363",
+    "prospects": "#d9d9d9",
+    "needs": "#fdd49e",
+    "expectations": "#fdbb84",
+    "desires": "#fc8d59",
+    "preferences": "#9ecae1",
+    "personalization": "#4292c6",
+    "empathy": "#08519c",
+    "churned": "#636363",
 }
 """One colour per stage, shared by every figure and the teaching app."""
 
@@ -59,21 +65,24 @@ class Results:
         first, last = ts.iloc[0], ts.iloc[-1]
         start = first["initial_active"]
         months = last["day"] / (365.25 / 12)
-        return pd.Series({
-            "months": round(months, 2),
-            "customers_start": int(first["active"]),
-            "customers_end": int(last["active"]),
-            "retention_of_start_base_pct": 100.0 * last["initial_active"] / start if start else math.nan,
-            "new_customers": int(ts["new_customers"].sum()),
-            "churned_customers": int(ts["churned_step"].sum()),
-            "revenue": float(ts["revenue"].sum()),
-            "cost": float(ts["cost"].sum()),
-            "profit": float(ts["profit"].sum()),
-            "nps_end": float(last["nps"]),
-            "ces_mean": float((ts["ces"] * ts["interactions"]).sum() / max(1, ts["interactions"].sum())),
-            "wom_positive": int(ts["wom_positive"].sum()),
-            "wom_negative": int(ts["wom_negative"].sum()),
-        }, name=self.scenario.name)
+        return pd.Series(
+            {
+                "months": round(months, 2),
+                "customers_start": int(first["active"]),
+                "customers_end": int(last["active"]),
+                "retention_of_start_base_pct": 100.0 * last["initial_active"] / start if start else math.nan,
+                "new_customers": int(ts["new_customers"].sum()),
+                "churned_customers": int(ts["churned_step"].sum()),
+                "revenue": float(ts["revenue"].sum()),
+                "cost": float(ts["cost"].sum()),
+                "profit": float(ts["profit"].sum()),
+                "nps_end": float(last["nps"]),
+                "ces_mean": float((ts["ces"] * ts["interactions"]).sum() / max(1, ts["interactions"].sum())),
+                "wom_positive": int(ts["wom_positive"].sum()),
+                "wom_negative": int(ts["wom_negative"].sum()),
+            },
+            name=self.scenario.name,
+        )
 
     def plot(self, ax=None):
         """Stages over time, active customers and revenue per step.
@@ -90,7 +99,9 @@ class Results:
         if ax is None:
             import matplotlib.pyplot as plt
 
-            ax = _panels(plt.figure(figsize=(15, 4.2), layout="constrained"), f"{self.scenario.name} (seed {self.seed})")
+            ax = _panels(
+                plt.figure(figsize=(15, 4.2), layout="constrained"), f"{self.scenario.name} (seed {self.seed})"
+            )
         ts = self.timeseries
         months = ts["day"] / (365.25 / 12)
         cols = ["prospects", *STAGES, "churned"]
@@ -140,4 +151,3 @@ def atomic_write(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-

@@ -15,36 +15,36 @@ from typing import NamedTuple
 from numba import njit
 
 __all__ = [
-    "RuleParams",
-    "PROSPECT",
-    "CHURNED",
-    "TOP_STAGE",
     "ACTIVE",
-    "SPOKE_POSITIVE",
-    "SPOKE_NEGATIVE",
     "ADOPTED",
-    "LEFT",
+    "CHURNED",
     "COHORT",
-    "step_probability",
-    "hazard_probability",
-    "choose_touchpoint",
-    "realized_effort",
-    "realized_feel",
-    "perceive",
-    "disconfirmation",
+    "LEFT",
+    "PROSPECT",
+    "SPOKE_NEGATIVE",
+    "SPOKE_POSITIVE",
+    "TOP_STAGE",
+    "RuleParams",
     "adapt",
-    "satisfaction",
-    "expectation_target",
+    "adoption_probability",
+    "choose_touchpoint",
+    "churn_hazard",
     "clip01",
+    "disconfirmation",
+    "expectation_after_hearing",
+    "expectation_target",
+    "hazard_probability",
+    "loyalty_after_hearing",
     "meets_stage",
     "next_stage",
-    "speak",
-    "wom_influence",
-    "expectation_after_hearing",
-    "loyalty_after_hearing",
-    "adoption_probability",
-    "churn_hazard",
+    "perceive",
+    "realized_effort",
+    "realized_feel",
     "recommend_score",
+    "satisfaction",
+    "speak",
+    "step_probability",
+    "wom_influence",
 ]
 
 PROSPECT = 0
@@ -156,9 +156,10 @@ def realized_feel(empathy: float, personalization: float, u: float, p: RuleParam
 
 
 @njit(cache=True)
-def perceive(need_met: bool, effort: float, feel: float, effort_sensitivity: float, emotion_sensitivity: float,
-             p: RuleParams) -> tuple[float, float, float, bool]:
-    """Judge one interaction like the CX pyramid: need met? easy? felt good?
+def perceive(
+    need_met: bool, effort: float, feel: float, effort_sensitivity: float, emotion_sensitivity: float, p: RuleParams
+) -> tuple[float, float, float, bool]:
+    """Judge one interaction like the CX pyramid: need met, easy, felt good.
 
     Returns (perceived quality in [0, 1], ease, felt emotion, frustrating). An unmet need makes the whole
     interaction worthless and frustrating; so does felt effort above the tolerance.
@@ -188,8 +189,11 @@ def adapt(x: float, target: float, rate: float) -> float:
 
 @njit(cache=True)
 def satisfaction(value: float, stage: int, p: RuleParams) -> float:
-    """Satisfaction with one interaction (expectancy-disconfirmation): neutral when expectations are exactly
-    met, moved by the loss-weighted gap, plus the emotional bond of deeper CX Spectrum stages."""
+    """Satisfaction with one interaction (expectancy-disconfirmation).
+
+    Neutral when expectations are exactly met, moved by the loss-weighted gap, plus the emotional bond of
+    deeper CX Spectrum stages.
+    """
     bond = p.loyalty_bonus * (stage - 1) / (TOP_STAGE - 1)
     return clip01(p.neutral_satisfaction + bond + p.satisfaction_sensitivity * value)
 
@@ -201,8 +205,16 @@ def expectation_target(quality: float, p: RuleParams) -> float:
 
 
 @njit(cache=True)
-def meets_stage(stage: int, need_met: bool, gap: float, felt: float, ease: float, personalization: float,
-                empathy: float, p: RuleParams) -> bool:
+def meets_stage(
+    stage: int,
+    need_met: bool,
+    gap: float,
+    felt: float,
+    ease: float,
+    personalization: float,
+    empathy: float,
+    p: RuleParams,
+) -> bool:
     """Whether an interaction gives what the customer's current CX Spectrum stage asks for.
 
     Each stage asks for everything the one below asks for, plus: needs -> need met; expectations -> no gap;
@@ -219,15 +231,18 @@ def meets_stage(stage: int, need_met: bool, gap: float, felt: float, ease: float
         return False
     if stage >= 5 and personalization < p.personalization_threshold:
         return False
-    if stage >= 6 and empathy < p.empathy_threshold:
+    if stage >= 6 and empathy < p.empathy_threshold:  # noqa: SIM103 - one line per stage reads like the seed
         return False
     return True
 
 
 @njit(cache=True)
 def next_stage(stage: int, meets: bool, value: float, u: float, p: RuleParams) -> int:
-    """Move up a stage (chance ``advance_prob``) after an interaction that meets the stage, or slip down one
-    (chance ``slip_prob``) after one that neither meets it nor lives up to expectations."""
+    """Move up or down the CX Spectrum after an interaction.
+
+    Up one stage (chance ``advance_prob``) after an interaction that meets the stage; down one (chance
+    ``slip_prob``) after one that neither meets it nor lives up to expectations.
+    """
     if meets:
         if stage < TOP_STAGE and u < p.advance_prob:
             return stage + 1
@@ -248,8 +263,9 @@ def speak(value: float, emotion_sensitivity: float, u: float, p: RuleParams) -> 
 
 
 @njit(cache=True)
-def wom_influence(active_neighbours: float, positive_heard: float, negative_heard: float, degree: float,
-                  p: RuleParams) -> tuple[float, float]:
+def wom_influence(
+    active_neighbours: float, positive_heard: float, negative_heard: float, degree: float, p: RuleParams
+) -> tuple[float, float]:
     """Adoption influence (share of neighbours who are customers) and net word of mouth heard, per neighbour."""
     if degree <= 0.0:
         return 0.0, 0.0
@@ -259,8 +275,10 @@ def wom_influence(active_neighbours: float, positive_heard: float, negative_hear
 
 @njit(cache=True)
 def expectation_after_hearing(expectation: float, heard: float, p: RuleParams) -> float:
-    """Praise heard from others raises expectations; complaints erode loyalty instead (see `loyalty_after_hearing`)
-    and do not make a customer expect less of the firm."""
+    """Expectation after word of mouth: praise raises it.
+
+    Complaints erode loyalty instead (see `loyalty_after_hearing`) and do not make a customer expect less.
+    """
     return clip01(expectation + p.wom_expectation * max(heard, 0.0))
 
 

@@ -22,15 +22,15 @@ from loyaltysim.errors import ScenarioError
 __all__ = [
     "MONTH_DAYS",
     "STAGES",
+    "Change",
+    "Intervention",
+    "Persona",
     "Scenario",
     "Touchpoint",
-    "Persona",
-    "Intervention",
-    "Change",
-    "load_scenario",
-    "scenario_from_dict",
-    "parameter_table",
     "json_schema",
+    "load_scenario",
+    "parameter_table",
+    "scenario_from_dict",
 ]
 
 MONTH_DAYS = 365.25 / 12
@@ -53,28 +53,41 @@ class Section(BaseModel):
 
 
 class Time(Section):
-    step_days: float = param(7.0, "Length of one simulation step.", unit="days", gt=0, le=366,
-                             source="assumption (weekly steps)")
-    horizon_days: float = param(364.0, "Simulated time span.", unit="days", gt=0, le=36525,
-                                source="assumption (one year of weekly steps)")
+    step_days: float = param(
+        7.0, "Length of one simulation step.", unit="days", gt=0, le=366, source="assumption (weekly steps)"
+    )
+    horizon_days: float = param(
+        364.0, "Simulated time span.", unit="days", gt=0, le=36525, source="assumption (one year of weekly steps)"
+    )
 
 
 class Population(Section):
-    size: int = param(10_000, "Number of people in the market (prospects plus customers).", unit="people",
-                      ge=1, le=200_000_000)
-    initial_customers: float = param(0.3, "Share of the market that is already a customer at the start.",
-                                     unit="fraction", ge=0, le=1)
+    size: int = param(
+        10_000, "Number of people in the market (prospects plus customers).", unit="people", ge=1, le=200_000_000
+    )
+    initial_customers: float = param(
+        0.3, "Share of the market that is already a customer at the start.", unit="fraction", ge=0, le=1
+    )
     initial_stage_shares: list[float] = param(
         [0.15, 0.20, 0.30, 0.15, 0.12, 0.08],
         "How starting customers spread over the six stages (needs ... empathy); sums to 1.",
-        unit="fractions", source="assumption (most customers in the transactional middle stages)")
-    initial_loyalty: float = param(0.68, "Mean loyalty (0-1) of starting and newly won customers.",
-                                   unit="score", ge=0, le=1,
-                                   source="assumption (gives an NPS near +5, typical of telecom)")
-    loyalty_spread: float = param(0.25, "Half-width of the uniform spread of starting loyalty around its mean.",
-                                  unit="score", ge=0, le=0.5)
-    initial_expectation: float = param(0.6, "Expected experience quality (0-1) a customer starts with.",
-                                       unit="score", ge=0, le=1)
+        unit="fractions",
+        source="assumption (most customers in the transactional middle stages)",
+    )
+    initial_loyalty: float = param(
+        0.68,
+        "Mean loyalty (0-1) of starting and newly won customers.",
+        unit="score",
+        ge=0,
+        le=1,
+        source="assumption (gives an NPS near +5, typical of telecom)",
+    )
+    loyalty_spread: float = param(
+        0.25, "Half-width of the uniform spread of starting loyalty around its mean.", unit="score", ge=0, le=0.5
+    )
+    initial_expectation: float = param(
+        0.6, "Expected experience quality (0-1) a customer starts with.", unit="score", ge=0, le=1
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> Population:
@@ -85,56 +98,136 @@ class Population(Section):
 
 
 class Market(Section):
-    marketing: float = param(0.0025, "Bass innovation p: monthly chance a prospect adopts from marketing alone.",
-                             unit="1/month", ge=0, le=1,
-                             source="Sultan, Farley & Lehmann (1990) meta-analysis mean p = 0.03/year, /12")
-    imitation: float = param(0.032, "Bass imitation q: monthly adoption chance added per unit of neighbour influence.",
-                             unit="1/month", ge=0, le=1,
-                             source="Sultan, Farley & Lehmann (1990) meta-analysis mean q = 0.38/year, /12")
-    competitor_pull: float = param(0.01, "Monthly hazard of switching to a competitor for a customer with zero loyalty.",
-                                   unit="1/month", ge=0, le=5,
-                                   source="assumption; seed 003: 61 % left a brand for a better competitor experience")
-    price: float = param(1.0, "Price relative to the reference price (1 = today's price).", unit="ratio",
-                         gt=0, le=10)
-    price_sensitivity: float = param(0.05, "Extra monthly churn hazard per unit of relative price above 1.",
-                                     unit="1/month", ge=0, le=10)
+    marketing: float = param(
+        0.0025,
+        "Bass innovation p: monthly chance a prospect adopts from marketing alone.",
+        unit="1/month",
+        ge=0,
+        le=1,
+        source="Sultan, Farley & Lehmann (1990) meta-analysis mean p = 0.03/year, /12",
+    )
+    imitation: float = param(
+        0.032,
+        "Bass imitation q: monthly adoption chance added per unit of neighbour influence.",
+        unit="1/month",
+        ge=0,
+        le=1,
+        source="Sultan, Farley & Lehmann (1990) meta-analysis mean q = 0.38/year, /12",
+    )
+    competitor_pull: float = param(
+        0.01,
+        "Monthly hazard of switching to a competitor for a customer with zero loyalty.",
+        unit="1/month",
+        ge=0,
+        le=5,
+        source="assumption; seed 003: 61 % left a brand for a better competitor experience",
+    )
+    price: float = param(1.0, "Price relative to the reference price (1 = today's price).", unit="ratio", gt=0, le=10)
+    price_sensitivity: float = param(
+        0.05, "Extra monthly churn hazard per unit of relative price above 1.", unit="1/month", ge=0, le=10
+    )
 
 
 class Behaviour(Section):
-    need_weight: float = param(0.4, "Weight of 'need met' (pyramid base) in perceived quality.", unit="weight",
-                               ge=0, le=1, source="assumption (seed 001 pyramid: base level)")
-    ease_weight: float = param(0.3, "Weight of ease (1 - effort) in perceived quality.", unit="weight", ge=0, le=1,
-                               source="assumption (seed 001 pyramid: middle level)")
-    feel_weight: float = param(0.3, "Weight of 'felt good' in perceived quality.", unit="weight", ge=0, le=1,
-                               source="assumption (seed 001 pyramid: top level)")
-    empathy_share: float = param(0.5, "Share of empathy (vs personalization) in how good an interaction feels.",
-                                 unit="fraction", ge=0, le=1,
-                                 source="seed 000: personalization is the body, empathy the soul (equal parts)")
-    effort_noise: float = param(0.15, "Half-width of the uniform noise on the effort of one interaction.",
-                                unit="score", ge=0, le=1)
-    feel_noise: float = param(0.15, "Half-width of the uniform noise on how an interaction feels.", unit="score",
-                              ge=0, le=1)
-    effort_tolerance: float = param(0.6, "Felt effort above which an interaction is frustrating.", unit="score",
-                                    ge=0, le=1, source="assumption (CES of about 4.6 on the 1-7 scale)")
-    loss_aversion: float = param(2.25, "How much more a shortfall weighs than an equal surplus.", unit="ratio",
-                                 ge=1, le=10, source="Tversky & Kahneman (1992) loss-aversion coefficient 2.25")
-    neutral_satisfaction: float = param(0.7, "Satisfaction (0-1) with an interaction that exactly meets expectations.",
-                                        unit="score", ge=0, le=1,
-                                        source="assumption (expectancy-disconfirmation, Oliver 1980)")
-    satisfaction_sensitivity: float = param(1.5, "Satisfaction change per unit of (loss-weighted) disconfirmation.",
-                                            unit="score", ge=0, le=10, source="assumption (Oliver 1980)")
-    loyalty_learning: float = param(0.1, "Share of the way loyalty moves towards the satisfaction of an interaction.",
-                                    unit="1/interaction", ge=0, le=1)
-    expectation_learning: float = param(0.2, "Share of the way expectations move towards their target per interaction.",
-                                        unit="1/interaction", ge=0, le=1,
-                                        source="assumption; adaptive expectations (Oliver 1980)")
-    market_expectation: float = param(0.6, "Experience quality the market (competitors) sets as the norm.",
-                                      unit="score", ge=0, le=1,
-                                      source="assumption (seed 002: expectations also come from outside the firm)")
-    market_anchor: float = param(0.3, "Weight of the market norm (vs own experience) in the expectation target.",
-                                 unit="fraction", ge=0, le=1)
-    frustration_half_life_days: float = param(30.0, "Half-life of the memory of frustrating experiences.",
-                                              unit="days", gt=0, le=3650)
+    need_weight: float = param(
+        0.4,
+        "Weight of 'need met' (pyramid base) in perceived quality.",
+        unit="weight",
+        ge=0,
+        le=1,
+        source="assumption (seed 001 pyramid: base level)",
+    )
+    ease_weight: float = param(
+        0.3,
+        "Weight of ease (1 - effort) in perceived quality.",
+        unit="weight",
+        ge=0,
+        le=1,
+        source="assumption (seed 001 pyramid: middle level)",
+    )
+    feel_weight: float = param(
+        0.3,
+        "Weight of 'felt good' in perceived quality.",
+        unit="weight",
+        ge=0,
+        le=1,
+        source="assumption (seed 001 pyramid: top level)",
+    )
+    empathy_share: float = param(
+        0.5,
+        "Share of empathy (vs personalization) in how good an interaction feels.",
+        unit="fraction",
+        ge=0,
+        le=1,
+        source="seed 000: personalization is the body, empathy the soul (equal parts)",
+    )
+    effort_noise: float = param(
+        0.15, "Half-width of the uniform noise on the effort of one interaction.", unit="score", ge=0, le=1
+    )
+    feel_noise: float = param(
+        0.15, "Half-width of the uniform noise on how an interaction feels.", unit="score", ge=0, le=1
+    )
+    effort_tolerance: float = param(
+        0.6,
+        "Felt effort above which an interaction is frustrating.",
+        unit="score",
+        ge=0,
+        le=1,
+        source="assumption (CES of about 4.6 on the 1-7 scale)",
+    )
+    loss_aversion: float = param(
+        2.25,
+        "How much more a shortfall weighs than an equal surplus.",
+        unit="ratio",
+        ge=1,
+        le=10,
+        source="Tversky & Kahneman (1992) loss-aversion coefficient 2.25",
+    )
+    neutral_satisfaction: float = param(
+        0.7,
+        "Satisfaction (0-1) with an interaction that exactly meets expectations.",
+        unit="score",
+        ge=0,
+        le=1,
+        source="assumption (expectancy-disconfirmation, Oliver 1980)",
+    )
+    satisfaction_sensitivity: float = param(
+        1.5,
+        "Satisfaction change per unit of (loss-weighted) disconfirmation.",
+        unit="score",
+        ge=0,
+        le=10,
+        source="assumption (Oliver 1980)",
+    )
+    loyalty_learning: float = param(
+        0.1,
+        "Share of the way loyalty moves towards the satisfaction of an interaction.",
+        unit="1/interaction",
+        ge=0,
+        le=1,
+    )
+    expectation_learning: float = param(
+        0.2,
+        "Share of the way expectations move towards their target per interaction.",
+        unit="1/interaction",
+        ge=0,
+        le=1,
+        source="assumption; adaptive expectations (Oliver 1980)",
+    )
+    market_expectation: float = param(
+        0.6,
+        "Experience quality the market (competitors) sets as the norm.",
+        unit="score",
+        ge=0,
+        le=1,
+        source="assumption (seed 002: expectations also come from outside the firm)",
+    )
+    market_anchor: float = param(
+        0.3, "Weight of the market norm (vs own experience) in the expectation target.", unit="fraction", ge=0, le=1
+    )
+    frustration_half_life_days: float = param(
+        30.0, "Half-life of the memory of frustrating experiences.", unit="days", gt=0, le=3650
+    )
 
     @model_validator(mode="after")
     def _weights(self) -> Behaviour:
@@ -145,24 +238,36 @@ class Behaviour(Section):
 
 
 class Stages(Section):
-    advance_prob: float = param(0.25, "Chance to move one stage up after an interaction that meets the stage.",
-                                unit="probability", ge=0, le=1)
-    slip_prob: float = param(0.3, "Chance to slip one stage down after a disappointing interaction.",
-                             unit="probability", ge=0, le=1)
-    feel_threshold: float = param(0.5, "How good an interaction must feel to meet the desires stage and above.",
-                                  unit="score", ge=0, le=1)
-    ease_threshold: float = param(0.55, "Ease needed to meet the preferences stage and above.", unit="score",
-                                  ge=0, le=1)
-    personalization_threshold: float = param(0.5, "Touchpoint personalization needed at personalization and above.",
-                                             unit="score", ge=0, le=1)
+    advance_prob: float = param(
+        0.25, "Chance to move one stage up after an interaction that meets the stage.", unit="probability", ge=0, le=1
+    )
+    slip_prob: float = param(
+        0.3, "Chance to slip one stage down after a disappointing interaction.", unit="probability", ge=0, le=1
+    )
+    feel_threshold: float = param(
+        0.5, "How good an interaction must feel to meet the desires stage and above.", unit="score", ge=0, le=1
+    )
+    ease_threshold: float = param(
+        0.55, "Ease needed to meet the preferences stage and above.", unit="score", ge=0, le=1
+    )
+    personalization_threshold: float = param(
+        0.5, "Touchpoint personalization needed at personalization and above.", unit="score", ge=0, le=1
+    )
     empathy_threshold: float = param(0.6, "Touchpoint empathy needed at the empathy stage.", unit="score", ge=0, le=1)
-    loyalty_bonus: float = param(0.15, "Extra satisfaction at the empathy stage (linear from 0 at needs).",
-                                 unit="score", ge=0, le=1,
-                                 source="assumption; seed 000: at the empathy stage the relationship is emotional")
+    loyalty_bonus: float = param(
+        0.15,
+        "Extra satisfaction at the empathy stage (linear from 0 at needs).",
+        unit="score",
+        ge=0,
+        le=1,
+        source="assumption; seed 000: at the empathy stage the relationship is emotional",
+    )
     spend_multipliers: list[float] = param(
         [0.7, 0.85, 1.0, 1.05, 1.15, 1.25],
-        "Spend at each stage relative to the persona's spend (needs ... empathy).", unit="ratio",
-        source="assumption; seed 003: 59 % will pay more for a great experience; seed 000: purchase at desires")
+        "Spend at each stage relative to the persona's spend (needs ... empathy).",
+        unit="ratio",
+        source="assumption; seed 003: 59 % will pay more for a great experience; seed 000: purchase at desires",
+    )
 
     @model_validator(mode="after")
     def _multipliers(self) -> Stages:
@@ -173,60 +278,120 @@ class Stages(Section):
 
 
 class WordOfMouth(Section):
-    positive_salience: float = param(0.08, "Disconfirmation above which an experience is worth telling.",
-                                     unit="score", ge=0, le=10)
-    negative_salience: float = param(0.08, "Loss-weighted shortfall beyond which an experience is worth telling.",
-                                     unit="score", ge=0, le=10)
-    positive_share: float = param(0.70, "Chance a customer tells after a salient good experience.",
-                                  unit="probability", ge=0, le=1, source="seed 003: 70 % share good experiences")
-    negative_share: float = param(0.61, "Chance a customer tells after a salient bad experience.",
-                                  unit="probability", ge=0, le=1, source="seed 003: 61 % share bad experiences")
-    positive_reach: float = param(0.1, "Share of neighbours told about a good experience.", unit="fraction",
-                                  ge=0, le=1)
-    negative_reach: float = param(0.4, "Share of neighbours told about a bad experience.", unit="fraction",
-                                  ge=0, le=1, source="seed 004: a bad episode is told about 4x more (4 x 0.1)")
-    positive_weight: float = param(1.0, "Influence of one positive message, relative to one adopter neighbour.",
-                                   unit="ratio", ge=0, le=100)
-    negative_weight: float = param(1.0, "Influence of one negative message, relative to one adopter neighbour.",
-                                   unit="ratio", ge=0, le=100)
-    loyalty_effect: float = param(0.3, "Loyalty change of a customer per unit of net word of mouth heard.",
-                                  unit="score", ge=0, le=10, source="assumption (seed 004: word of mouth moves loyalty)")
-    expectation_effect: float = param(0.2, "Expectation rise per unit of net positive word of mouth heard.", unit="score",
-                                      ge=0, le=10, source="assumption (seed 002: expectations form from what one hears)")
+    positive_salience: float = param(
+        0.08, "Disconfirmation above which an experience is worth telling.", unit="score", ge=0, le=10
+    )
+    negative_salience: float = param(
+        0.08, "Loss-weighted shortfall beyond which an experience is worth telling.", unit="score", ge=0, le=10
+    )
+    positive_share: float = param(
+        0.70,
+        "Chance a customer tells after a salient good experience.",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="seed 003: 70 % share good experiences",
+    )
+    negative_share: float = param(
+        0.61,
+        "Chance a customer tells after a salient bad experience.",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="seed 003: 61 % share bad experiences",
+    )
+    positive_reach: float = param(0.1, "Share of neighbours told about a good experience.", unit="fraction", ge=0, le=1)
+    negative_reach: float = param(
+        0.4,
+        "Share of neighbours told about a bad experience.",
+        unit="fraction",
+        ge=0,
+        le=1,
+        source="seed 004: a bad episode is told about 4x more (4 x 0.1)",
+    )
+    positive_weight: float = param(
+        1.0, "Influence of one positive message, relative to one adopter neighbour.", unit="ratio", ge=0, le=100
+    )
+    negative_weight: float = param(
+        1.0, "Influence of one negative message, relative to one adopter neighbour.", unit="ratio", ge=0, le=100
+    )
+    loyalty_effect: float = param(
+        0.3,
+        "Loyalty change of a customer per unit of net word of mouth heard.",
+        unit="score",
+        ge=0,
+        le=10,
+        source="assumption (seed 004: word of mouth moves loyalty)",
+    )
+    expectation_effect: float = param(
+        0.2,
+        "Expectation rise per unit of net positive word of mouth heard.",
+        unit="score",
+        ge=0,
+        le=10,
+        source="assumption (seed 002: expectations form from what one hears)",
+    )
 
 
 class Churn(Section):
     enabled: bool = param(True, "Whether customers can leave at all (off for the Bass validation).", unit="")
-    loyalty_effect: float = param(2.0, "Log-hazard change of base churn per unit of loyalty below the reference.",
-                                  unit="1/score", ge=0, le=20)
-    loyalty_reference: float = param(0.6, "Loyalty at which base churn equals the persona's Beta propensity.",
-                                     unit="score", ge=0, le=1)
-    frustration_effect: float = param(0.03, "Monthly churn hazard added per remembered frustrating experience.",
-                                      unit="1/month", ge=0, le=10,
-                                      source="assumption; seed 003: 56 % say they leave after a frustrating service "
-                                             "experience (stated intent, far above behaviour)")
+    loyalty_effect: float = param(
+        2.0, "Log-hazard change of base churn per unit of loyalty below the reference.", unit="1/score", ge=0, le=20
+    )
+    loyalty_reference: float = param(
+        0.6, "Loyalty at which base churn equals the persona's Beta propensity.", unit="score", ge=0, le=1
+    )
+    frustration_effect: float = param(
+        0.03,
+        "Monthly churn hazard added per remembered frustrating experience.",
+        unit="1/month",
+        ge=0,
+        le=10,
+        source="assumption; seed 003: 56 % say they leave after a frustrating service "
+        "experience (stated intent, far above behaviour)",
+    )
 
 
 class Economics(Section):
-    gross_margin: float = param(0.6, "Share of revenue left after the cost of goods or network.", unit="fraction",
-                                ge=0, le=1)
-    cost_to_serve_per_month: float = param(1.0, "Fixed monthly cost of keeping one customer (billing, retention).",
-                                           unit="currency/month", ge=0)
-    acquisition_cost: float = param(60.0, "Cost of winning one new customer.", unit="currency",
-                                    ge=0, source="seed 003: winning a customer costs about 5x keeping one "
-                                                 "(5 x 12 months x cost_to_serve)")
+    gross_margin: float = param(
+        0.6, "Share of revenue left after the cost of goods or network.", unit="fraction", ge=0, le=1
+    )
+    cost_to_serve_per_month: float = param(
+        1.0, "Fixed monthly cost of keeping one customer (billing, retention).", unit="currency/month", ge=0
+    )
+    acquisition_cost: float = param(
+        60.0,
+        "Cost of winning one new customer.",
+        unit="currency",
+        ge=0,
+        source="seed 003: winning a customer costs about 5x keeping one (5 x 12 months x cost_to_serve)",
+    )
 
 
 class Network(Section):
     kind: Literal["watts_strogatz", "barabasi_albert", "erdos_renyi", "ring", "complete", "edge_list"] = param(
-        "watts_strogatz", "Social network between people.", unit="",
-        source="assumption (small-world friendship networks, Watts & Strogatz 1998)")
-    mean_degree: int = param(10, "Average number of contacts per person (even for ring and small world).",
-                             unit="people", ge=1, le=1000, source="assumption")
-    rewire: float = param(0.1, "Watts-Strogatz rewiring probability.", unit="probability", ge=0, le=1,
-                          source="Watts & Strogatz (1998) small-world regime")
-    path: str | None = param(None, "Edge-list file (two 0-based ids a line, relative to the scenario file).",
-                             unit="")
+        "watts_strogatz",
+        "Social network between people.",
+        unit="",
+        source="assumption (small-world friendship networks, Watts & Strogatz 1998)",
+    )
+    mean_degree: int = param(
+        10,
+        "Average number of contacts per person (even for ring and small world).",
+        unit="people",
+        ge=1,
+        le=1000,
+        source="assumption",
+    )
+    rewire: float = param(
+        0.1,
+        "Watts-Strogatz rewiring probability.",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="Watts & Strogatz (1998) small-world regime",
+    )
+    path: str | None = param(None, "Edge-list file (two 0-based ids a line, relative to the scenario file).", unit="")
 
     @model_validator(mode="after")
     def _path(self) -> Network:
@@ -240,14 +405,17 @@ class Network(Section):
 class Touchpoint(Section):
     """One channel of the customer journey and the experience it gives (seed 002: journey touchpoints)."""
 
-    visits_per_month: float = param(0.5, "How often an average customer uses this touchpoint.", unit="1/month",
-                                    ge=0, le=100)
-    fulfilment: float = param(0.9, "Chance the need is met at this touchpoint (1 - failure rate).",
-                              unit="probability", ge=0, le=1)
+    visits_per_month: float = param(
+        0.5, "How often an average customer uses this touchpoint.", unit="1/month", ge=0, le=100
+    )
+    fulfilment: float = param(
+        0.9, "Chance the need is met at this touchpoint (1 - failure rate).", unit="probability", ge=0, le=1
+    )
     effort: float = param(0.4, "Mean effort it takes (0 effortless, 1 torture).", unit="score", ge=0, le=1)
     empathy: float = param(0.4, "How much the customer feels understood and cared for.", unit="score", ge=0, le=1)
-    personalization: float = param(0.3, "How much the interaction is tailored to the customer.", unit="score",
-                                   ge=0, le=1)
+    personalization: float = param(
+        0.3, "How much the interaction is tailored to the customer.", unit="score", ge=0, le=1
+    )
     cost_per_interaction: float = param(1.0, "Cost to the company of one interaction.", unit="currency", ge=0)
 
 
@@ -256,14 +424,21 @@ class Persona(Section):
 
     share: float = param(1.0, "Share of the market.", unit="fraction", ge=0, le=1)
     spend_per_month: float = param(30.0, "Monthly spend at the desires stage.", unit="currency/month", ge=0)
-    effort_sensitivity: float = param(1.0, "How strongly effort is felt (1 = as measured).", unit="ratio",
-                                      ge=0, le=5)
-    emotion_sensitivity: float = param(1.0, "How strongly empathy and personalization are felt.", unit="ratio",
-                                       ge=0, le=5)
-    churn_a: float = param(0.8, "Beta a of the base monthly churn propensity.", unit="", gt=0, le=1000,
-                           source="assumption: Beta(0.8, 40), mean 2 %/month, typical mobile-telecom churn")
-    churn_b: float = param(40.0, "Beta b of the base monthly churn propensity.", unit="", gt=0, le=10000,
-                           source="assumption: see churn_a")
+    effort_sensitivity: float = param(1.0, "How strongly effort is felt (1 = as measured).", unit="ratio", ge=0, le=5)
+    emotion_sensitivity: float = param(
+        1.0, "How strongly empathy and personalization are felt.", unit="ratio", ge=0, le=5
+    )
+    churn_a: float = param(
+        0.8,
+        "Beta a of the base monthly churn propensity.",
+        unit="",
+        gt=0,
+        le=1000,
+        source="assumption: Beta(0.8, 40), mean 2 %/month, typical mobile-telecom churn",
+    )
+    churn_b: float = param(
+        40.0, "Beta b of the base monthly churn propensity.", unit="", gt=0, le=10000, source="assumption: see churn_a"
+    )
 
 
 class Change(Section):
@@ -309,8 +484,7 @@ class Intervention(Section):
     price: Change | None = param(None, "Change of the relative price.", unit="ratio")
     cost_once: float = param(0.0, "One-off cost paid on the start day.", unit="currency", ge=0)
     cost_per_month: float = param(0.0, "Running cost per month from the start day.", unit="currency/month", ge=0)
-    cost_per_interaction: float = param(0.0, "Extra cost per interaction at the touchpoint(s).", unit="currency",
-                                        ge=0)
+    cost_per_interaction: float = param(0.0, "Extra cost per interaction at the touchpoint(s).", unit="currency", ge=0)
 
 
 class Scenario(Section):
@@ -327,10 +501,10 @@ class Scenario(Section):
     churn: Churn = Field(default_factory=Churn)
     economics: Economics = Field(default_factory=Economics)
     network: Network = Field(default_factory=Network)
-    touchpoints: dict[str, Touchpoint] = Field(default_factory=lambda: {"service": Touchpoint()},
-                                               min_length=1, max_length=120)
-    personas: dict[str, Persona] = Field(default_factory=lambda: {"customer": Persona()},
-                                         min_length=1, max_length=120)
+    touchpoints: dict[str, Touchpoint] = Field(
+        default_factory=lambda: {"service": Touchpoint()}, min_length=1, max_length=120
+    )
+    personas: dict[str, Persona] = Field(default_factory=lambda: {"customer": Persona()}, min_length=1, max_length=120)
     interventions: dict[str, Intervention] = Field(default_factory=dict)
     source: str | None = Field(None, exclude=True, description="File the scenario was read from.")
 
@@ -341,12 +515,19 @@ class Scenario(Section):
             raise ValueError(f"persona shares must sum to 1, got {total:g}")
         for name, iv in self.interventions.items():
             if iv.touchpoint != "all" and iv.touchpoint not in self.touchpoints:
-                raise ValueError(f"interventions.{name}.touchpoint '{iv.touchpoint}' is not a touchpoint; "
-                                 f"allowed: 'all', {', '.join(repr(t) for t in self.touchpoints)}")
-        if self.network.kind != "complete" and self.network.kind != "edge_list" \
-                and self.network.mean_degree >= self.population.size:
-            raise ValueError(f"network.mean_degree ({self.network.mean_degree}) must be below population.size "
-                             f"({self.population.size})")
+                raise ValueError(
+                    f"interventions.{name}.touchpoint '{iv.touchpoint}' is not a touchpoint; "
+                    f"allowed: 'all', {', '.join(repr(t) for t in self.touchpoints)}"
+                )
+        if (
+            self.network.kind != "complete"
+            and self.network.kind != "edge_list"
+            and self.network.mean_degree >= self.population.size
+        ):
+            raise ValueError(
+                f"network.mean_degree ({self.network.mean_degree}) must be below population.size "
+                f"({self.population.size})"
+            )
         return self
 
     @property
@@ -474,8 +655,13 @@ def _set_dotted(data: dict, key: str, value: Any, label: str) -> None:
     node[parts[-1]] = value
 
 
-def scenario_from_dict(data: Mapping[str, Any], *, label: str = "<dict>", origin: Mapping[str, str] | None = None,
-                       source: str | None = None) -> Scenario:
+def scenario_from_dict(
+    data: Mapping[str, Any],
+    *,
+    label: str = "<dict>",
+    origin: Mapping[str, str] | None = None,
+    source: str | None = None,
+) -> Scenario:
     """Validate a nested dict as a `Scenario`, turning the first problem into a one-line `ScenarioError`."""
     try:
         scenario = Scenario.model_validate(dict(data))
@@ -489,8 +675,13 @@ def _friendly(exc: ValidationError, label: str, origin: Mapping[str, str]) -> Sc
     err = exc.errors(include_url=False)[0]
     loc = [str(p) for p in err["loc"]]
     key = ".".join(loc)
-    where = origin.get(key) or _closest_origin(origin, key) or label
     value = err.get("input")
+    where = (
+        (_section_origin(origin, key, label) if isinstance(value, dict) else None)
+        or origin.get(key)
+        or _closest_origin(origin, key)
+        or label
+    )
     kind = err["type"]
     if kind == "extra_forbidden":
         parent = loc[:-1]
@@ -502,10 +693,19 @@ def _friendly(exc: ValidationError, label: str, origin: Mapping[str, str]) -> Sc
         return ScenarioError(where, key, None, "this key is required")
     msg = err["msg"]
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    if not key:
-        key = None
-    return ScenarioError(where, key, _short(value) if key else None, msg[0].lower() + msg[1:])
+        msg = msg[len("Value error, ") :]
+    shown = None if not key or isinstance(value, dict) else _short(value)  # a table's own check says what is wrong
+    return ScenarioError(where, key or None, shown, msg[0].lower() + msg[1:])
+
+
+def _section_origin(origin: Mapping[str, str], key: str, label: str) -> str | None:
+    """For a whole table's check: the file that was read (or --set) if it set anything in that table."""
+    prefix = f"{key}." if key else ""
+    files = {f for k, f in origin.items() if k.startswith(prefix)}
+    for preferred in ("--set", label):
+        if preferred in files:
+            return preferred
+    return None
 
 
 def _closest_origin(origin: Mapping[str, str], key: str) -> str | None:
@@ -561,7 +761,8 @@ def parameter_table() -> list[dict[str, Any]]:
     """
     rows: list[dict[str, Any]] = []
     sections: list[tuple[str, type[BaseModel]]] = [
-        (name, _section_type(f.annotation)) for name, f in Scenario.model_fields.items()
+        (name, _section_type(f.annotation))
+        for name, f in Scenario.model_fields.items()
         if _section_type(f.annotation) is not None
     ]
     for prefix, model in sections:
@@ -571,17 +772,23 @@ def parameter_table() -> list[dict[str, Any]]:
             if _section_type(field.annotation) is Change:
                 continue
             extra = field.json_schema_extra or {}
-            limits = {k: getattr(m, k) for m in field.metadata for k in ("ge", "gt", "le", "lt")
-                      if getattr(m, k, None) is not None}
-            rows.append({
-                "key": f"{prefix}.{key}",
-                "default": field.default,
-                "min": limits.get("ge", limits.get("gt")),
-                "max": limits.get("le", limits.get("lt")),
-                "unit": extra.get("unit", ""),
-                "meaning": field.description or "",
-                "source": extra.get("source", "assumption"),
-            })
+            limits = {
+                k: getattr(m, k)
+                for m in field.metadata
+                for k in ("ge", "gt", "le", "lt")
+                if getattr(m, k, None) is not None
+            }
+            rows.append(
+                {
+                    "key": f"{prefix}.{key}",
+                    "default": field.default,
+                    "min": limits.get("ge", limits.get("gt")),
+                    "max": limits.get("le", limits.get("lt")),
+                    "unit": extra.get("unit", ""),
+                    "meaning": field.description or "",
+                    "source": extra.get("source", "assumption"),
+                }
+            )
     return rows
 
 

@@ -31,8 +31,13 @@ def threads(n: int | None):
         numba.set_num_threads(before)
 
 
-def simulate(scenario: Scenario | str | Path | Mapping, seed: int = 0, engine: str = "kernel",
-             overrides: Mapping[str, Any] | None = None, n_threads: int | None = None) -> Results:
+def simulate(
+    scenario: Scenario | str | Path | Mapping,
+    seed: int = 0,
+    engine: str = "kernel",
+    overrides: Mapping[str, Any] | None = None,
+    n_threads: int | None = None,
+) -> Results:
     """Run a scenario to its horizon.
 
     Parameters
@@ -60,7 +65,10 @@ def simulate(scenario: Scenario | str | Path | Mapping, seed: int = 0, engine: s
         built = time.perf_counter()
         model.run()
         done = time.perf_counter()
-    info = {"threads": numba.get_num_threads() if n_threads is None else n_threads,
-            "setup_seconds": built - start, "run_seconds": done - built,
-            "edges": model.network.n_edges if not model.network.complete else None}
+    info = {
+        "threads": numba.get_num_threads() if n_threads is None else n_threads,
+        "setup_seconds": built - start,
+        "run_seconds": done - built,
+        "edges": model.network.n_edges if not model.network.complete else None,
+    }
     return Results(model.timeseries(), spec, int(seed), engine, info)
