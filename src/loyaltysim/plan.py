@@ -131,12 +131,11 @@ def make_plan(s: Scenario) -> Plan:
             if iv.marketing is not None:
                 mk = iv.marketing.apply(mk, 0.0, 1.0)
             if iv.price is not None:
-                price_new = iv.price.apply(pr, 1e-6, 10.0)
-                pr = price_new
+                pr = iv.price.apply(pr, 1e-6, 10.0)
             for k in rows:
                 iv_interaction[t, k] += iv.cost_per_interaction
             iv_fixed[t] += iv.cost_per_month * months
-            if day <= iv.start_day < day + s.time.step_days:
+            if t == 1 or iv.start_day > day - s.time.step_days:  # the first step the intervention is in force
                 iv_fixed[t] += iv.cost_once
         rate = lv[:, 0]
         total = float(rate.sum())

@@ -107,7 +107,7 @@ class Results:
         cols = ["prospects", *STAGES, "churned"]
         ax[0].stackplot(months, *(ts[c] for c in cols), labels=cols, colors=[STAGE_COLOURS[c] for c in cols])
         ax[0].set(title="People by CX Spectrum stage", xlabel="month", ylabel="people")
-        ax[0].legend(loc="upper left", fontsize="x-small", ncols=2)
+        ax[0].legend(loc="lower left", fontsize="x-small", ncols=2, framealpha=0.85)
         ax[1].plot(months, ts["active"], color="#08519c")
         ax[1].set(title="Active customers", xlabel="month", ylabel="customers")
         ax[2].plot(months[1:], ts["revenue"][1:], label="revenue", color="#238b45")

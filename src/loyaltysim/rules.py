@@ -253,11 +253,15 @@ def next_stage(stage: int, meets: bool, value: float, u: float, p: RuleParams) -
 
 @njit(cache=True)
 def speak(value: float, emotion_sensitivity: float, u: float, p: RuleParams) -> int:
-    """Word-of-mouth bit after an experience: salient delight or disappointment is told with its own chance."""
-    if value * emotion_sensitivity >= p.positive_salience and value > 0.0:
+    """Word-of-mouth bit after an experience: salient delight or disappointment is told with its own chance.
+
+    Salience is the loss-weighted disconfirmation felt through the persona's emotion sensitivity.
+    """
+    felt = value * emotion_sensitivity
+    if felt >= p.positive_salience and felt > 0.0:
         if u < p.positive_share:
             return SPOKE_POSITIVE
-    elif value <= -p.negative_salience and u < p.negative_share:
+    elif felt <= -p.negative_salience and felt < 0.0 and u < p.negative_share:
         return SPOKE_NEGATIVE
     return 0
 
@@ -290,8 +294,12 @@ def loyalty_after_hearing(loyalty: float, heard: float, p: RuleParams) -> float:
 
 @njit(cache=True)
 def adoption_probability(marketing: float, influence: float, heard: float, p: RuleParams) -> float:
-    """Chance per step that a prospect adopts: Bass hazard p + q I, where word of mouth adds to or takes from I."""
-    per_month = marketing + p.imitation * clip01(influence + heard)
+    """Chance per step that a prospect adopts: Bass p + q I per month, converted to the step.
+
+    I is the share of neighbours who are customers plus the net word of mouth heard, which is a flow in the step
+    and so enters as a rate per month (``heard / months``).
+    """
+    per_month = marketing + p.imitation * clip01(influence + heard / p.months)
     return step_probability(min(1.0, per_month), p.months)
 
 

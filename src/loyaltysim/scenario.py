@@ -80,13 +80,13 @@ class Population(Section):
         unit="score",
         ge=0,
         le=1,
-        source="assumption (gives an NPS near +5, typical of telecom)",
+        source="assumption (with loyalty_spread 0.25 the starting NPS is about -17, a weak telecom)",
     )
     loyalty_spread: float = param(
         0.25, "Half-width of the uniform spread of starting loyalty around its mean.", unit="score", ge=0, le=0.5
     )
     initial_expectation: float = param(
-        0.6, "Expected experience quality (0-1) a customer starts with.", unit="score", ge=0, le=1
+        0.5, "Expected experience quality (0-1) a customer starts with.", unit="score", ge=0, le=1
     )
 
     @model_validator(mode="after")
@@ -138,20 +138,20 @@ class Behaviour(Section):
         source="assumption (seed 001 pyramid: base level)",
     )
     ease_weight: float = param(
-        0.3,
-        "Weight of ease (1 - effort) in perceived quality.",
+        0.08,
+        "Weight of ease (1 - effort) in perceived quality (effort acts mainly through frustration and churn).",
         unit="weight",
         ge=0,
         le=1,
-        source="assumption (seed 001 pyramid: middle level)",
+        source="seed 004 (CEB): loyalty is 14 % low effort, 86 % emotional moments; 0.6 x 0.14",
     )
     feel_weight: float = param(
-        0.3,
+        0.52,
         "Weight of 'felt good' in perceived quality.",
         unit="weight",
         ge=0,
         le=1,
-        source="assumption (seed 001 pyramid: top level)",
+        source="seed 004 (CEB): 0.6 x 0.86 of what is not the pyramid's base",
     )
     empathy_share: float = param(
         0.5,
@@ -215,7 +215,7 @@ class Behaviour(Section):
         source="assumption; adaptive expectations (Oliver 1980)",
     )
     market_expectation: float = param(
-        0.6,
+        0.5,
         "Experience quality the market (competitors) sets as the norm.",
         unit="score",
         ge=0,
@@ -342,7 +342,7 @@ class Churn(Section):
         0.6, "Loyalty at which base churn equals the persona's Beta propensity.", unit="score", ge=0, le=1
     )
     frustration_effect: float = param(
-        0.03,
+        0.015,
         "Monthly churn hazard added per remembered frustrating experience.",
         unit="1/month",
         ge=0,
