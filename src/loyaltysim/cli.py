@@ -15,12 +15,21 @@ import typer
 
 from loyaltysim.errors import ScenarioError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Simulate customer loyalty through the CX Spectrum.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Simulate customer loyalty through the CX Spectrum.",
+)
 
-SetOption = Annotated[list[str] | None, typer.Option(
-    "--set", metavar="KEY=VALUE",
-    help="Change one scenario value by dotted key, e.g. --set touchpoints.phone.effort=0.3 (repeatable).")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Change one scenario value by dotted key, e.g. --set touchpoints.phone.effort=0.3 (repeatable).",
+    ),
+]
 SeedOption = Annotated[int, typer.Option("--seed", min=0, help="Seed of population, network and draws.")]
 
 
@@ -50,8 +59,9 @@ def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     seed: SeedOption = 0,
     sets: SetOption = None,
-    engine: Annotated[str, typer.Option(help="kernel (compiled, parallel) or reference (readable Mesa agents).")]
-    = "kernel",
+    engine: Annotated[
+        str, typer.Option(help="kernel (compiled, parallel) or reference (readable Mesa agents).")
+    ] = "kernel",
     out: Annotated[Path | None, typer.Option(help="Output directory [default: results/<scenario name>].")] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="numba threads [default: all cores].")] = None,
 ) -> None:
@@ -74,14 +84,18 @@ def run(
     except OSError as exc:
         fail(f"{directory}: cannot write results ({exc.strerror or exc})")
     s = results.summary()
-    typer.echo(f"{spec.name}: {spec.population.size:,} people, {spec.n_steps} steps of {spec.time.step_days:g} days, "
-               f"seed {seed}, engine {engine}")
-    typer.echo(f"  customers      {s.customers_start:>12,} -> {s.customers_end:,}  "
-               f"(retention of starting base {s.retention_of_start_base_pct:.1f} %)")
-    typer.echo(f"  won / lost     {s.new_customers:>12,} / {s.churned_customers:,}")
+    typer.echo(
+        f"{spec.name}: {spec.population.size:,} people, {spec.n_steps} steps of {spec.time.step_days:g} days, "
+        f"seed {seed}, engine {engine}"
+    )
+    typer.echo(
+        f"  customers      {int(s.customers_start):>12,} -> {int(s.customers_end):,}  "
+        f"(retention of starting base {s.retention_of_start_base_pct:.1f} %)"
+    )
+    typer.echo(f"  won / lost     {int(s.new_customers):>12,} / {int(s.churned_customers):,}")
     typer.echo(f"  revenue        {s.revenue:>12,.0f}   profit {s.profit:,.0f}")
     typer.echo(f"  NPS at end     {s.nps_end:>12.1f}   mean CES {s.ces_mean:.2f} (1-7)")
-    typer.echo(f"  word of mouth  {s.wom_positive:>12,} positive / {s.wom_negative:,} negative")
+    typer.echo(f"  word of mouth  {int(s.wom_positive):>12,} positive / {int(s.wom_negative):,} negative")
     typer.echo(f"  wrote {', '.join(str(p) for p in paths)}")
 
 
@@ -124,9 +138,225 @@ def parameter_markdown(rows: list[dict[str, Any]]) -> str:
     lines = ["| key | default | range | unit | meaning | source of the default |", "|---|---|---|---|---|---|"]
     for row in rows:
         rng = f"{_fmt(row['min'])} .. {_fmt(row['max'])}" if row["min"] is not None or row["max"] is not None else ""
-        lines.append(f"| `{row['key']}` | {_fmt(row['default'])} | {rng} | {row['unit']} | {row['meaning']} | "
-                     f"{row['source']} |")
+        lines.append(
+            f"| `{row['key']}` | {_fmt(row['default'])} | {rng} | {row['unit']} | {row['meaning']} | {row['source']} |"
+        )
     return "\n".join(lines)
+
+
+@app.command("compare")
+def compare_command(
+    baseline: Annotated[Path, typer.Argument(help="Baseline scenario TOML file.")],
+    variants: Annotated[list[Path], typer.Argument(help="One or more variant scenario files.")],
+    replications: Annotated[int, typer.Option("--replications", "-n", help="Runs per scenario.")] = 20,
+    seed: SeedOption = 0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes (one numba thread each); same numbers.")] = 1,
+    independent: Annotated[
+        bool, typer.Option("--independent", help="Independent seeds per scenario instead of common random numbers.")
+    ] = False,
+    sets: SetOption = None,
+    out: Annotated[Path | None, typer.Option(help="Write report.html, figures and tables into this directory.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", help="Metric to show at every checkpoint (repeatable) [default: all at the horizon]."),
+    ] = None,
+    checkpoints: Annotated[str, typer.Option(help="Checkpoint months, comma-separated.")] = "3,6,12",
+    discount_rate: Annotated[float, typer.Option(help="Yearly discount rate of the CLV.")] = 0.10,
+) -> None:
+    """Compare a baseline with variants over replications: differences, 95 % CIs, ROI, and a report."""
+    from loyaltysim.comparison import check_metrics
+    from loyaltysim.comparison import compare as run_comparison
+    from loyaltysim.report import text_table
+
+    _headless()
+    if replications < 1:
+        fail(f"--replications {replications}: allowed: a whole number of at least 1 (e.g. 20)")
+    if jobs < 1:
+        fail(f"--jobs {jobs}: allowed: a whole number of at least 1")
+    if fmt not in ("table", "json", "csv"):
+        fail(f"--format {fmt!r}: allowed: table, json, csv")
+    try:
+        months = [float(x) for x in checkpoints.split(",") if x.strip()]
+    except ValueError:
+        fail(f"--checkpoints {checkpoints!r}: allowed: months separated by commas, e.g. 3,6,12")
+    try:
+        chosen = check_metrics(metric, "--metric") if metric else None
+        comparison = run_comparison(
+            [baseline, *variants],
+            replications=replications,
+            seed=seed,
+            jobs=jobs,
+            independent=independent,
+            overrides=parse_sets(sets),
+            checkpoints=months,
+            discount_rate=discount_rate,
+        )
+    except ScenarioError as exc:
+        fail(str(exc))
+    if fmt == "table":
+        typer.echo(text_table(comparison, chosen))
+    else:
+        table = comparison.to_frame(chosen)
+        if fmt == "csv":
+            sys.stdout.write(table.to_csv(index=False))
+        else:
+            rows = [
+                {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+                for r in table.to_dict(orient="records")
+            ]
+            meta = {
+                "baseline": comparison.baseline,
+                "variants": comparison.names[1:],
+                "replications": comparison.replications,
+                "seed": comparison.seed,
+                "paired": not comparison.independent,
+                "level": comparison.level,
+                "checkpoints": [m for m, _ in comparison.checkpoints],
+                "rows": rows,
+            }
+            sys.stdout.write(json.dumps(meta, indent=1) + "\n")
+    if out is not None:
+        try:
+            comparison.save(out)
+        except OSError as exc:
+            fail(f"{out}: cannot write report ({exc.strerror or exc})")
+        typer.echo(f"wrote {out / 'report.html'} and its figures and tables", err=fmt != "table")
+
+
+@app.command("sweep")
+def sweep_command(
+    experiment: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/).")],
+    out: Annotated[
+        Path | None, typer.Option(help="Result directory [default: results/sweeps/<experiment name>].")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Local processes, one numba thread each.")] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786) to run on instead of --jobs.")
+    ] = None,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Run the experiment's [quick] form (small population, few points).")
+    ] = False,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Progress bar [default: on a terminal].")
+    ] = None,
+) -> None:
+    """Run a parameter sweep into DIR; running it again resumes, running only what is missing."""
+    from loyaltysim.sweep import default_out, load_experiment, sweep
+
+    _headless()
+    if jobs < 1:
+        fail(f"--jobs {jobs}: allowed: a whole number of at least 1")
+    try:
+        exp = load_experiment(experiment, quick=quick)
+        directory = out or Path(f"{default_out(exp)}{'-quick' if quick else ''}")
+        results = sweep(exp, directory, jobs=jobs, scheduler=scheduler, progress=progress)
+    except ScenarioError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        typer.echo(
+            f"loyaltysim: interrupted; finished runs are saved in {directory}: run the same command again to resume",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    except OSError as exc:
+        fail(f"{directory}: {exc.strerror or exc}")
+    info = results.info
+    resumed = f", {info['resumed']:,} already done" if info["resumed"] else ""
+    typer.echo(
+        f"{exp.name}: {len(results.design):,} points x {exp.replications} replications = {info['tasks']:,} "
+        f"runs ({info['ran']:,} run now{resumed}) in {info['seconds']:.1f} s on {info['executor']}"
+    )
+    typer.echo(
+        f"  wrote {directory / 'results.parquet'} ({len(results.frame):,} rows), design.parquet, "
+        f"manifest.json, experiment.toml"
+    )
+
+
+@app.command("analyze")
+def analyze_command(
+    directory: Annotated[Path, typer.Argument(help="Result directory of `loyaltysim sweep`.")],
+    method: Annotated[
+        str | None, typer.Option(help="sobol, morris, grid or validation [default: suits the design].")
+    ] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", help="Metric to analyse (repeatable) [default: all recorded].")
+    ] = None,
+    month: Annotated[float | None, typer.Option(help="Checkpoint month [default: the last].")] = None,
+) -> None:
+    """Sensitivity indices with confidence intervals, grid heatmaps or validation figures of a sweep."""
+    from loyaltysim.analysis import METHODS, analyze
+    from loyaltysim.sweep import SweepResults
+
+    _headless()
+    if method is not None and method not in METHODS:
+        fail(f"--method {method!r}: allowed: {', '.join(METHODS)}")
+    try:
+        results = SweepResults.load(directory)
+        report = analyze(results, method=method, metrics=metric, month=month)
+    except ScenarioError as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(f"{directory}: {exc}")
+    import pandas as pd
+
+    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.float_format", "{:.4g}".format):
+        for name, table in report.tables.items():
+            typer.echo(f"{name}:")
+            shown = table.drop(columns=[c for c in ("method", "metric") if c in table.columns])
+            typer.echo(shown.to_string(index=False))
+            typer.echo("")
+    typer.echo(f"wrote {', '.join(str(p) for p in report.files)}")
+
+
+@app.command()
+def teach(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 lets a whole classroom connect.")]
+    = "127.0.0.1",
+    lang: Annotated[str, typer.Option(help="Starting language of the page: es or en.")] = "es",
+    lesson: Annotated[str, typer.Option(help="Starting lesson (see docs/teaching.md).")] = "pyramid",
+    export: Annotated[Path | None, typer.Option(
+        help="Instead of serving, run the lesson and write a slide (.png) or animation (.gif) here.")] = None,
+    steps: Annotated[int | None, typer.Option(min=0, help="Steps to run before --export [default: the lesson's year].")]
+    = None,
+) -> None:
+    """Start the interactive CX Spectrum classroom in the browser (or export a lesson run with --export)."""
+    from loyaltysim.teach.lessons import LESSON_IDS
+    from loyaltysim.teach.translations import LANGUAGES
+
+    _headless()
+    if lang not in LANGUAGES:
+        fail(f"--lang {lang!r}: allowed: {', '.join(LANGUAGES)}")
+    if lesson not in LESSON_IDS:
+        fail(f"--lesson {lesson!r}: allowed: {', '.join(LESSON_IDS)}")
+    if export is not None:
+        from loyaltysim.teach.classroom import Classroom
+        from loyaltysim.teach.export import save_export
+
+        room = Classroom(lesson)
+        room.run(room.horizon if steps is None else steps)
+        try:
+            path = save_export(room, export, lang, every=max(1, room.steps // 40))
+        except ValueError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"{export}: cannot write ({exc.strerror or exc})")
+        typer.echo(f"wrote {path} ({lesson}, {room.steps} steps)")
+        return
+    from loyaltysim.teach.server import configure, serve
+
+    problem = configure(lang, lesson)
+    if problem:
+        fail(problem)
+    if port == 0:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+            port = sock.getsockname()[1]
+    typer.echo(f"loyaltysim teach: open http://{host}:{port}/ in a browser (Ctrl+C stops)", err=False)
+    serve(host=host, port=port)
 
 
 def main() -> None:

@@ -1,0 +1,293 @@
+"""Scenario comparison: interval coverage, common random numbers, determinism, shipped levers, report, CLI errors."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shlex
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import loyaltysim as ls
+from conftest import ROOT, SCENARIOS
+from loyaltysim.cli import app
+from loyaltysim.comparison import checkpoint_steps, compare, t_interval, welch_interval
+from loyaltysim.report import FIGURES, format_value, text_table
+
+SMALL = {"population.size": 2000}
+TELECOM = [SCENARIOS / f"{n}.toml" for n in ("baseline", "cut-effort", "add-empathy", "personalize")]
+RETAIL = [SCENARIOS / "retail" / f"{n}.toml" for n in ("baseline", "cut-effort", "add-empathy", "personalize")]
+
+
+@pytest.fixture(scope="module")
+def small() -> ls.comparison.Comparison:
+    return compare(TELECOM[:3], replications=4, seed=3, overrides=SMALL)
+
+
+# --- intervals ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [3, 8, 30])
+def test_t_interval_covers_known_mean_at_nominal_rate(n):
+    trials = 6000
+    x = np.random.default_rng(n).normal(3.0, 2.0, size=(trials, n))
+    mean, lo, hi = t_interval(x, 0.95, axis=1)
+    coverage = np.mean((lo <= 3.0) & (hi >= 3.0))
+    assert abs(coverage - 0.95) < 4 * np.sqrt(0.95 * 0.05 / trials)
+    np.testing.assert_allclose(mean, x.mean(axis=1))
+
+
+def test_welch_interval_covers_known_difference_with_unequal_variances():
+    rng = np.random.default_rng(7)
+    trials = 6000
+    x, y = rng.normal(1.0, 1.0, (trials, 6)), rng.normal(0.0, 3.0, (trials, 6))
+    _diff, lo, hi = welch_interval(x, y, 0.95, axis=1)
+    coverage = np.mean((lo <= 1.0) & (hi >= 1.0))
+    assert abs(coverage - 0.95) < 4 * np.sqrt(0.95 * 0.05 / trials)
+
+
+def test_one_replication_has_no_interval():
+    mean, lo, hi = t_interval(np.array([[2.0], [3.0]]))
+    assert list(mean) == [2.0, 3.0] and np.isnan(lo).all() and np.isnan(hi).all()
+
+
+# --- metrics ------------------------------------------------------------------------------------------------------
+
+
+def test_checkpoints_are_clipped_to_the_horizon():
+    spec = ls.load_scenario(TELECOM[0], {"time.horizon_days": 182})
+    assert checkpoint_steps(spec) == [(3.0, 13), (6.0, 26)]
+    assert checkpoint_steps(spec, [1, 12]) == [(1.0, 4), (6.0, 26)]
+    assert checkpoint_steps(ls.load_scenario(TELECOM[0]))[-1] == (12.0, 52)
+
+
+def test_metrics_follow_their_definitions(small):
+    runs, reps = small.runs, small.replicates
+    month, step = small.checkpoints[-1]
+    months = small.scenarios[0].months_per_step
+    for (name, rep), run in runs.groupby(["scenario", "replication"]):
+        row = reps[(reps["scenario"] == name) & (reps["replication"] == rep) & (reps["step"] == step)].iloc[0]
+        window = run[(run["step"] >= 1) & (run["step"] <= step)]
+        assert row["retention"] == pytest.approx(100 * run["initial_active"].iloc[step] / run["initial_active"].iloc[0])
+        assert row["profit"] == pytest.approx(window["profit"].sum())
+        churn = window["churned_step"].sum() / (run["active"].iloc[:step].sum() * months)
+        assert row["churn_rate"] == pytest.approx(100 * churn)
+        margin = (window["profit"].sum() + window["acquisition_cost"].sum()) / (window["active"].sum() * months)
+        d = 1.1 ** (1 / 12) - 1
+        assert row["clv"] == pytest.approx(margin * (1 - churn) / (d + churn))
+        base = reps[(reps["scenario"] == small.baseline) & (reps["replication"] == rep) & (reps["step"] == step)]
+        if name != small.baseline:
+            expected = (row["profit"] - base["profit"].iloc[0]) / (row["intervention_cost"] - 0.0)
+            assert row["roi"] == pytest.approx(expected)
+    df = small.to_frame(["retention"])
+    horizon = df[(df["month"] == month) & (df["scenario"] == "cut-effort")].iloc[0]
+    d = reps[reps["step"] == step].pivot(index="replication", columns="scenario", values="retention")
+    assert horizon["diff"] == pytest.approx((d["cut-effort"] - d[small.baseline]).mean())
+
+
+# --- common random numbers, determinism -------------------------------------------------------------------------
+
+
+def test_paired_intervals_much_narrower_than_independent():
+    base = ls.load_scenario(TELECOM[0], {"population.size": 3000})
+    lever = base.with_overrides({"name": "phone-effort-minus-10pct", "touchpoints.phone_support.effort": 0.54})
+    widths = {}
+    for independent in (False, True):
+        df = compare([base, lever], replications=8, seed=5, independent=independent).to_frame(["retention", "active"])
+        row = df[(df["scenario"] == lever.name)].groupby("metric").last()
+        widths[independent] = row["diff_high"] - row["diff_low"]
+    ratio = widths[False] / widths[True]
+    assert (ratio < 0.25).all(), ratio.to_dict()  # measured: about 0.07
+
+
+def test_jobs_two_equals_jobs_one_exactly():
+    one = compare(TELECOM[:2], replications=3, seed=11, overrides=SMALL, jobs=1)
+    two = compare(TELECOM[:2], replications=3, seed=11, overrides=SMALL, jobs=2)
+    pd.testing.assert_frame_equal(one.runs, two.runs, check_exact=True)
+    pd.testing.assert_frame_equal(one.to_frame(), two.to_frame(), check_exact=True)
+
+
+def test_same_seed_same_table_other_seed_other_table(small):
+    again = compare(TELECOM[:3], replications=4, seed=3, overrides=SMALL)
+    pd.testing.assert_frame_equal(small.to_frame(), again.to_frame(), check_exact=True)
+    assert text_table(small) == text_table(again)
+    other = compare(TELECOM[:3], replications=4, seed=4, overrides=SMALL)
+    assert not small.to_frame()["mean"].equals(other.to_frame()["mean"])
+
+
+def test_independent_seeds_differ_between_scenarios():
+    c = compare(TELECOM[:2], replications=2, seed=0, overrides=SMALL, independent=True)
+    seeds = c.runs.groupby("scenario")["seed"].unique()
+    assert set(seeds["baseline"]).isdisjoint(seeds["cut-effort"])
+
+
+@pytest.mark.parametrize("files", [TELECOM, RETAIL], ids=["telecom", "retail"])
+def test_cutting_effort_raises_retention_in_shipped_scenarios(files):
+    c = compare([files[0], files[1]], replications=10, seed=0)
+    row = c.to_frame(["retention", "ces"])
+    horizon = row[(row["month"] == c.horizon_month) & (row["scenario"] == c.names[1])].set_index("metric")
+    assert horizon.loc["retention", "diff_low"] > 0 and horizon.loc["retention", "excludes_zero"]
+    assert horizon.loc["ces", "diff_high"] < 0  # and it is felt as easier
+
+
+def test_shipped_variants_state_their_costs():
+    for files in (TELECOM, RETAIL):
+        for path in files[1:]:
+            spec = ls.load_scenario(path)
+            assert spec.interventions, path
+            assert (
+                sum(iv.cost_once + iv.cost_per_month + iv.cost_per_interaction for iv in spec.interventions.values())
+                > 0
+            ), path
+
+
+# --- report -------------------------------------------------------------------------------------------------------
+
+
+def test_report_files_exist_embed_figures_and_contain_the_numbers(small, tmp_path):
+    paths = small.save(tmp_path / "report")
+    names = {p.name for p in paths}
+    expected = {
+        "report.html",
+        "summary.csv",
+        "summary.parquet",
+        "replicates.parquet",
+        "runs.parquet",
+        *(f"{k}.png" for k in FIGURES),
+    }
+    assert names == expected and all(p.stat().st_size > 0 for p in paths)
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(images) == len(FIGURES)
+    assert all(base64.b64decode(img)[:8] == b"\x89PNG\r\n\x1a\n" for img in images)
+    assert "<script" not in page and 'src="http' not in page and 'href="http' not in page  # opens offline
+    table = small.to_frame()
+    horizon = table[(table["month"] == small.horizon_month) & (table["scenario"] != small.baseline)]
+    for _, row in horizon[horizon["metric"] != "roi"].iterrows():
+        assert format_value(row["diff"], row["metric"], signed=True) in page, row["metric"]
+    for _, row in table[table["scenario"] == small.baseline].iterrows():
+        if row["month"] == small.horizon_month:
+            assert format_value(row["mean"], row["metric"]) in page, row["metric"]
+    assert "callback_and_context" in page and "15,000" in page  # assumptions: the intervention and its cost
+    saved = pd.read_csv(tmp_path / "report" / "summary.csv")
+    np.testing.assert_allclose(saved["mean"], table["mean"])
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "report" / "summary.parquet"), table)
+    runs = pd.read_parquet(tmp_path / "report" / "runs.parquet")
+    assert len(runs) == 3 * 4 * (small.scenarios[0].n_steps + 1)
+
+
+def test_plots_return_axes(small):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for series in ("active", "retention", "cumulative_profit", "nps"):
+        ax = small.plot(series)
+        assert ax.get_lines(), series
+    assert len(small.plot_stages()) == 3
+    assert small.plot_differences("roi").get_yticklabels()
+    plt.close("all")
+
+
+# --- command line -------------------------------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def _cli(*args: str):
+    return runner.invoke(app, ["compare", *map(str, args)])
+
+
+def test_cli_table_json_csv_and_report(tmp_path):
+    args = [*TELECOM[:2], "-n", "3", "--set", "population.size=2000", "--seed", "2"]
+    res = _cli(*args)
+    assert res.exit_code == 0, res.output
+    assert "Which lever pays?" in res.stdout and "retention of starting base" in res.stdout
+    js = json.loads(_cli(*args, "--format", "json", "--metric", "profit").stdout)
+    assert js["paired"] and {r["metric"] for r in js["rows"]} == {"profit"}
+    csv = _cli(*args, "--format", "csv", "--out", tmp_path / "r").stdout
+    assert csv.startswith("scenario,month,step,metric")
+    assert (tmp_path / "r" / "report.html").exists()
+
+
+def _variant(tmp_path, body: str):
+    path = tmp_path / "variant.toml"
+    path.write_text(f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\nname = "other"\n{body}\n')
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (lambda t: [TELECOM[0], _variant(t, "[population]\nsize = 5000")], "population.size = 5000"),
+        (lambda t: [TELECOM[0], _variant(t, "[time]\nhorizon_days = 182")], "time.horizon_days = 182"),
+        (lambda t: [*TELECOM[:2], "--replications", "0"], "--replications 0"),
+        (lambda t: [*TELECOM[:2], "--metric", "happiness"], "'happiness'"),
+        (lambda t: [*TELECOM[:2], "--format", "xml"], "--format 'xml'"),
+        (lambda t: [*TELECOM[:2], "--checkpoints", "3,x"], "--checkpoints"),
+        (lambda t: [TELECOM[0], TELECOM[0]], "name"),
+        (lambda t: [TELECOM[0], t / "missing.toml"], "file not found"),
+    ],
+    ids=[
+        "population",
+        "horizon",
+        "zero-replications",
+        "unknown-metric",
+        "format",
+        "checkpoints",
+        "same-name",
+        "missing",
+    ],
+)
+def test_cli_bad_inputs_one_line_exit_2(tmp_path, args, needle):
+    res = _cli(*args(tmp_path))
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], res.stderr
+    assert "Traceback" not in res.output
+
+
+def test_python_api_rejects_bad_arguments():
+    with pytest.raises(ls.ScenarioError, match="replications"):
+        compare(TELECOM[:2], replications=0)
+    with pytest.raises(ls.ScenarioError, match="baseline and at least one variant"):
+        compare(TELECOM[:1])
+    with pytest.raises(ls.ScenarioError, match="happiness"):
+        compare(TELECOM[:2], replications=2, overrides=SMALL).to_frame(["happiness"])
+
+
+# --- the docs' examples run as written ------------------------------------------------------------------------------
+
+
+def _blocks(lang: str) -> list[str]:
+    text = (ROOT / "docs" / "comparison.md").read_text(encoding="utf-8")
+    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
+
+
+def test_docs_python_example_runs(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.chdir(ROOT)
+    (code,) = _blocks("python")
+    scope: dict = {}
+    exec(compile(code, "docs/comparison.md", "exec"), scope)
+    assert scope["comparison"].value("cut-effort", "retention", "diff") > 0
+
+
+def test_docs_commands_run(monkeypatch, tmp_path):
+    monkeypatch.chdir(ROOT)
+    commands = [shlex.split(line) for block in _blocks("bash") for line in block.splitlines() if line.strip()]
+    assert len(commands) == 2
+    for cmd in commands:
+        assert cmd[:2] == ["loyaltysim", "compare"]
+        args = [str(tmp_path / "out") if prev == "--out" else a for prev, a in zip(["", *cmd[:-1]], cmd, strict=True)]
+        res = runner.invoke(app, args[1:])
+        assert res.exit_code == 0, res.output
+        assert "Which lever pays?" in res.stdout
+    assert (tmp_path / "out" / "report.html").exists()
