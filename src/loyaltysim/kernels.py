@@ -16,16 +16,26 @@ from loyaltysim import rules as r
 from loyaltysim.rng import Purpose, draw, draw_at, stream_key
 
 __all__ = [
+    "COUNTED",
+    "TALLY_CHUNK",
     "CustomerState",
-    "new_state",
     "init_population",
     "interact",
     "listen",
     "listen_mean_field",
-    "transition",
+    "new_state",
     "tally",
-    "TALLY_CHUNK",
+    "transition",
 ]
+
+COUNTED = 64
+"""Flag bit kept by `listen` (not a model flag): this person is counted in its neighbours' `active_neighbours`."""
+
+_MARGIN = 1.0 + 1e-9
+"""Relative slack on the upper bounds of probabilities used to skip exact evaluation (rounding is ~1e-16)."""
+
+_BATCH = 64
+"""Movers per batch of `listen`'s push; the rows of the next batch are loaded while this one is processed."""
 
 TALLY_CHUNK = 16384
 """Customers per tally chunk: partial sums are fixed per chunk, so totals do not depend on threads."""
@@ -45,11 +55,14 @@ class CustomerState(NamedTuple):
     last_effort: np.ndarray  # float32: effort of this step's interaction
     influence: np.ndarray  # float32: share of neighbours who are customers
     heard: np.ndarray  # float32: net word of mouth heard this step, per neighbour
+    active_neighbours: np.ndarray  # int32: neighbours counted as customers (kept up to date by `listen`)
+    told_positive: np.ndarray  # int32: scratch of `listen`, zero between calls
+    told_negative: np.ndarray  # int32: scratch of `listen`, zero between calls
 
 
 def new_state(n: int) -> CustomerState:
-    """Allocate the state of ``n`` people (about 31 bytes each)."""
-    i1, f4 = np.int8, np.float32
+    """Allocate the state of ``n`` people (44 bytes each)."""
+    i1, i4, f4 = np.int8, np.int32, np.float32
     return CustomerState(
         np.zeros(n, i1),
         np.zeros(n, i1),
@@ -62,6 +75,9 @@ def new_state(n: int) -> CustomerState:
         np.zeros(n, f4),
         np.zeros(n, f4),
         np.zeros(n, f4),
+        np.zeros(n, i4),
+        np.zeros(n, i4),
+        np.zeros(n, i4),
     )
 
 
@@ -98,6 +114,7 @@ def init_population(st, seed, persona_cum, persona_ab, stage_cum, initial_custom
     expectation = st.expectation
     frustration = st.frustration
     base_hazard = st.base_hazard
+    active_neighbours = st.active_neighbours
     k_cust = stream_key(seed, -1, Purpose.INIT_CUSTOMER)
     k_stage = stream_key(seed, -1, Purpose.INIT_STAGE)
     k_pers = stream_key(seed, -1, Purpose.INIT_PERSONA)
@@ -114,6 +131,7 @@ def init_population(st, seed, persona_cum, persona_ab, stage_cum, initial_custom
         loyalty[i] = r.clip01(p.initial_loyalty + p.loyalty_spread * (2.0 * draw(k_loy, i) - 1.0))
         last_touchpoint[i] = -1
         frustration[i] = 0.0
+        active_neighbours[i] = 0
         if draw(k_cust, i) < initial_customers:
             stage[i] = 1 + r.choose_touchpoint(draw(k_stage, i), stage_cum)
             flags[i] = r.COHORT | r.ACTIVE
@@ -124,9 +142,12 @@ def init_population(st, seed, persona_cum, persona_ab, stage_cum, initial_custom
 
 @njit(parallel=True, cache=True)
 def interact(st, keys, levels, visit_prob, persona_tab, p):
-    """Phase 1: each customer may use one touchpoint, judges it, updates expectation, loyalty, frustration and
-    stage, and decides whether to tell others. ``levels`` rows: cumulative visit share, fulfilment, effort,
-    empathy, personalization; ``persona_tab`` rows: effort and emotion sensitivity."""
+    """Phase 1: each customer may use one touchpoint, judge it and react.
+
+    The customer updates expectation, loyalty, frustration and stage, and decides whether to tell others.
+    ``levels`` rows: cumulative visit share, fulfilment, effort, empathy, personalization; ``persona_tab`` rows:
+    effort and emotion sensitivity.
+    """
     stage = st.stage
     persona = st.persona
     flags = st.flags
@@ -165,33 +186,120 @@ def interact(st, keys, levels, visit_prob, persona_tab, p):
         flags[i] |= np.uint8(signal)
 
 
-@njit(parallel=True, cache=True)
-def listen(st, indptr, indices, keys, p):
-    """Phase 2: each person counts neighbours who are customers and hears their word of mouth (pull, so no
-    two threads write the same place). Each speaking neighbour reaches each listener with its own chance."""
+@njit(cache=True)
+def _movers(flags):
+    """Ids of the people who must push this step.
+
+    Those whose status changed since the last call (ACTIVE bit differs from COUNTED bit) and customers who speak.
+    """
+    k = 0
+    for j in range(flags.shape[0]):
+        f = flags[j]
+        k += ((f ^ (f >> 6)) & r.ACTIVE) | ((f & r.ACTIVE) & ((f >> 1) | (f >> 2)))
+    movers = np.empty(k, np.int32)
+    k = 0
+    for j in range(flags.shape[0]):
+        f = flags[j]
+        if ((f ^ (f >> 6)) & r.ACTIVE) | ((f & r.ACTIVE) & ((f >> 1) | (f >> 2))):
+            movers[k] = j
+            k += 1
+    return movers
+
+
+@njit(cache=True, inline="always")
+def _touch(st, movers, lo, indptr, indices):
+    """Load into cache what the push of ``movers[lo:lo + _BATCH]`` will read (a software prefetch).
+
+    Also the row bounds of the batch after. Independent loads overlap, unlike the dependent loads of the push.
+    """
+    acc = 0
+    n = movers.shape[0]
+    for q in range(min(lo + _BATCH, n), min(lo + 2 * _BATCH, n)):
+        acc += indptr[movers[q]]
+    for q in range(lo, min(lo + _BATCH, n)):
+        j = movers[q]
+        a = indptr[j]
+        if a < indptr[j + 1]:
+            i = indices[a]
+            acc += indices[indptr[j + 1] - 1] + st.stage[i] + st.told_positive[i] + st.told_negative[i]
+    return acc
+
+
+@njit(cache=True)
+def _spread(st, indptr, indices, key, positive_reach, negative_reach):
+    """Serial push from the few people whose signal matters this step.
+
+    Those who became or stopped being customers since the last call update their neighbours'
+    `active_neighbours` (flipping their COUNTED bit); each speaker reaches each listener who has not churned
+    with the draw keyed by (listener, speaker).
+    """
     stage = st.stage
     flags = st.flags
+    active_neighbours = st.active_neighbours
+    told_positive = st.told_positive
+    told_negative = st.told_negative
+    movers = _movers(flags)
+    touched = 0
+    for b in range(0, movers.shape[0], _BATCH):
+        touched += _touch(st, movers, b + _BATCH, indptr, indices)
+        for q in range(b, min(b + _BATCH, movers.shape[0])):
+            j = movers[q]
+            f = flags[j]
+            active = f & r.ACTIVE
+            delta = np.int32(active) - np.int32((f & COUNTED) >> 6)
+            if delta != 0:
+                for e in range(indptr[j], indptr[j + 1]):
+                    active_neighbours[indices[e]] += delta
+                flags[j] = f ^ np.uint8(COUNTED)
+            if active and f & (r.SPOKE_POSITIVE | r.SPOKE_NEGATIVE):
+                positive = f & r.SPOKE_POSITIVE
+                reach = positive_reach if positive else negative_reach
+                for e in range(indptr[j], indptr[j + 1]):
+                    i = indices[e]
+                    if stage[i] != r.CHURNED and draw_at(key, i, j) < reach:
+                        if positive:
+                            told_positive[i] += 1
+                        else:
+                            told_negative[i] += 1
+    return touched
+
+
+@njit(parallel=True, cache=True)
+def _hear(st, indptr, p):
+    """Influence and net word of mouth of everyone who has not churned, from the counts; clears the scratch."""
+    stage = st.stage
+    active_neighbours = st.active_neighbours
+    told_positive = st.told_positive
+    told_negative = st.told_negative
     influence = st.influence
     heard = st.heard
-    key = keys[Purpose.TELL]
     for i in prange(stage.shape[0]):
         if stage[i] == r.CHURNED:
             continue
-        active = 0.0
-        pos = 0.0
-        neg = 0.0
-        for e in range(indptr[i], indptr[i + 1]):
-            j = indices[e]
-            f = flags[j]
-            if f & r.ACTIVE:
-                active += 1.0
-                if f & r.SPOKE_POSITIVE:
-                    if draw_at(key, i, j) < p.positive_reach:
-                        pos += 1.0
-                elif f & r.SPOKE_NEGATIVE:
-                    if draw_at(key, i, j) < p.negative_reach:
-                        neg += 1.0
-        influence[i], heard[i] = r.wom_influence(active, pos, neg, float(indptr[i + 1] - indptr[i]), p)
+        influence[i], heard[i] = r.wom_influence(
+            float(active_neighbours[i]),
+            float(told_positive[i]),
+            float(told_negative[i]),
+            float(indptr[i + 1] - indptr[i]),
+            p,
+        )
+        told_positive[i] = 0
+        told_negative[i] = 0
+
+
+@njit(cache=True)
+def listen(st, indptr, indices, keys, p):
+    """Phase 2: each person counts neighbours who are customers and hears their word of mouth.
+
+    Each speaking neighbour reaches each listener with its own chance, drawn from the key (step, listener,
+    speaker). The result is that of pulling from every neighbour (as the readable path does), computed by pushing from
+    the few who changed or spoke: about 1 % of people change status and 5 % speak in a step, so this reads a
+    few percent of the edges instead of all of them. Counts are integers, so the order of pushes does not
+    matter. ``st.active_neighbours`` and the COUNTED flag bit carry the count from call to call; both start at
+    zero (`new_state`, `init_population`) and the network must stay the same.
+    """
+    _spread(st, indptr, indices, keys[Purpose.TELL], p.positive_reach, p.negative_reach)
+    _hear(st, indptr, p)
 
 
 @njit(cache=True)
@@ -243,23 +351,33 @@ def transition(st, keys, marketing, price, p):
     base_hazard = st.base_hazard
     influence = st.influence
     heard = st.heard
+    # Influence and heard enter adoption only through clip01(influence + heard) <= 1, so no prospect's chance
+    # exceeds the chance at influence 1 (the margin covers rounding): a draw above it decides without the
+    # transcendental functions of the rule. The same holds for churn, as 1 - exp(-x) <= x.
+    adopt_cap = r.adoption_probability(marketing, 1.0, 0.0, p) * _MARGIN
     for i in prange(stage.shape[0]):
         s = stage[i]
         if s == r.CHURNED:
             continue
-        h = float(heard[i])
         if s == r.PROSPECT:
-            prob = r.adoption_probability(marketing, float(influence[i]), h, p)
-            if draw(keys[Purpose.ADOPT], i) < prob:
+            u = draw(keys[Purpose.ADOPT], i)
+            if u >= adopt_cap:
+                continue
+            h = float(heard[i])
+            if u < r.adoption_probability(marketing, float(influence[i]), h, p):
                 stage[i] = 1
                 flags[i] |= np.uint8(r.ADOPTED)
                 expectation[i] = r.expectation_after_hearing(p.initial_expectation, h, p)
                 frustration[i] = 0.0
             continue
+        h = float(heard[i])
         loyalty[i] = r.loyalty_after_hearing(float(loyalty[i]), h, p)
         expectation[i] = r.expectation_after_hearing(float(expectation[i]), h, p)
         hazard = r.churn_hazard(float(base_hazard[i]), float(loyalty[i]), float(frustration[i]), price, p)
-        if hazard > 0.0 and draw(keys[Purpose.CHURN], i) < r.hazard_probability(hazard, p.months):
+        if hazard <= 0.0:
+            continue
+        u = draw(keys[Purpose.CHURN], i)
+        if u < hazard * p.months * _MARGIN and u < r.hazard_probability(hazard, p.months):
             stage[i] = r.CHURNED
             flags[i] |= np.uint8(r.LEFT)
 

@@ -1,0 +1,564 @@
+"""Benchmarks of loyaltysim: speed of the kernel engine against the readable path and against the machine's limits.
+
+    .venv/bin/python benchmarks/run.py [--quick] [--out FILE] [--repeats N]
+
+Writes a JSON file of results (default ``benchmarks/results/latest.json``) and prints a table. Every timing is the
+median of several runs after a warm-up; comparisons (kernel / readable, 1 / 2 threads, kernel / bandwidth limit)
+are measured side by side in the same run. Wall-clock medians are the figures; CPU-time medians are kept next to
+them because the machine may be shared (if CPU time per thread is well below wall time, other processes were
+taking the cores). ``--quick`` runs every section on small sizes in about half a minute: it proves the code
+works (CI), its numbers mean nothing.
+
+Sections: ``throughput`` (customer-steps per second of the full model by size and threads), ``readable`` (the
+Mesa-agent path at 10,000 customers), ``phases`` (time per phase of a step), ``networks`` (build time per kind),
+``memory`` (peak RSS per customer in a fresh process), ``startup`` (new process, cold and warm compile cache),
+``bandwidth`` (numba read-modify-write over 400 MB) and ``traffic`` (bytes a step moves per customer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# On a shared machine OpenMP threads that spin while waiting at a barrier burn the time slices the other thread
+# needs (a 10,000-customer step went from 0.4 ms to 48 ms with 2 threads under a load of 5): wait passively
+# unless told otherwise. Recorded in the results.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+import loyaltysim
+from loyaltysim import kernels
+from loyaltysim.model import LoyaltyModel
+from loyaltysim.network import build_network
+from loyaltysim.rng import Purpose, draw_keys
+from loyaltysim.simulation import threads
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "baseline.toml"
+DEGREE = 10
+NETWORK_KINDS = ("watts_strogatz", "barabasi_albert", "erdos_renyi", "ring")
+FULL = {
+    "sizes": [10_000, 100_000, 1_000_000, 10_000_000],
+    "steps": {10_000: 30, 100_000: 15, 1_000_000: 7, 10_000_000: 3},
+    "readable_n": 10_000,
+    "readable_steps": 3,
+    "phase_n": 1_000_000,
+    "network_n": 1_000_000,
+    "memory_sizes": [1_000_000, 10_000_000],
+    "bandwidth_mb": 400,
+}
+QUICK = {
+    "sizes": [10_000, 100_000],
+    "steps": {10_000: 5, 100_000: 3},
+    "readable_n": 1_000,
+    "readable_steps": 2,
+    "phase_n": 100_000,
+    "network_n": 100_000,
+    "memory_sizes": [100_000],
+    "bandwidth_mb": 40,
+}
+
+
+def thread_counts() -> list[int]:
+    """1 and 2 threads (or what the machine has)."""
+    return sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
+
+
+def bench_model(n: int, steps: int, engine: str = "kernel", seed: int = 1) -> LoyaltyModel:
+    """The benchmark scenario: the shipped baseline, word of mouth on, average degree 10, enough steps."""
+    overrides = {"population.size": n, "network.mean_degree": DEGREE, "time.horizon_days": 7.0 * (steps + 2)}
+    return LoyaltyModel(str(SCENARIO), rng=seed, engine=engine, **overrides)
+
+
+def time_steps(model: LoyaltyModel, steps: int) -> tuple[list[float], list[float]]:
+    """Wall and process-CPU seconds of ``steps`` successive steps."""
+    wall, cpu = [], []
+    for _ in range(steps):
+        w, c = time.perf_counter(), time.process_time()
+        model.step()
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    return wall, cpu
+
+
+def summary(wall: list[float], cpu: list[float], n: int) -> dict:
+    """Median wall and CPU seconds per step and customer-steps per second (wall)."""
+    w, c = statistics.median(wall), statistics.median(cpu)
+    return {"n": n, "runs": len(wall), "seconds_per_step": w, "cpu_seconds_per_step": c, "customer_steps_per_s": n / w}
+
+
+def throughput(cfg: dict) -> list[dict]:
+    """Full model steps (interact, listen, transition, tally, outputs) by size and thread count."""
+    rows = []
+    for n in cfg["sizes"]:
+        steps = cfg["steps"][n]
+        model = bench_model(n, (steps + 1) * len(thread_counts()))
+        for th in thread_counts():
+            with threads(th):
+                model.step()  # warm-up
+                wall, cpu = time_steps(model, steps)
+            rows.append({"threads": th, **summary(wall, cpu, n)})
+        del model
+    return rows
+
+
+def readable(cfg: dict) -> dict:
+    """The readable Mesa-agent path against the kernel on the same scenario, same size, same run."""
+    n, steps = cfg["readable_n"], cfg["readable_steps"]
+    ref = bench_model(n, steps + 1, engine="reference")
+    ref.step()
+    ref_row = summary(*time_steps(ref, steps), n)
+    out = {"readable": ref_row}
+    for th in thread_counts():
+        model = bench_model(n, 4 * steps + 1)
+        with threads(th):
+            model.step()
+            row = summary(*time_steps(model, 4 * steps), n)
+        out[f"kernel_{th}_threads"] = row
+        out[f"ratio_{th}_threads"] = row["customer_steps_per_s"] / ref_row["customer_steps_per_s"]
+    return out
+
+
+def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
+    """Seconds of each phase of step ``t``, calling the kernels as `LoyaltyModel.step` does."""
+    plan, p, st, net = model.plan, model.plan.params, model.state, model.network
+    keys = draw_keys(model.seed, t)
+    clock = [time.perf_counter()]
+    kernels.interact(st, keys, plan.levels[t], plan.visit_prob[t], plan.persona_tab, p)
+    clock.append(time.perf_counter())
+    kernels._spread(st, net.indptr, net.indices, keys[Purpose.TELL], p.positive_reach, p.negative_reach)
+    clock.append(time.perf_counter())
+    kernels._hear(st, net.indptr, p)
+    clock.append(time.perf_counter())
+    kernels.transition(st, keys, plan.marketing[t], plan.price[t], p)
+    clock.append(time.perf_counter())
+    kernels.tally(st, len(plan.touchpoints), len(plan.personas))
+    clock.append(time.perf_counter())
+    names = ("interact", "listen_push", "listen_hear", "transition", "tally")
+    return {k: clock[i + 1] - clock[i] for i, k in enumerate(names)}
+
+
+def phases(cfg: dict, repeats: int) -> list[dict]:
+    """Median seconds per phase at the phase size, 1 and 2 threads (listen = its serial push + parallel hear)."""
+    n = cfg["phase_n"]
+    model = bench_model(n, 2 * (repeats + 1) + 2)
+    model.step()  # the first listen pushes every customer once: not a typical step
+    rows, t = [], model.steps + 1
+    for th in thread_counts():
+        samples = []
+        with threads(th):
+            for _ in range(repeats + 1):
+                samples.append(phase_times(model, t))
+                t += 1
+        med = {k: statistics.median(s[k] for s in samples[1:]) for k in samples[0]}
+        med["listen"] = med["listen_push"] + med["listen_hear"]
+        med["step"] = med["interact"] + med["listen"] + med["transition"] + med["tally"]
+        rows.append({"n": n, "threads": th, "seconds": med, "customer_steps_per_s": n / med["step"]})
+    return rows
+
+
+def networks(cfg: dict, repeats: int) -> list[dict]:
+    """Build time of each generated network kind at average degree 10 (complete needs no arrays)."""
+    n, rows = cfg["network_n"], []
+    for kind in NETWORK_KINDS:
+        build_network(kind, 1000, DEGREE, 1)  # compile
+        times = []
+        for r in range(repeats):
+            start = time.perf_counter()
+            net = build_network(kind, n, DEGREE, r)
+            times.append(time.perf_counter() - start)
+        rows.append(
+            {
+                "kind": kind,
+                "n": n,
+                "seconds": statistics.median(times),
+                "runs": repeats,
+                "edges": net.n_edges,
+                "mean_degree": 2 * net.n_edges / n,
+            }
+        )
+    return rows
+
+
+_MEMORY_CHILD = """
+import resource, sys
+import loyaltysim
+from loyaltysim.model import LoyaltyModel
+n = int(sys.argv[1])
+if n:
+    m = LoyaltyModel(sys.argv[2], rng=1, **{"population.size": n, "network.mean_degree": 10,
+                                           "time.horizon_days": 21.0})
+    m.run()
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across fork and exec, so it would report the parent's peak
+hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM")]
+print(int(hwm[0].split()[1]) * 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def child_peak_rss(n: int) -> int:
+    """Peak RSS in bytes of a fresh interpreter that imports loyaltysim and builds and runs ``n`` customers."""
+    out = subprocess.run(
+        [sys.executable, "-c", _MEMORY_CHILD, str(n), str(SCENARIO)], capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.split()[-1])
+
+
+def memory(cfg: dict) -> list[dict]:
+    """Peak memory per customer: (peak RSS of a run - RSS of an interpreter with loyaltysim imported) / n, and the
+    same beyond a 1,000-customer run (which has the compiled kernels loaded too: the marginal cost of a customer)."""
+    base = child_peak_rss(0)
+    tiny = child_peak_rss(1000)
+    state = sum(a.dtype.itemsize for a in kernels.new_state(1))
+    rows = []
+    for n in cfg["memory_sizes"]:
+        peak = child_peak_rss(n)
+        rows.append(
+            {
+                "n": n,
+                "peak_rss_bytes": peak,
+                "baseline_rss_bytes": base,
+                "bytes_per_customer": (peak - base) / n,
+                "small_run_rss_bytes": tiny,
+                "bytes_per_customer_beyond_small_run": (peak - tiny) / n,
+                "state_bytes_per_customer": state,
+                "network_bytes_per_customer": 8 + 4 * DEGREE,
+            }
+        )
+    return rows
+
+
+_STARTUP_CHILD = """
+import sys, time
+t = {"start": float(sys.argv[1])}
+import loyaltysim
+from loyaltysim.model import LoyaltyModel
+t["imported"] = time.time()
+m = LoyaltyModel(sys.argv[2], rng=1)
+t["built"] = time.time()
+m.step()
+t["first_step"] = time.time()
+m.run()
+t["done"] = time.time()
+print(repr({k: v - t["start"] for k, v in t.items()}))
+"""
+
+
+def startup_run(cache_dir: str) -> dict:
+    """Seconds from launching a new interpreter to: import done, model built (computing starts), end of the
+    first step, end of the run of the shipped baseline scenario."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+    out = subprocess.run(
+        [sys.executable, "-c", _STARTUP_CHILD, repr(time.time()), str(SCENARIO)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    marks = eval(out.stdout.strip().splitlines()[-1])  # a dict literal printed by our own child
+    return {
+        "import": marks["imported"],
+        "start_computing": marks["built"],
+        "first_step_done": marks["first_step"],
+        "total": marks["done"],
+    }
+
+
+def startup(repeats: int) -> dict:
+    """A new process with an empty compile cache (cold), then with the cache it left (warm)."""
+    with tempfile.TemporaryDirectory(prefix="loyaltysim-numba-") as cache:
+        cold = startup_run(cache)
+        warm = [startup_run(cache) for _ in range(repeats)]
+    return {"cold": cold, "warm": {k: statistics.median(w[k] for w in warm) for k in warm[0]}, "warm_runs": repeats}
+
+
+@njit(parallel=True, cache=True)
+def _read_modify_write(a):
+    for i in prange(a.shape[0]):
+        a[i] = a[i] * 1.0001 + 1.0
+
+
+def bandwidth(cfg: dict, repeats: int) -> list[dict]:
+    """Memory bandwidth of a parallel numba read-modify-write over a large float64 array (bytes read + written)."""
+    a = np.ones(cfg["bandwidth_mb"] * 1_000_000 // 8)
+    rows = []
+    for th in thread_counts():
+        with threads(th):
+            _read_modify_write(a)
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                _read_modify_write(a)
+                times.append(time.perf_counter() - start)
+        sec = statistics.median(times)
+        rows.append({"threads": th, "array_bytes": a.nbytes, "seconds": sec, "gb_per_s": 2 * a.nbytes / sec / 1e9})
+    return rows
+
+
+# Bytes each phase moves per customer on the benchmark scenario, counting every array a phase touches as streamed
+# once (read) and, if written, once more (write), at whole-array granularity: with 30 % customers spread over
+# the population almost every cache line of a per-customer array is touched. The few rows of the network read
+# by listen's push (movers: customers who changed status or spoke, about 5 % of people) are counted separately.
+TRAFFIC = {
+    "interact": {
+        "stage": (1, 1),
+        "flags": (1, 1),
+        "last_touchpoint": (0, 1),
+        "persona": (1, 0),
+        "frustration": (4, 4),
+        "loyalty": (4, 4),
+        "expectation": (4, 4),
+        "last_effort": (0, 4),
+    },
+    "listen_hear": {
+        "stage": (1, 0),
+        "flags": (1, 0),
+        "indptr": (8, 0),
+        "active_neighbours": (4, 0),
+        "told_positive": (4, 4),
+        "told_negative": (4, 4),
+        "influence": (0, 4),
+        "heard": (0, 4),
+    },
+    "transition": {
+        "stage": (1, 0),
+        "heard": (4, 0),
+        "loyalty": (4, 4),
+        "expectation": (4, 4),
+        "frustration": (4, 0),
+        "base_hazard": (4, 0),
+    },
+    "tally": {
+        "stage": (1, 0),
+        "persona": (1, 0),
+        "flags": (1, 0),
+        "last_touchpoint": (1, 0),
+        "loyalty": (4, 0),
+        "expectation": (4, 0),
+        "last_effort": (4, 0),
+    },
+}
+
+
+def traffic(mover_share: float) -> dict:
+    """Bytes per customer-step by phase; a pull over every edge is shown for comparison."""
+    per_phase = {ph: sum(r + w for r, w in arrays.values()) for ph, arrays in TRAFFIC.items()}
+    # each mover: its indptr line (64 B) and its row (4 * degree B, about 2 lines), plus its listeners' lines
+    per_phase["listen_push"] = mover_share * (64 + 2 * 64 + 64)
+    total = sum(per_phase.values())
+    pull = 8 + 4 * DEGREE + 1  # indptr, indices, own stage: neighbours' flags are cache hits
+    return {
+        "bytes_per_customer_step": per_phase,
+        "total": total,
+        "pull_listen_would_read": pull,
+        "mover_share": mover_share,
+    }
+
+
+def mover_share(n: int = 100_000) -> float:
+    """Share of people who push in listen on a typical step of the benchmark scenario."""
+    model = bench_model(n, 4)
+    for _ in range(3):
+        model.step()
+    t = model.steps + 1
+    kernels.interact(
+        model.state,
+        draw_keys(model.seed, t),
+        model.plan.levels[t],
+        model.plan.visit_prob[t],
+        model.plan.persona_tab,
+        model.plan.params,
+    )
+    return len(kernels._movers(model.state.flags)) / n
+
+
+def machine() -> dict:
+    """Facts about the machine and the load on it while the benchmark ran."""
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "cpu": _cpu_name(),
+        "cores": os.cpu_count(),
+        "numba_threads": numba.config.NUMBA_NUM_THREADS,
+        "threading_layer": _threading_layer(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+        "python": platform.python_version(),
+        "numba": numba.__version__,
+        "numpy": np.__version__,
+        "loyaltysim": loyaltysim.__version__ if hasattr(loyaltysim, "__version__") else "",
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _threading_layer() -> str:
+    try:
+        return numba.threading_layer()
+    except ValueError:
+        return "not initialised"
+
+
+def run(quick: bool, repeats: int, only: list[str] | None = None, previous: dict | None = None) -> dict:
+    """Every section (or those in ``only``, keeping the others from ``previous``) as a JSON-ready dict."""
+    cfg = QUICK if quick else FULL
+    if only and previous:
+        res = previous
+        res.setdefault("reruns", []).append({"sections": only, "machine": machine()})
+    else:
+        res = {
+            "quick": quick,
+            "machine": machine(),
+            "scenario": str(SCENARIO.relative_to(ROOT)),
+            "mean_degree": DEGREE,
+        }
+    sections = [
+        ("bandwidth", lambda: bandwidth(cfg, repeats)),
+        ("throughput", lambda: throughput(cfg)),
+        ("readable", lambda: readable(cfg)),
+        ("phases", lambda: phases(cfg, repeats)),
+        ("networks", lambda: networks(cfg, repeats)),
+        ("traffic", lambda: traffic(mover_share(cfg["phase_n"] // 10))),
+        ("memory", lambda: memory(cfg)),
+        ("startup", lambda: startup(max(1, repeats // 2))),
+    ]
+    for name, fn in sections:
+        if only and name not in only:
+            continue
+        start = time.perf_counter()
+        res[name] = fn()
+        print(f"[{name}: {time.perf_counter() - start:.1f} s]", file=sys.stderr, flush=True)
+    res["machine"]["threading_layer"] = _threading_layer()
+    if not only:
+        res["machine"]["load_average_at_end"] = os.getloadavg()
+    res["limits"] = limits(res)
+    return res
+
+
+def limits(res: dict) -> dict:
+    """The kernel against the memory system: the speed the bandwidth allows for the bytes a step moves."""
+    out = {}
+    for bw in res["bandwidth"]:
+        th = bw["threads"]
+        bound = bw["gb_per_s"] * 1e9 / res["traffic"]["total"]
+        ph = next(r for r in res["phases"] if r["threads"] == th)
+        out[f"{th}_threads"] = {
+            "bandwidth_bound_customer_steps_per_s": bound,
+            "phases_customer_steps_per_s": ph["customer_steps_per_s"],
+            "fraction_of_bound": ph["customer_steps_per_s"] / bound,
+        }
+    return out
+
+
+def table(res: dict) -> str:
+    """The results as a plain-text table."""
+    m = res["machine"]
+    lines = [
+        f"loyaltysim benchmarks  {m['date']}  {m['cpu']}  {m['cores']} cores  load {m['load_average_at_start']}",
+        f"scenario {res['scenario']} (word of mouth on), average degree {res['mean_degree']}",
+        "",
+        "throughput (full model step, median)      n   threads   ms/step   cpu ms   M customer-steps/s",
+    ]
+    for r in res["throughput"]:
+        lines.append(
+            f"{'':40}{r['n']:>9,} {r['threads']:>6} {1e3 * r['seconds_per_step']:>10.2f} "
+            f"{1e3 * r['cpu_seconds_per_step']:>8.2f} {r['customer_steps_per_s'] / 1e6:>12.2f}"
+        )
+    rd = res["readable"]
+    lines += [
+        "",
+        f"readable path at {rd['readable']['n']:,}: {rd['readable']['customer_steps_per_s']:,.0f} "
+        "customer-steps/s; kernel / readable, same size: "
+        + ", ".join(f"{rd[k]:,.0f}x ({k.split('_')[1]} thr)" for k in rd if k.startswith("ratio")),
+    ]
+    best = max(r["customer_steps_per_s"] for r in res["throughput"])
+    lines.append(f"best kernel throughput / readable: {best / rd['readable']['customer_steps_per_s']:,.0f}x")
+    lines += ["", "phases (ms, median)     n  threads  interact  push  hear  transition  tally   step  M cs/s"]
+    for r in res["phases"]:
+        s = r["seconds"]
+        lines.append(
+            f"{r['n']:>16,} {r['threads']:>6} {1e3 * s['interact']:>9.2f} {1e3 * s['listen_push']:>5.2f} "
+            f"{1e3 * s['listen_hear']:>5.2f} {1e3 * s['transition']:>11.2f} {1e3 * s['tally']:>6.2f} "
+            f"{1e3 * s['step']:>6.2f} {r['customer_steps_per_s'] / 1e6:>7.2f}"
+        )
+    lines += [
+        "",
+        "network build (median s)   "
+        + "  ".join(f"{r['kind']} {r['seconds']:.3f}" for r in res["networks"])
+        + f"   at n = {res['networks'][0]['n']:,}",
+    ]
+    lines += [
+        "",
+        "peak memory per customer: "
+        + "; ".join(
+            f"n = {r['n']:,}: {r['bytes_per_customer']:.0f} B over import, "
+            f"{r['bytes_per_customer_beyond_small_run']:.0f} B over a 1,000-customer run "
+            f"(state {r['state_bytes_per_customer']} B, network {r['network_bytes_per_customer']} B)"
+            for r in res["memory"]
+        ),
+    ]
+    su = res["startup"]
+    lines += [
+        "",
+        "start-up, new process (s)     import  start computing  first step done  total",
+        *(
+            f"{k + ' cache':>28} {su[k]['import']:>7.2f} {su[k]['start_computing']:>16.2f} "
+            f"{su[k]['first_step_done']:>16.2f} {su[k]['total']:>6.2f}"
+            for k in ("cold", "warm")
+        ),
+    ]
+    tr = res["traffic"]
+    lines += [
+        "",
+        "bandwidth (numba RMW): "
+        + ", ".join(f"{b['gb_per_s']:.1f} GB/s ({b['threads']} thr)" for b in res["bandwidth"]),
+        f"bytes per customer-step: {tr['total']:.1f} ("
+        + ", ".join(f"{k} {v:.1f}" for k, v in tr["bytes_per_customer_step"].items())
+        + ")",
+    ]
+    for k, v in res["limits"].items():
+        lines.append(
+            f"  {k.replace('_', ' ')}: bandwidth bound {v['bandwidth_bound_customer_steps_per_s'] / 1e6:.0f} "
+            f"M cs/s, phases {v['phases_customer_steps_per_s'] / 1e6:.1f} M cs/s = "
+            f"{100 * v['fraction_of_bound']:.1f} % of the bound"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes, to check the code works (CI)")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
+    ap.add_argument("--repeats", type=int, default=None, help="runs per timing (default 7, quick 3)")
+    ap.add_argument("--only", nargs="+", default=None, help="rerun these sections, keeping the rest of --out")
+    args = ap.parse_args(argv)
+    repeats = args.repeats or (3 if args.quick else 7)
+    previous = json.loads(args.out.read_text()) if args.only and args.out.exists() else None
+    res = run(args.quick, repeats, args.only, previous)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=1))
+    print(table(res))
+    print(f"\nwritten {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
