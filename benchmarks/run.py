@@ -135,7 +135,7 @@ def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
     plan, p, st, net = model.plan, model.plan.params, model.state, model.network
     keys = draw_keys(model.seed, t)
     clock = [time.perf_counter()]
-    kernels.interact(st, keys, plan.levels[t], plan.visit_prob[t], plan.persona_tab, p)
+    kernels.interact(st, keys, plan.levels[t], plan.visit_rate[t], plan.visit_none[t], plan.persona_tab, p)
     clock.append(time.perf_counter())
     kernels._spread(st, net.indptr, net.indices, keys[Purpose.TELL], p.positive_reach, p.negative_reach)
     clock.append(time.perf_counter())
@@ -143,7 +143,7 @@ def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
     clock.append(time.perf_counter())
     kernels.transition(st, keys, plan.marketing[t], plan.price[t], p)
     clock.append(time.perf_counter())
-    kernels.tally(st, len(plan.touchpoints), len(plan.personas))
+    kernels.tally(st, len(plan.personas))
     clock.append(time.perf_counter())
     names = ("interact", "listen_push", "listen_hear", "transition", "tally")
     return {k: clock[i + 1] - clock[i] for i, k in enumerate(names)}
@@ -313,12 +313,10 @@ TRAFFIC = {
     "interact": {
         "stage": (1, 1),
         "flags": (1, 1),
-        "last_touchpoint": (0, 1),
         "persona": (1, 0),
         "frustration": (4, 4),
         "loyalty": (4, 4),
         "expectation": (4, 4),
-        "last_effort": (0, 4),
     },
     "listen_hear": {
         "stage": (1, 0),
@@ -342,10 +340,8 @@ TRAFFIC = {
         "stage": (1, 0),
         "persona": (1, 0),
         "flags": (1, 0),
-        "last_touchpoint": (1, 0),
         "loyalty": (4, 0),
         "expectation": (4, 0),
-        "last_effort": (4, 0),
     },
 }
 
@@ -375,7 +371,8 @@ def mover_share(n: int = 100_000) -> float:
         model.state,
         draw_keys(model.seed, t),
         model.plan.levels[t],
-        model.plan.visit_prob[t],
+        model.plan.visit_rate[t],
+        model.plan.visit_none[t],
         model.plan.persona_tab,
         model.plan.params,
     )

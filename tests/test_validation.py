@@ -110,3 +110,26 @@ def test_retention_is_step_length_invariant_for_constant_hazards():
     s_month = monthly["initial_active"].iloc[-1] / 50_000
     s_week = weekly["initial_active"].iloc[-1] / 50_000
     assert abs(s_month - s_week) < 4 * np.sqrt(s_month * (1 - s_month) / 50_000) * np.sqrt(2)
+
+
+def test_step_length_changes_results_only_by_discretisation():
+    """Daily and weekly steps give the same interaction rate and, within noise, the same retention and growth."""
+    outcomes = {}
+    for step_days in (1.0, 7.0):
+        runs = [
+            ls.simulate(SCENARIOS / "baseline.toml", seed=seed,
+                        overrides={"population.size": 20_000, "time.step_days": step_days, "time.horizon_days": 182})
+            for seed in (1, 2)
+        ]
+        ts = [r.timeseries for r in runs]
+        months = ts[0]["day"].iloc[-1] / (365.25 / 12)
+        outcomes[step_days] = {
+            "interactions_per_customer_month": np.mean([t["interactions"].sum() / (t["active"].mean() * months)
+                                                        for t in ts]),
+            "retention": np.mean([r.summary()["retention_of_start_base_pct"] for r in runs]),
+            "active_end": np.mean([t["active"].iloc[-1] for t in ts]),
+        }
+    day, week = outcomes[1.0], outcomes[7.0]
+    assert week["interactions_per_customer_month"] == pytest.approx(day["interactions_per_customer_month"], rel=0.02)
+    assert abs(week["retention"] - day["retention"]) < 1.5
+    assert week["active_end"] == pytest.approx(day["active_end"], rel=0.03)

@@ -14,7 +14,7 @@ from mesa.discrete_space import CellAgent, Network
 
 from loyaltysim import rules as r
 from loyaltysim.network import to_networkx
-from loyaltysim.rng import Purpose, draw, draw_at
+from loyaltysim.rng import Purpose, draw, draw_at, draw_nth
 
 if TYPE_CHECKING:
     from loyaltysim.model import LoyaltyModel
@@ -42,8 +42,6 @@ class Customer(CellAgent):
     expectation = _state_property("expectation", float)
     frustration = _state_property("frustration", float)
     base_hazard = _state_property("base_hazard", float)
-    last_touchpoint = _state_property("last_touchpoint", int)
-    last_effort = _state_property("last_effort", float)
     influence = _state_property("influence", float)
     heard = _state_property("heard", float)
 
@@ -56,23 +54,26 @@ class Customer(CellAgent):
         """A customer now, at any stage."""
         return r.PROSPECT < self.stage < r.CHURNED
 
-    def interact(self) -> None:
-        """Use at most one touchpoint, judge it like the CX pyramid and react (phase 1 of a step)."""
+    def interact(self) -> list[tuple[int, float]]:
+        """Use touchpoints a Poisson number of times, judge each use like the CX pyramid and react (phase 1).
+
+        Returns the (touchpoint, effort) of each interaction, for the model's tally.
+        """
         m, i, p = self.model, self.idx, self.model.plan.params
-        keys, levels = m.keys, m.plan.levels[m.steps]
+        keys, levels, plan = m.keys, m.plan.levels[m.steps], m.plan
         self.flags = self.flags & ~r.STEP_BITS & 0xFF
-        self.last_touchpoint = -1
         if not self.is_customer:
-            return
+            return []
         self.frustration = self.frustration * p.frustration_decay
         signal = r.ACTIVE
-        if draw(keys[Purpose.VISIT], i) < m.plan.visit_prob[m.steps]:
-            k = r.choose_touchpoint(draw(keys[Purpose.CHANNEL], i), levels[:, 0])
+        effort_sens, emotion_sens = m.plan.persona_tab[self.persona]
+        done = []
+        for v in range(r.visit_count(draw(keys[Purpose.VISIT], i), plan.visit_rate[m.steps], plan.visit_none[m.steps])):
+            k = r.choose_touchpoint(draw_nth(keys[Purpose.CHANNEL], i, v), levels[:, 0])
             fulfilment, effort_level, empathy, personalization = levels[k, 1:5]
-            need_met = draw(keys[Purpose.NEED], i) < fulfilment
-            effort = r.realized_effort(effort_level, draw(keys[Purpose.EFFORT], i), p.effort_noise)
-            feel = r.realized_feel(empathy, personalization, draw(keys[Purpose.FEEL], i), p)
-            effort_sens, emotion_sens = m.plan.persona_tab[self.persona]
+            need_met = draw_nth(keys[Purpose.NEED], i, v) < fulfilment
+            effort = r.realized_effort(effort_level, draw_nth(keys[Purpose.EFFORT], i, v), p.effort_noise)
+            feel = r.realized_feel(empathy, personalization, draw_nth(keys[Purpose.FEEL], i, v), p)
             quality, ease, felt, frustrating = r.perceive(need_met, effort, feel, effort_sens, emotion_sens, p)
             expectation = self.expectation
             value = r.disconfirmation(quality, expectation, p.loss_aversion)
@@ -81,11 +82,13 @@ class Customer(CellAgent):
             if frustrating:
                 self.frustration = self.frustration + 1.0
             meets = r.meets_stage(self.stage, need_met, quality - expectation, felt, ease, personalization, empathy, p)
-            self.stage = r.next_stage(self.stage, meets, value, draw(keys[Purpose.STAGE], i), p)
-            signal |= r.speak(value, emotion_sens, draw(keys[Purpose.SPEAK], i), p)
-            self.last_touchpoint = k
-            self.last_effort = effort
+            self.stage = r.next_stage(self.stage, meets, value, draw_nth(keys[Purpose.STAGE], i, v), p)
+            told = r.speak(value, emotion_sens, draw_nth(keys[Purpose.SPEAK], i, v), p)
+            if told:
+                signal = r.ACTIVE | told
+            done.append((k, effort))
         self.flags = self.flags | signal
+        return done
 
     def listen(self) -> None:
         """Count neighbours who are customers and hear their word of mouth (phase 2)."""

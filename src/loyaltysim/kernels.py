@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from loyaltysim import rules as r
-from loyaltysim.rng import Purpose, draw, draw_at, stream_key
+from loyaltysim.rng import Purpose, draw, draw_at, draw_nth, stream_key
 
 __all__ = [
     "COUNTED",
@@ -47,12 +47,10 @@ class CustomerState(NamedTuple):
     stage: np.ndarray  # int8: 0 prospect, 1-6 CX Spectrum stage, 7 churned
     persona: np.ndarray  # int8
     flags: np.ndarray  # uint8: rules.ACTIVE | SPOKE_* | ADOPTED | LEFT | COHORT
-    last_touchpoint: np.ndarray  # int8: touchpoint of this step's interaction, -1 for none
     loyalty: np.ndarray  # float32 in [0, 1]
     expectation: np.ndarray  # float32 in [0, 1]
     frustration: np.ndarray  # float32: remembered frustrating experiences
     base_hazard: np.ndarray  # float32: -log(1 - theta), theta ~ Beta(a, b) of the persona
-    last_effort: np.ndarray  # float32: effort of this step's interaction
     influence: np.ndarray  # float32: share of neighbours who are customers
     heard: np.ndarray  # float32: net word of mouth heard this step, per neighbour
     active_neighbours: np.ndarray  # int32: neighbours counted as customers (kept up to date by `listen`)
@@ -61,23 +59,21 @@ class CustomerState(NamedTuple):
 
 
 def new_state(n: int) -> CustomerState:
-    """Allocate the state of ``n`` people (44 bytes each)."""
+    """Allocate the state of ``n`` people (39 bytes each)."""
     i1, i4, f4 = np.int8, np.int32, np.float32
     return CustomerState(
-        np.zeros(n, i1),
-        np.zeros(n, i1),
-        np.zeros(n, np.uint8),
-        np.full(n, -1, i1),
-        np.zeros(n, f4),
-        np.zeros(n, f4),
-        np.zeros(n, f4),
-        np.zeros(n, f4),
-        np.zeros(n, f4),
-        np.zeros(n, f4),
-        np.zeros(n, f4),
-        np.zeros(n, i4),
-        np.zeros(n, i4),
-        np.zeros(n, i4),
+        stage=np.zeros(n, i1),
+        persona=np.zeros(n, i1),
+        flags=np.zeros(n, np.uint8),
+        loyalty=np.zeros(n, f4),
+        expectation=np.zeros(n, f4),
+        frustration=np.zeros(n, f4),
+        base_hazard=np.zeros(n, f4),
+        influence=np.zeros(n, f4),
+        heard=np.zeros(n, f4),
+        active_neighbours=np.zeros(n, i4),
+        told_positive=np.zeros(n, i4),
+        told_negative=np.zeros(n, i4),
     )
 
 
@@ -109,7 +105,6 @@ def init_population(st, seed, persona_cum, persona_ab, stage_cum, initial_custom
     stage = st.stage
     persona = st.persona
     flags = st.flags
-    last_touchpoint = st.last_touchpoint
     loyalty = st.loyalty
     expectation = st.expectation
     frustration = st.frustration
@@ -129,7 +124,6 @@ def init_population(st, seed, persona_cum, persona_ab, stage_cum, initial_custom
         base_hazard[i] = -np.log1p(-theta)
         expectation[i] = p.initial_expectation
         loyalty[i] = r.clip01(p.initial_loyalty + p.loyalty_spread * (2.0 * draw(k_loy, i) - 1.0))
-        last_touchpoint[i] = -1
         frustration[i] = 0.0
         active_neighbours[i] = 0
         if draw(k_cust, i) < initial_customers:
@@ -141,49 +135,62 @@ def init_population(st, seed, persona_cum, persona_ab, stage_cum, initial_custom
 
 
 @njit(parallel=True, cache=True)
-def interact(st, keys, levels, visit_prob, persona_tab, p):
-    """Phase 1: each customer may use one touchpoint, judge it and react.
+def interact(st, keys, levels, visit_rate, none_chance, persona_tab, p):
+    """Phase 1: each customer uses touchpoints a Poisson number of times, judges each use and reacts.
 
-    The customer updates expectation, loyalty, frustration and stage, and decides whether to tell others.
-    ``levels`` rows: cumulative visit share, fulfilment, effort, empathy, personalization; ``persona_tab`` rows:
-    effort and emotion sensitivity.
+    After each interaction the customer updates expectation, loyalty, frustration and stage, and may decide to
+    tell others (the last salient experience of the step is what is told). The number of interactions is
+    Poisson(``visit_rate``), ``none_chance`` = exp(-visit_rate). ``levels`` rows: cumulative visit
+    share, fulfilment, effort, empathy, personalization; ``persona_tab`` rows: effort and emotion sensitivity.
+    Returns per-chunk interactions by touchpoint and summed effort (fixed chunks: totals do not depend on
+    the number of threads).
     """
     stage = st.stage
     persona = st.persona
     flags = st.flags
-    last_touchpoint = st.last_touchpoint
     loyalty = st.loyalty
     expectation = st.expectation
     frustration = st.frustration
-    last_effort = st.last_effort
+    n = stage.shape[0]
+    n_chunks = (n + TALLY_CHUNK - 1) // TALLY_CHUNK
+    uses = np.zeros((n_chunks, levels.shape[0]), np.int64)
+    effort_sums = np.zeros(n_chunks, np.float64)
     cum = levels[:, 0]
-    for i in prange(stage.shape[0]):
-        s = stage[i]
-        flags[i] &= np.uint8(~r.STEP_BITS & 0xFF)
-        last_touchpoint[i] = -1
-        if s == r.PROSPECT or s == r.CHURNED:
-            continue
-        frustration[i] *= p.frustration_decay
-        signal = r.ACTIVE
-        if draw(keys[Purpose.VISIT], i) < visit_prob:
-            k = r.choose_touchpoint(draw(keys[Purpose.CHANNEL], i), cum)
-            need = draw(keys[Purpose.NEED], i) < levels[k, 1]
-            effort = r.realized_effort(levels[k, 2], draw(keys[Purpose.EFFORT], i), p.effort_noise)
-            feel = r.realized_feel(levels[k, 3], levels[k, 4], draw(keys[Purpose.FEEL], i), p)
+    for c in prange(n_chunks):
+        effort_sum = 0.0
+        for i in range(c * TALLY_CHUNK, min(n, (c + 1) * TALLY_CHUNK)):
+            s = stage[i]
+            flags[i] &= np.uint8(~r.STEP_BITS & 0xFF)
+            if s == r.PROSPECT or s == r.CHURNED:
+                continue
+            frustration[i] *= p.frustration_decay
+            signal = r.ACTIVE
             m = persona[i]
-            quality, ease, felt, frustrating = r.perceive(need, effort, feel, persona_tab[m, 0], persona_tab[m, 1], p)
-            expected = float(expectation[i])
-            value = r.disconfirmation(quality, expected, p.loss_aversion)
-            loyalty[i] = r.adapt(float(loyalty[i]), r.satisfaction(value, s, p), p.loyalty_learning)
-            expectation[i] = r.adapt(expected, r.expectation_target(quality, p), p.expectation_learning)
-            if frustrating:
-                frustration[i] += 1.0
-            meets = r.meets_stage(s, need, quality - expected, felt, ease, levels[k, 4], levels[k, 3], p)
-            stage[i] = r.next_stage(s, meets, value, draw(keys[Purpose.STAGE], i), p)
-            signal |= r.speak(value, persona_tab[m, 1], draw(keys[Purpose.SPEAK], i), p)
-            last_touchpoint[i] = k
-            last_effort[i] = effort
-        flags[i] |= np.uint8(signal)
+            for v in range(r.visit_count(draw(keys[Purpose.VISIT], i), visit_rate, none_chance)):
+                k = r.choose_touchpoint(draw_nth(keys[Purpose.CHANNEL], i, v), cum)
+                need = draw_nth(keys[Purpose.NEED], i, v) < levels[k, 1]
+                effort = r.realized_effort(levels[k, 2], draw_nth(keys[Purpose.EFFORT], i, v), p.effort_noise)
+                feel = r.realized_feel(levels[k, 3], levels[k, 4], draw_nth(keys[Purpose.FEEL], i, v), p)
+                quality, ease, felt, frustrating = r.perceive(
+                    need, effort, feel, persona_tab[m, 0], persona_tab[m, 1], p
+                )
+                expected = float(expectation[i])
+                value = r.disconfirmation(quality, expected, p.loss_aversion)
+                loyalty[i] = r.adapt(float(loyalty[i]), r.satisfaction(value, s, p), p.loyalty_learning)
+                expectation[i] = r.adapt(expected, r.expectation_target(quality, p), p.expectation_learning)
+                if frustrating:
+                    frustration[i] += 1.0
+                meets = r.meets_stage(s, need, quality - expected, felt, ease, levels[k, 4], levels[k, 3], p)
+                s = r.next_stage(s, meets, value, draw_nth(keys[Purpose.STAGE], i, v), p)
+                told = r.speak(value, persona_tab[m, 1], draw_nth(keys[Purpose.SPEAK], i, v), p)
+                if told:
+                    signal = r.ACTIVE | told
+                uses[c, k] += 1
+                effort_sum += effort
+            stage[i] = s
+            flags[i] |= np.uint8(signal)
+        effort_sums[c] = effort_sum
+    return uses, effort_sums
 
 
 @njit(cache=True)
@@ -383,26 +390,22 @@ def transition(st, keys, marketing, price, p):
 
 
 @njit(parallel=True, cache=True)
-def tally(st, n_touchpoints, n_personas):
+def tally(st, n_personas):
     """Phase 4: per-chunk counts for the step's outputs.
 
-    Returns ``counts`` (chunks x [8 stages x personas | touchpoint interactions | promoters, detractors,
-    positive speakers, negative speakers, adopted, left, cohort still active]) and ``sums`` (chunks x [effort,
-    loyalty, expectation] over customers / interactions).
+    Returns ``counts`` (chunks x [8 stages x personas | promoters, detractors, positive speakers, negative
+    speakers, adopted, left, cohort still active]) and ``sums`` (chunks x [loyalty, expectation] of customers).
     """
     stage = st.stage
     persona = st.persona
     flags = st.flags
-    last_touchpoint = st.last_touchpoint
     loyalty = st.loyalty
     expectation = st.expectation
-    last_effort = st.last_effort
     n = stage.shape[0]
     n_chunks = (n + TALLY_CHUNK - 1) // TALLY_CHUNK
-    base = 8 * n_personas
-    extra = base + n_touchpoints
+    extra = 8 * n_personas
     counts = np.zeros((n_chunks, extra + 7), np.int64)
-    sums = np.zeros((n_chunks, 3), np.float64)
+    sums = np.zeros((n_chunks, 2), np.float64)
     for c in prange(n_chunks):
         for i in range(c * TALLY_CHUNK, min(n, (c + 1) * TALLY_CHUNK)):
             s = stage[i]
@@ -416,10 +419,6 @@ def tally(st, n_touchpoints, n_personas):
                 counts[c, extra + 2] += 1
             if f & r.SPOKE_NEGATIVE:
                 counts[c, extra + 3] += 1
-            k = last_touchpoint[i]
-            if k >= 0:  # this step's interaction, also of a customer who then left
-                counts[c, base + k] += 1
-                sums[c, 0] += last_effort[i]
             if s == r.PROSPECT or s == r.CHURNED:
                 continue
             score = r.recommend_score(loyalty[i])
@@ -429,6 +428,6 @@ def tally(st, n_touchpoints, n_personas):
                 counts[c, extra + 1] += 1
             if f & r.COHORT:
                 counts[c, extra + 6] += 1
-            sums[c, 1] += loyalty[i]
-            sums[c, 2] += expectation[i]
+            sums[c, 0] += loyalty[i]
+            sums[c, 1] += expectation[i]
     return counts, sums

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import mesa
+import numpy as np
 
 from loyaltysim import kernels
 from loyaltysim.network import SocialNetwork, build_network
@@ -112,14 +113,16 @@ class LoyaltyModel(mesa.Model):
         self.keys = draw_keys(self.seed, t)
         plan, p = self.plan, self.plan.params
         if self.engine == "kernel":
-            kernels.interact(self.state, self.keys, plan.levels[t], plan.visit_prob[t], plan.persona_tab, p)
+            uses = kernels.interact(
+                self.state, self.keys, plan.levels[t], plan.visit_rate[t], plan.visit_none[t], plan.persona_tab, p
+            )
             self._listen()
             kernels.transition(self.state, self.keys, plan.marketing[t], plan.price[t], p)
         else:
-            self.agents.do("interact")
+            uses = self._chunked(self.agents.map("interact"))
             self.agents.do("listen")
             self.agents.do("transition")
-        self._tally(t)
+        self._tally(t, *uses)
         self.running = t < plan.n_steps
 
     def _listen(self) -> None:
@@ -129,9 +132,26 @@ class LoyaltyModel(mesa.Model):
         else:
             kernels.listen(self.state, self.network.indptr, self.network.indices, self.keys, self.plan.params)
 
-    def _tally(self, t: int) -> None:
-        counts, sums = kernels.tally(self.state, len(self.plan.touchpoints), len(self.plan.personas))
-        self.records.append(step_outputs(self.plan, t, counts, sums))
+    def _chunked(self, interactions: list[list[tuple[int, float]]]) -> tuple[np.ndarray, np.ndarray]:
+        """Interactions by touchpoint and summed effort per tally chunk, as `kernels.interact` returns them.
+
+        From each agent's (touchpoint, effort) list in id order: the same sums in the same order.
+        """
+        n_chunks = -(-len(interactions) // kernels.TALLY_CHUNK)
+        uses = np.zeros((n_chunks, len(self.plan.touchpoints)), np.int64)
+        effort = np.zeros(n_chunks)
+        for i, done in enumerate(interactions):
+            c = i // kernels.TALLY_CHUNK
+            for k, e in done:
+                uses[c, k] += 1
+                effort[c] += e
+        return uses, effort
+
+    def _tally(self, t: int, uses: np.ndarray | None = None, effort_sums: np.ndarray | None = None) -> None:
+        if uses is None:
+            uses, effort_sums = np.zeros((1, len(self.plan.touchpoints)), np.int64), np.zeros(1)
+        counts, sums = kernels.tally(self.state, len(self.plan.personas))
+        self.records.append(step_outputs(self.plan, t, counts, sums, uses, effort_sums))
         self.datacollector.collect(self)
 
     @property

@@ -39,15 +39,22 @@ COLUMNS: dict[str, tuple[str, str]] = {
 """Output columns of `Results.timeseries`, in order, with unit and meaning."""
 
 
-def step_outputs(plan: Plan, step: int, counts: np.ndarray, sums: np.ndarray) -> dict[str, float]:
-    """One row of outputs from the chunked tally of a step (see `loyaltysim.kernels.tally`)."""
+def step_outputs(
+    plan: Plan, step: int, counts: np.ndarray, sums: np.ndarray, uses: np.ndarray, effort_sums: np.ndarray
+) -> dict[str, float]:
+    """One row of outputs from a step's chunked counts.
+
+    ``counts`` and ``sums`` come from `loyaltysim.kernels.tally`, ``uses`` (interactions by touchpoint) and
+    ``effort_sums`` from `loyaltysim.kernels.interact`, all with one row per chunk.
+    """
     total = counts.sum(axis=0)
-    fsum = sums.sum(axis=0) if sums.shape[0] > 1 else sums[0]
-    n_p, n_t = len(plan.personas), len(plan.touchpoints)
+    fsum = sums.sum(axis=0)
+    n_p = len(plan.personas)
     by_stage_persona = total[: 8 * n_p].reshape(8, n_p)
     by_stage = by_stage_persona.sum(axis=1)
-    interactions_by_tp = total[8 * n_p : 8 * n_p + n_t]
-    promoters, detractors, pos, neg, adopted, left, cohort = (int(x) for x in total[8 * n_p + n_t :])
+    interactions_by_tp = uses.sum(axis=0)
+    effort = float(effort_sums.sum())
+    promoters, detractors, pos, neg, adopted, left, cohort = (int(x) for x in total[8 * n_p :])
     active = int(by_stage[1:7].sum())
     interactions = int(interactions_by_tp.sum())
     econ = plan.scenario.economics
@@ -84,8 +91,8 @@ def step_outputs(plan: Plan, step: int, counts: np.ndarray, sums: np.ndarray) ->
         profit=revenue - cost,
     )
     row["nps"] = 100.0 * (promoters - detractors) / active if active else math.nan
-    row["ces"] = 1.0 + 6.0 * fsum[0] / interactions if interactions else math.nan
-    row["mean_loyalty"] = fsum[1] / active if active else math.nan
-    row["mean_expectation"] = fsum[2] / active if active else math.nan
+    row["ces"] = 1.0 + 6.0 * effort / interactions if interactions else math.nan
+    row["mean_loyalty"] = fsum[0] / active if active else math.nan
+    row["mean_expectation"] = fsum[1] / active if active else math.nan
     row.update(wom_positive=pos, wom_negative=neg)
     return row

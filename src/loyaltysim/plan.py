@@ -6,7 +6,6 @@ kernels only ever read the row of the current step.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +30,8 @@ class Plan:
     touchpoints: tuple[str, ...]
     personas: tuple[str, ...]
     levels: np.ndarray  # (steps + 1, touchpoints, 5): LEVEL_COLUMNS
-    visit_prob: np.ndarray  # (steps + 1,) chance of one interaction in the step
+    visit_rate: np.ndarray  # (steps + 1,) expected interactions of a customer in the step (Poisson mean)
+    visit_none: np.ndarray  # (steps + 1,) exp(-visit_rate): chance of no interaction in the step
     marketing: np.ndarray  # (steps + 1,) Bass p per month
     price: np.ndarray  # (steps + 1,)
     interaction_cost: np.ndarray  # (steps + 1, touchpoints) service + intervention cost per interaction
@@ -109,7 +109,7 @@ def make_plan(s: Scenario) -> Plan:
     base = np.array([[getattr(s.touchpoints[t], lever) for lever in TOUCHPOINT_LEVERS] for t in tps])
     base_cost = np.array([s.touchpoints[t].cost_per_interaction for t in tps])
     levels = np.zeros((n_steps + 1, len(tps), len(LEVEL_COLUMNS)))
-    visit_prob = np.zeros(n_steps + 1)
+    visit_rate = np.zeros(n_steps + 1)
     marketing = np.zeros(n_steps + 1)
     price = np.zeros(n_steps + 1)
     iv_interaction = np.zeros((n_steps + 1, len(tps)))
@@ -141,7 +141,7 @@ def make_plan(s: Scenario) -> Plan:
         total = float(rate.sum())
         levels[t, :, 0] = _cumulative(list(rate)) if total > 0 else 1.0
         levels[t, :, 1:] = lv[:, 1:]
-        visit_prob[t] = -math.expm1(-total * months)
+        visit_rate[t] = total * months
         marketing[t] = mk
         price[t] = pr
     ps = tuple(s.personas)
@@ -157,7 +157,8 @@ def make_plan(s: Scenario) -> Plan:
         touchpoints=tps,
         personas=ps,
         levels=levels,
-        visit_prob=visit_prob,
+        visit_rate=visit_rate,
+        visit_none=np.exp(-visit_rate),
         marketing=marketing,
         price=price,
         interaction_cost=base_cost[None, :] + iv_interaction,

@@ -13,7 +13,7 @@ from enum import IntEnum
 import numpy as np
 from numba import njit, uint64
 
-__all__ = ["Purpose", "customer_key", "draw", "draw_at", "draw_keys", "draw_slot", "stream_key"]
+__all__ = ["Purpose", "customer_key", "draw", "draw_at", "draw_keys", "draw_nth", "draw_slot", "stream_key"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -92,3 +92,11 @@ def draw_keys(seed: int, step: int) -> np.ndarray:
     for p in range(_N_PURPOSES):
         keys[p] = stream_key(seed, step, p)
     return keys
+
+
+@njit(cache=True, inline="always")
+def draw_nth(key: uint64, customer: int, n: int) -> float:
+    """The ``n``-th draw of a customer in a stream: `draw` for the first, `draw_at` with slot ``n`` after."""
+    if n == 0:
+        return draw(key, customer)
+    return draw_at(key, customer, n)

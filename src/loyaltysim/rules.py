@@ -44,6 +44,7 @@ __all__ = [
     "satisfaction",
     "speak",
     "step_probability",
+    "visit_count",
     "wom_influence",
 ]
 
@@ -130,6 +131,19 @@ def step_probability(per_month: float, months: float) -> float:
 def hazard_probability(hazard: float, months: float) -> float:
     """Chance per step of an event with a constant hazard per month: 1 - exp(-h months)."""
     return -math.expm1(-hazard * months)
+
+
+@njit(cache=True)
+def visit_count(u: float, rate: float, none_chance: float) -> int:
+    """Number of interactions in a step: Poisson(``rate``) by inverse CDF; ``none_chance`` is exp(-rate)."""
+    k = 0
+    term = none_chance
+    cdf = none_chance
+    while u >= cdf and k < 255:
+        k += 1
+        term *= rate / k
+        cdf += term
+    return k
 
 
 @njit(cache=True)

@@ -1,0 +1,257 @@
+"""The Solara page of the teaching app: lesson, levers, controls, the customer network, charts and concepts.
+
+Solara keeps component state per browser session, so every student gets their own `Classroom`. The page reads
+the starting language and lesson from ``LOYALTYSIM_TEACH_LANG`` and ``LOYALTYSIM_TEACH_LESSON`` (set by
+`loyaltysim.teach.server.configure`). Served by ``loyaltysim teach``; this module is its ``SOLARA_APP``.
+The `Classroom` is mutable, so components also take ``tick``, a counter bumped after every change, which
+makes them render again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from html import escape
+
+import solara
+
+from loyaltysim.teach.classroom import Classroom
+from loyaltysim.teach.export import gif_bytes, png_bytes
+from loyaltysim.teach.figures import charts_figure, legend, network_svg
+from loyaltysim.teach.lessons import LESSON_IDS
+from loyaltysim.teach.levers import levers
+from loyaltysim.teach.translations import LANGUAGES, lesson_text, t
+
+__all__ = ["PLAY_INTERVAL_S", "Page"]
+
+PLAY_INTERVAL_S = 0.4
+"""Pause between steps while playing, in seconds."""
+
+CSS = """
+.lsim-legend span.swatch { display:inline-block; width:12px; height:12px; border-radius:6px; margin-right:4px;
+  vertical-align:middle; border:1px solid #999; }
+.lsim-legend span.item { margin-right:12px; white-space:nowrap; font-size:0.9em; }
+.lsim-applied td { padding:0 8px 0 0; font-size:0.85em; }
+.lsim-step { font-size:1.2em; font-weight:600; }
+.lsim-network-svg { max-width:560px; }
+"""
+
+
+def _start_lang() -> str:
+    lang = os.environ.get("LOYALTYSIM_TEACH_LANG", "es")
+    return lang if lang in LANGUAGES else "es"
+
+
+def _start_lesson() -> str:
+    lesson = os.environ.get("LOYALTYSIM_TEACH_LESSON", LESSON_IDS[0])
+    return lesson if lesson in LESSON_IDS else LESSON_IDS[0]
+
+
+def _paragraphs(items: list[tuple[str, str]], css_class: str) -> None:
+    """Bold heading and text per paragraph, as plain HTML (solara.Markdown would load mermaid from the CDN)."""
+    html = "".join(
+        f"<p><b>{escape(head)}.</b> {body if body.startswith('<i>') else escape(body)}</p>" for head, body in items
+    )
+    solara.HTML(tag="div", unsafe_innerHTML=html, classes=[css_class])
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+@solara.component
+def LessonCard(room: Classroom, lang: str, tick: int, on_lesson) -> None:  # noqa: N802 (Solara components are capitalised)
+    """Lesson picker, with the lesson's explanation, what to try and the question for the class."""
+    titles = {lesson_text(lang, k)["title"]: k for k in LESSON_IDS}
+    text = lesson_text(lang, room.lesson)
+    with solara.Card(classes=["lsim-lesson"]):
+        solara.Select(
+            t(lang, "lesson"), values=list(titles), value=text["title"], on_value=lambda title: on_lesson(titles[title])
+        )
+        _paragraphs(
+            [
+                (t(lang, "explanation"), text["explanation"]),
+                (t(lang, "try"), text["try"]),
+                (t(lang, "question"), f"<i>{escape(text['question'])}</i>"),
+            ],
+            "lsim-lesson-text",
+        )
+
+
+@solara.component
+def Levers(room: Classroom, lang: str, tick: int, on_change) -> None:  # noqa: N802 (Solara components are capitalised)
+    """One slider per lever, from the parameter declarations; values apply at the next Reset."""
+    with solara.Card(t(lang, "levers"), subtitle=t(lang, "levers_hint"), classes=["lsim-levers"]):
+        for lever in levers():
+            name = lever.key.rsplit(".", 1)[-1]
+            help_text = t(lang, f"help.{lever.key}") or lever.meaning
+            with solara.Div(classes=["lsim-lever", f"lsim-lever-{name}"]):
+                solara.SliderFloat(
+                    t(lang, f"lever.{lever.key}"),
+                    value=room.levers[lever.key],
+                    min=lever.min,
+                    max=lever.max,
+                    step=lever.step,
+                    on_value=lambda v, key=lever.key: on_change(key, v),
+                )
+                solara.Text(f"{help_text} [{lever.unit}]", style={"font-size": "0.8em", "color": "#666"})
+        if room.pending:
+            solara.Warning(t(lang, "pending"), dense=True, classes=["lsim-pending"])
+        rows = "".join(
+            f'<tr data-key="{k}"><td>{t(lang, f"lever.{k}")}</td><td class="v">{_fmt(v)}</td></tr>'
+            for k, v in room.applied.items()
+        )
+        solara.HTML(
+            tag="div", unsafe_innerHTML=f"<b>{t(lang, 'in_run')}</b><table>{rows}</table>", classes=["lsim-applied"]
+        )
+
+
+@solara.component
+def Controls(room: Classroom, lang: str, tick: int, playing: solara.Reactive[bool], on_step, on_reset) -> None:  # noqa: N802 (Solara components are capitalised)
+    """Step, Play, Pause and Reset, the step counter, and the export buttons."""
+    with solara.Card(classes=["lsim-controls"]):
+        solara.Text(t(lang, "step_counter", step=room.steps, total=room.horizon), classes=["lsim-step"])
+        with solara.Row():
+            solara.Button(
+                t(lang, "btn_step"),
+                on_click=on_step,
+                disabled=room.finished or playing.value,
+                classes=["lsim-btn-step"],
+                color="primary",
+            )
+            solara.Button(
+                t(lang, "btn_play"),
+                on_click=lambda: playing.set(True),
+                disabled=room.finished or playing.value,
+                classes=["lsim-btn-play"],
+            )
+            solara.Button(
+                t(lang, "btn_pause"),
+                on_click=lambda: playing.set(False),
+                disabled=not playing.value,
+                classes=["lsim-btn-pause"],
+            )
+            solara.Button(t(lang, "btn_reset"), on_click=on_reset, classes=["lsim-btn-reset"], color="secondary")
+        if room.finished:
+            solara.Info(t(lang, "finished"), dense=True)
+        solara.Text(t(lang, "export"), style={"font-weight": "600"})
+        with solara.Row():
+            stem = f"loyaltysim-{room.lesson}-step{room.steps}"
+            solara.FileDownload(
+                lambda: png_bytes(room, lang), filename=f"{stem}.png", label=t(lang, "btn_png"), mime_type="image/png"
+            )
+            solara.FileDownload(
+                lambda: gif_bytes(room, lang, every=max(1, room.steps // 40)),
+                filename=f"{stem}.gif",
+                label=t(lang, "btn_gif"),
+                mime_type="image/gif",
+            )
+
+
+@solara.component
+def Network(room: Classroom, lang: str, tick: int) -> None:  # noqa: N802 (Solara components are capitalised)
+    """The customer network coloured by stage, with a legend naming the stages and their counts."""
+    stage = room.history[-1]
+    svg = solara.use_memo(lambda: network_svg(room.positions(), room.edges(), stage, lang), dependencies=[tick, lang])
+    items = "".join(
+        f'<span class="item"><span class="swatch" style="background:{c}"></span>{name}: {n}</span>'
+        for name, c, n in legend(stage, lang)
+    )
+    with solara.Card(t(lang, "network"), subtitle=t(lang, "network_note"), classes=["lsim-network-card"]):
+        solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["lsim-network"])
+        solara.HTML(tag="div", unsafe_innerHTML=items, classes=["lsim-legend"])
+
+
+@solara.component
+def Charts(room: Classroom, lang: str, tick: int) -> None:  # noqa: N802 (Solara components are capitalised)
+    """Customers per stage, active customers, revenue and profit, NPS."""
+    fig = solara.use_memo(lambda: charts_figure(room.model.timeseries(), lang, room.horizon), dependencies=[tick, lang])
+    last = room.model.last
+    profit = float(room.model.timeseries()["profit"].sum())
+    kpis = [
+        ("kpi_active", f"{last['active']:,}"),
+        ("kpi_nps", f"{last['nps']:+.0f}"),
+        ("kpi_profit", f"{profit:,.0f} {t(lang, 'currency')}"),
+        ("kpi_churned", f"{last['churned']:,}"),
+    ]
+    with solara.Card(t(lang, "charts"), classes=["lsim-charts"]):
+        html = " · ".join(f'<span data-kpi="{k}">{t(lang, k)}: <b>{v}</b></span>' for k, v in kpis)
+        solara.HTML(tag="div", unsafe_innerHTML=html, classes=["lsim-kpis"])
+        solara.FigureMatplotlib(fig, dependencies=[tick, lang], format="png")
+
+
+@solara.component
+def Concepts(lang: str) -> None:  # noqa: N802 (Solara components are capitalised)
+    """The six CX Spectrum stages and the CX pyramid, in a few lines."""
+    with solara.Card(t(lang, "concepts"), classes=["lsim-concepts"]):
+        _paragraphs(
+            [(t(lang, "stages_title"), t(lang, "stages_text")), (t(lang, "pyramid_title"), t(lang, "pyramid_text"))],
+            "lsim-concepts-text",
+        )
+
+
+@solara.component
+def Page() -> None:  # noqa: N802 (Solara components are capitalised)
+    """The whole page; each browser session renders its own, with its own `Classroom`."""
+    room = solara.use_memo(lambda: Classroom(_start_lesson()), dependencies=[])
+    lang = solara.use_reactive(_start_lang())
+    tick = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+
+    def changed() -> None:
+        tick.set(tick.value + 1)
+
+    def on_step() -> None:
+        room.step()
+        changed()
+
+    def on_reset() -> None:
+        playing.set(False)
+        room.reset()
+        changed()
+
+    def on_lesson(lesson: str) -> None:
+        playing.set(False)
+        room.load(lesson)
+        changed()
+
+    def on_lever(key: str, value: float) -> None:
+        room.set_lever(key, value)
+        changed()
+
+    async def play() -> None:
+        while playing.value and not room.finished:
+            await asyncio.sleep(PLAY_INTERVAL_S)
+            if playing.value:
+                on_step()
+        playing.set(False)
+
+    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=False)
+
+    solara.Style(CSS)
+    solara.Title(t(lang.value, "title"))
+    with solara.AppBar():
+        solara.AppBarTitle(t(lang.value, "title"))
+        with solara.Row(classes=["lsim-lang"]):
+            for code in LANGUAGES:
+                active = code == lang.value
+                solara.Button(
+                    code.upper(),
+                    on_click=lambda code=code: lang.set(code),
+                    text=not active,
+                    color="white" if active else None,
+                    classes=[f"lsim-lang-{code}"],
+                    style={"color": "#1565c0"} if active else {"color": "white"},
+                )
+    with solara.Column(classes=["lsim-page"]):
+        solara.Text(t(lang.value, "subtitle", n=room.model.params.population.size), classes=["lsim-subtitle"])
+        with solara.Columns([4, 8]):
+            with solara.Column():
+                LessonCard(room, lang.value, tick.value, on_lesson)
+                Controls(room, lang.value, tick.value, playing, on_step, on_reset)
+                Levers(room, lang.value, tick.value, on_lever)
+            with solara.Column():
+                with solara.Columns([1, 1]):
+                    Network(room, lang.value, tick.value)
+                    Concepts(lang.value)
+                Charts(room, lang.value, tick.value)

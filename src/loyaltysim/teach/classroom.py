@@ -1,0 +1,128 @@
+"""`Classroom`: one student's run of a lesson, with the slider values waiting for the next Reset.
+
+Plain Python (no Solara), so it is tested and exported without a browser; the app holds one per browser session.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from loyaltysim.model import LoyaltyModel
+from loyaltysim.teach.lessons import LESSON_IDS, lesson_scenario
+from loyaltysim.teach.levers import lever_values, levers
+
+__all__ = ["Classroom", "layout"]
+
+
+class Classroom:
+    """A lesson's model, its history of stages, and the lever values for the next Reset.
+
+    Parameters
+    ----------
+    lesson
+        One of `loyaltysim.teach.lessons.LESSON_IDS`.
+    seed
+        Seed of every run; kept across resets so that a lever change is compared on the same town.
+
+    Attributes
+    ----------
+    levers : dict of str to float
+        Slider values; they take effect at the next `reset`.
+    model : LoyaltyModel
+        The current run.
+    history : list of numpy.ndarray
+        Stage of every person after each step (0 prospect, 1-6 CX Spectrum stage, 7 churned), step 0 first.
+    """
+
+    def __init__(self, lesson: str = LESSON_IDS[0], seed: int = 1) -> None:
+        self.seed = seed
+        self.load(lesson)
+
+    def load(self, lesson: str) -> None:
+        """Switch to ``lesson``: its preset lever values, and a fresh run."""
+        self.lesson = lesson
+        self.levers = lever_values(lesson_scenario(lesson))
+        self.reset()
+
+    def set_lever(self, key: str, value: float) -> None:
+        """Move a slider; the change applies at the next `reset`."""
+        lever = next((lv for lv in levers() if lv.key == key), None)
+        if lever is None:
+            raise KeyError(f"unknown lever {key!r}")
+        self.levers[key] = min(lever.max, max(lever.min, float(value)))
+
+    def reset(self) -> None:
+        """Start the lesson's run again with the current lever values."""
+        scenario = lesson_scenario(self.lesson).with_overrides(self.levers)
+        self.model = LoyaltyModel(scenario, rng=self.seed)
+        self.history = [self.model.state.stage.copy()]
+
+    def step(self) -> bool:
+        """Advance one step unless the horizon is reached; return whether it advanced."""
+        if self.finished:
+            return False
+        self.model.step()
+        self.history.append(self.model.state.stage.copy())
+        return True
+
+    def run(self, steps: int) -> None:
+        """Advance up to ``steps`` steps."""
+        for _ in range(steps):
+            if not self.step():
+                break
+
+    @property
+    def steps(self) -> int:
+        """Steps taken in this run."""
+        return len(self.history) - 1
+
+    @property
+    def horizon(self) -> int:
+        """Steps in the lesson's year."""
+        return self.model.params.n_steps
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run reached its horizon."""
+        return self.steps >= self.horizon
+
+    @property
+    def applied(self) -> dict[str, float]:
+        """Lever values of the current run."""
+        return lever_values(self.model.params)
+
+    @property
+    def pending(self) -> bool:
+        """Whether some slider differs from the current run (a Reset would change it)."""
+        return any(not np.isclose(self.levers[k], v) for k, v in self.applied.items())
+
+    def positions(self) -> np.ndarray:
+        """Drawing position of every person, ``(n, 2)`` in ``[0, 1]``, fixed for the network of this run."""
+        return layout(self.edges(), self.model.params.population.size, self.seed)
+
+    def edges(self) -> np.ndarray:
+        """Undirected edges ``(m, 2)`` of the social network, each once."""
+        net = self.model.network
+        src = np.repeat(np.arange(len(net.indptr) - 1), np.diff(net.indptr))
+        keep = src < net.indices
+        return np.column_stack([src[keep], net.indices[keep]])
+
+
+@lru_cache(maxsize=16)
+def _layout(edges: bytes, n: int, seed: int) -> np.ndarray:
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(np.frombuffer(edges, dtype=np.int64).reshape(-1, 2).tolist())
+    pos = nx.spring_layout(g, seed=seed, iterations=60)
+    xy = np.array([pos[i] for i in range(n)])
+    xy -= xy.min(axis=0)
+    return xy / np.maximum(xy.max(axis=0), 1e-12)
+
+
+def layout(edges: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Spring layout of ``n`` people joined by ``edges`` (cached: lessons share the town, so switching is instant)."""
+    return _layout(np.ascontiguousarray(edges, dtype=np.int64).tobytes(), n, seed)

@@ -1,0 +1,138 @@
+"""Drawings of a classroom run: the network as inline SVG for the page, charts and slides with matplotlib.
+
+Colours come from `loyaltysim.results.STAGE_COLOURS`, so the app, the exports and the report figures agree.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from loyaltysim.results import STAGE_COLOURS
+from loyaltysim.scenario import STAGES
+from loyaltysim.teach.translations import t
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from loyaltysim.teach.classroom import Classroom
+
+__all__ = [
+    "STATE_KEYS",
+    "charts_figure",
+    "colours",
+    "draw_charts",
+    "draw_network",
+    "legend",
+    "network_svg",
+    "slide_figure",
+]
+
+STATE_KEYS = ("prospects", *STAGES, "churned")
+"""Name of each stage code 0-7 (prospect, the six CX Spectrum stages, churned)."""
+
+
+def colours() -> list[str]:
+    """Colour of each stage code 0-7."""
+    return [STAGE_COLOURS[k] for k in STATE_KEYS]
+
+
+def legend(stage: np.ndarray, lang: str) -> list[tuple[str, str, int]]:
+    """``(label, colour, count)`` of each stage code, in order."""
+    counts = np.bincount(stage.astype(np.int64), minlength=len(STATE_KEYS))
+    return [(t(lang, k), c, int(n)) for k, c, n in zip(STATE_KEYS, colours(), counts, strict=True)]
+
+
+def network_svg(positions: np.ndarray, edges: np.ndarray, stage: np.ndarray, lang: str, size: int = 560) -> str:
+    """The network as an SVG element: grey contact lines, one circle per person coloured by stage."""
+    pad, r = 8.0, 4.2
+    xy = pad + positions * (size - 2 * pad)
+    path = "".join(f"M{xy[a, 0]:.1f} {xy[a, 1]:.1f}L{xy[b, 0]:.1f} {xy[b, 1]:.1f}" for a, b in edges)
+    cols = colours()
+    dots = "".join(
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{cols[s]}" data-stage="{s}"/>'
+        for (x, y), s in zip(xy, stage.tolist(), strict=True)
+    )
+    label = t(lang, "network")
+    return (
+        f'<svg class="lsim-network-svg" viewBox="0 0 {size} {size}" width="100%" role="img" '
+        f'aria-label="{label}" xmlns="http://www.w3.org/2000/svg">'
+        f'<path d="{path}" stroke="#bdbdbd" stroke-width="0.6" fill="none" opacity="0.7"/>'
+        f'<g stroke="#ffffff" stroke-width="0.8">{dots}</g></svg>'
+    )
+
+
+def draw_network(
+    ax: Axes, positions: np.ndarray, edges: np.ndarray, stage: np.ndarray, lang: str, legend_on: bool = True
+) -> Axes:
+    """Draw the network on ``ax`` (for slides), with a legend naming the stages."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import Patch
+
+    ax.add_collection(LineCollection(positions[edges], colors="#bdbdbd", linewidths=0.4, zorder=1))
+    cols = np.array(colours())
+    ax.scatter(positions[:, 0], 1 - positions[:, 1], s=14, c=cols[stage], edgecolors="white", linewidths=0.3, zorder=2)
+    ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), aspect="equal", xticks=[], yticks=[], title=t(lang, "network"))
+    # the SVG's y axis points down: flip the lines too, so both drawings agree
+    ax.collections[0].set_segments([[(x, 1 - y) for x, y in seg] for seg in positions[edges]])
+    if legend_on:
+        handles = [Patch(color=c, label=f"{name} ({n})") for name, c, n in legend(stage, lang)]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
+    return ax
+
+
+def draw_charts(axes: list[Axes], ts: pd.DataFrame, lang: str, horizon: int | None = None) -> list[Axes]:
+    """Four charts on ``axes``: people by stage, active customers, revenue and profit, NPS."""
+    weeks = ts["step"].to_numpy()
+    xmax = max(horizon or 0, int(weeks[-1]), 1)
+    ax_stage, ax_active, ax_money, ax_nps = axes
+    keys = list(STATE_KEYS)
+    ax_stage.stackplot(weeks, *(ts[k] for k in keys), colors=colours(), labels=[t(lang, k) for k in keys])
+    ax_stage.set(title=t(lang, "chart_stages"), ylabel=t(lang, "people"))
+    ax_active.plot(weeks, ts["active"], color=STAGE_COLOURS["personalization"], lw=2)
+    ax_active.set(title=t(lang, "chart_active"), ylabel=t(lang, "customers"))
+    ax_active.set_ylim(bottom=0)
+    ax_money.plot(weeks[1:], ts["revenue"][1:], color="#238b45", lw=2, label=t(lang, "revenue"))
+    ax_money.plot(weeks[1:], ts["profit"][1:], color="#fc8d59", lw=2, label=t(lang, "profit"))
+    ax_money.axhline(0, color="#999999", lw=0.6)
+    ax_money.set(title=t(lang, "chart_money"), ylabel=t(lang, "currency"))
+    ax_money.legend(fontsize="small", loc="lower left")
+    ax_nps.plot(weeks, ts["nps"], color=STAGE_COLOURS["empathy"], lw=2)
+    ax_nps.axhline(0, color="#999999", lw=0.6)
+    ax_nps.set(title=t(lang, "chart_nps"), ylabel=t(lang, "points"), ylim=(-100, 100))
+    for ax in axes:
+        ax.set_xlim(0, xmax)
+        ax.set_xlabel(t(lang, "week"))
+        ax.grid(alpha=0.25)
+    return axes
+
+
+def charts_figure(ts: pd.DataFrame, lang: str, horizon: int | None = None) -> Figure:
+    """The page's 2 x 2 charts as a matplotlib figure (no pyplot, so sessions never share a figure)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 6), layout="constrained")
+    axes = fig.subplots(2, 2).ravel().tolist()
+    draw_charts(axes, ts, lang, horizon)
+    return fig
+
+
+def slide_figure(room: Classroom, lang: str, step: int | None = None) -> Figure:
+    """A 16:9 slide of a run at ``step`` (default: the latest): the network beside the four charts."""
+    from matplotlib.figure import Figure
+
+    from loyaltysim.teach.translations import lesson_text
+
+    step = room.steps if step is None else step
+    fig = Figure(figsize=(16, 9), dpi=80, layout="constrained")
+    grid = fig.add_gridspec(2, 3, width_ratios=[1.35, 1, 1])
+    draw_network(fig.add_subplot(grid[:, 0]), room.positions(), room.edges(), room.history[step], lang)
+    axes = [fig.add_subplot(grid[i, j]) for i in range(2) for j in (1, 2)]
+    ts = room.model.timeseries().iloc[: step + 1]
+    draw_charts(axes, ts, lang, room.horizon)
+    title = lesson_text(lang, room.lesson)["title"]
+    fig.suptitle(f"{t(lang, 'title')}: {title} · {t(lang, 'step_counter', step=step, total=room.horizon)}", fontsize=15)
+    return fig

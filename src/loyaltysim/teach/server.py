@@ -1,0 +1,64 @@
+"""Serving the teaching app: check the offline assets, configure Solara for a room without internet, run it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from loyaltysim.teach.assets import assets_dir, install_hint, missing_packages
+
+__all__ = ["OFFLINE_CDN", "configure", "missing_message", "serve", "solara_environment"]
+
+OFFLINE_CDN = "http://127.0.0.1:9/npm/"
+"""CDN address given to Solara: a closed local port, so a file missing from the asset folder fails at once
+instead of being fetched from the internet."""
+
+APP_MODULE = "loyaltysim.teach.app"
+
+
+def missing_message(directory: Path | None = None) -> str | None:
+    """One line naming the missing front-end packages and the install command, or None when complete."""
+    directory = directory or assets_dir()
+    try:
+        missing = missing_packages(directory)
+    except ModuleNotFoundError as exc:
+        return f"teach needs the optional dependency {exc.name!r}: pip install 'loyaltysim[teach]'"
+    if not missing:
+        return None
+    return f"offline front-end assets missing in {directory}: {', '.join(missing)}; install them with: {install_hint()}"
+
+
+def solara_environment(lang: str, lesson: str, directory: Path | None = None) -> dict[str, str]:
+    """Environment variables that make Solara serve the app offline, in production mode, without telemetry."""
+    return {
+        "SOLARA_APP": APP_MODULE,
+        "SOLARA_MODE": "production",
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        "SOLARA_ASSETS_PROXY": "True",
+        "SOLARA_ASSETS_PROXY_CACHE_DIR": str(directory or assets_dir()),
+        "SOLARA_ASSETS_CDN": OFFLINE_CDN,
+        "SOLARA_THEME_SHOW_BANNER": "False",
+        "LOYALTYSIM_TEACH_LANG": lang,
+        "LOYALTYSIM_TEACH_LESSON": lesson,
+        "MPLBACKEND": "Agg",
+    }
+
+
+def configure(lang: str = "es", lesson: str = "pyramid", directory: Path | None = None) -> str | None:
+    """Set Solara's environment for this process; return what is missing (one line) or None when ready.
+
+    Solara reads its settings once, when first imported, so this runs before anything imports Solara.
+    """
+    os.environ.update(solara_environment(lang, lesson, directory))
+    return missing_message(directory)
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Run the app configured by `configure` until interrupted."""
+    import warnings
+
+    import uvicorn
+
+    # plain http on a classroom network: Solara falls back to samesite=lax cookies, which is what we want
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")

@@ -1,0 +1,367 @@
+"""Every word the teaching app shows, in Spanish and English.
+
+Texts are looked up by key with `t`; lesson texts by lesson id with `lesson_text`. A test checks that both
+languages have the same keys, so a label never falls back to the wrong language.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ["LANGUAGES", "LESSONS", "UI", "Lang", "lesson_text", "t"]
+
+Lang = Literal["es", "en"]
+LANGUAGES: tuple[Lang, ...] = ("es", "en")
+
+UI: dict[str, dict[str, str]] = {
+    "es": {
+        "title": "Aula del Espectro CX",
+        "subtitle": "Un pueblo de {n} personas y un operador móvil: cada punto es una persona.",
+        "lesson": "Lección",
+        "explanation": "Qué muestra",
+        "try": "Prueba esto",
+        "question": "Pregunta para la clase",
+        "levers": "Palancas",
+        "levers_hint": "Los cambios se aplican al pulsar Reiniciar.",
+        "pending": "Hay cambios sin aplicar: pulsa Reiniciar.",
+        "in_run": "En esta simulación",
+        "step": "Paso",
+        "step_counter": "Paso {step} de {total} (semana {step})",
+        "finished": "Fin del año simulado.",
+        "btn_step": "Paso",
+        "btn_play": "Reproducir",
+        "btn_pause": "Pausa",
+        "btn_reset": "Reiniciar",
+        "export": "Exportar para diapositivas",
+        "btn_png": "Imagen PNG",
+        "btn_gif": "Animación GIF",
+        "network": "Red de clientes",
+        "network_note": "Cada punto es una persona; las líneas, sus contactos (red de mundo pequeño).",
+        "charts": "Indicadores",
+        "chart_stages": "Personas por etapa",
+        "chart_active": "Clientes activos",
+        "chart_money": "Dinero por semana",
+        "chart_nps": "NPS",
+        "revenue": "ingresos",
+        "profit": "beneficio",
+        "week": "semana",
+        "people": "personas",
+        "customers": "clientes",
+        "currency": "EUR",
+        "points": "puntos",
+        "concepts": "Conceptos",
+        "stages_title": "Las seis etapas del Espectro CX",
+        "stages_text": (
+            "Necesidades: lo esencial (cobertura, una factura razonable); si falla, el cliente se va. "
+            "Expectativas: lo que espera de la marca; cumplirlas acerca la compra. "
+            "Deseos: necesidades emocionales; aquí compra. "
+            "Preferencias: que sea fácil, a su manera. "
+            "Personalización: el cuerpo de la relación, una experiencia hecha para él. "
+            "Empatía: el alma; se siente comprendido y la relación es emocional, la lealtad más fuerte."
+        ),
+        "pyramid_title": "La pirámide de CX",
+        "pyramid_text": (
+            "Cada interacción se juzga con tres preguntas, de la base a la cima: ¿resolví mi necesidad? "
+            "¿fue fácil? ¿me sentí bien? Si la base falla, lo de arriba apenas cuenta. "
+            "La satisfacción nace de comparar lo percibido con lo esperado, y una decepción pesa más que una sorpresa."
+        ),
+        "legend": "Leyenda",
+        "lang": "Idioma",
+        "prospects": "Potenciales",
+        "churned": "Perdidos",
+        "needs": "Necesidades",
+        "expectations": "Expectativas",
+        "desires": "Deseos",
+        "preferences": "Preferencias",
+        "personalization": "Personalización",
+        "empathy": "Empatía",
+        "lever.touchpoints.service.effort": "Esfuerzo del cliente",
+        "lever.touchpoints.service.empathy": "Empatía",
+        "lever.touchpoints.service.personalization": "Personalización",
+        "lever.touchpoints.service.fulfilment": "Necesidad resuelta (1 − tasa de fallos)",
+        "lever.word_of_mouth.loyalty_effect": "Fuerza del boca a boca",
+        "lever.market.marketing": "Marketing (captación)",
+        "help.touchpoints.service.effort": "Esfuerzo medio de una interacción (0 sin esfuerzo, 1 tortura).",
+        "help.touchpoints.service.empathy": "Cuánto se siente comprendido y cuidado el cliente.",
+        "help.touchpoints.service.personalization": "Cuánto se adapta la interacción al cliente.",
+        "help.touchpoints.service.fulfilment": "Probabilidad de que se resuelva la necesidad (1 − tasa de fallos).",
+        "help.word_of_mouth.loyalty_effect": "Cambio de lealtad por cada unidad neta de boca a boca escuchada.",
+        "help.market.marketing": "Probabilidad mensual de que un potencial se haga cliente solo por el marketing.",
+        "kpi_active": "Clientes activos",
+        "kpi_nps": "NPS",
+        "kpi_profit": "Beneficio acumulado",
+        "kpi_churned": "Perdidos",
+    },
+    "en": {
+        "title": "CX Spectrum classroom",
+        "subtitle": "A town of {n} people and a mobile operator: each dot is a person.",
+        "lesson": "Lesson",
+        "explanation": "What it shows",
+        "try": "Try this",
+        "question": "Question for the class",
+        "levers": "Levers",
+        "levers_hint": "Changes apply when you press Reset.",
+        "pending": "Changes not applied yet: press Reset.",
+        "in_run": "In this run",
+        "step": "Step",
+        "step_counter": "Step {step} of {total} (week {step})",
+        "finished": "End of the simulated year.",
+        "btn_step": "Step",
+        "btn_play": "Play",
+        "btn_pause": "Pause",
+        "btn_reset": "Reset",
+        "export": "Export for slides",
+        "btn_png": "PNG image",
+        "btn_gif": "GIF animation",
+        "network": "Customer network",
+        "network_note": "Each dot is a person; lines are their contacts (a small-world network).",
+        "charts": "Indicators",
+        "chart_stages": "People by stage",
+        "chart_active": "Active customers",
+        "chart_money": "Money per week",
+        "chart_nps": "NPS",
+        "revenue": "revenue",
+        "profit": "profit",
+        "week": "week",
+        "people": "people",
+        "customers": "customers",
+        "currency": "EUR",
+        "points": "points",
+        "concepts": "Concepts",
+        "stages_title": "The six stages of the CX Spectrum",
+        "stages_text": (
+            "Needs: the essentials (coverage, a fair bill); fail them and the customer leaves. "
+            "Expectations: what they expect of the brand; meeting them brings the purchase closer. "
+            "Desires: emotional needs; this is where they buy. "
+            "Preferences: easy, and their way. "
+            "Personalization: the body of the relationship, an experience made for them. "
+            "Empathy: its soul; they feel understood, the bond is emotional and loyalty strongest."
+        ),
+        "pyramid_title": "The CX pyramid",
+        "pyramid_text": (
+            "Every interaction is judged by three questions, from the base up: was my need met? was it easy? "
+            "did it feel good? If the base fails, the upper levels barely count. Satisfaction comes from "
+            "comparing what was perceived with what was expected, and a letdown weighs more than a pleasant surprise."
+        ),
+        "legend": "Legend",
+        "lang": "Language",
+        "prospects": "Prospects",
+        "churned": "Churned",
+        "needs": "Needs",
+        "expectations": "Expectations",
+        "desires": "Desires",
+        "preferences": "Preferences",
+        "personalization": "Personalization",
+        "empathy": "Empathy",
+        "lever.touchpoints.service.effort": "Customer effort",
+        "lever.touchpoints.service.empathy": "Empathy",
+        "lever.touchpoints.service.personalization": "Personalization",
+        "lever.touchpoints.service.fulfilment": "Need met (1 − failure rate)",
+        "lever.word_of_mouth.loyalty_effect": "Word-of-mouth strength",
+        "lever.market.marketing": "Marketing (acquisition)",
+        # English help texts are the parameter declarations themselves (see levers.py).
+        "help.touchpoints.service.effort": "",
+        "help.touchpoints.service.empathy": "",
+        "help.touchpoints.service.personalization": "",
+        "help.touchpoints.service.fulfilment": "",
+        "help.word_of_mouth.loyalty_effect": "",
+        "help.market.marketing": "",
+        "kpi_active": "Active customers",
+        "kpi_nps": "NPS",
+        "kpi_profit": "Cumulative profit",
+        "kpi_churned": "Churned",
+    },
+}
+
+LESSONS: dict[str, dict[str, dict[str, str]]] = {
+    "es": {
+        "pyramid": {
+            "title": "1. La pirámide: primero, resolver",
+            "explanation": (
+                "El servicio es amable (empatía alta), pero una de cada tres veces no resuelve lo que el cliente "
+                "necesitaba. La base de la pirámide falla: el trato cálido no compensa un problema sin resolver, "
+                "el NPS cae y los clientes se quedan en las primeras etapas o se van."
+            ),
+            "try": (
+                "Ejecuta medio año. Luego sube «Necesidad resuelta» a 0,95, pulsa Reiniciar y compara. "
+                "Después prueba, en cambio, a subir la empatía al máximo con la base rota."
+            ),
+            "question": "¿Qué mejora más la lealtad: resolver mejor o tratar mejor? ¿Por qué el orden de la pirámide?",
+        },
+        "effort_vs_delight": {
+            "title": "2. Esfuerzo frente a deleite",
+            "explanation": (
+                "La empresa invierte en momentos «wow» (empatía y personalización altas), pero cada gestión cuesta "
+                "mucho esfuerzo: esperas, transferencias, repetir los datos. Los clientes que disfrutan el trato "
+                "igualmente se frustran, y la frustración acumulada empuja a la baja."
+            ),
+            "try": (
+                "Baja el esfuerzo a 0,25 y reinicia. Compara con la situación inicial: ¿cuántos clientes activos "
+                "y qué NPS al final del año? Luego baja la empatía y la personalización a 0,4 manteniendo poco "
+                "esfuerzo."
+            ),
+            "question": (
+                "Si solo pudieras financiar un proyecto, ¿reducir el esfuerzo o crear momentos de deleite? "
+                "¿Qué dice la simulación sobre quién se va y quién se queda?"
+            ),
+        },
+        "bad_news": {
+            "title": "3. Las malas noticias viajan",
+            "explanation": (
+                "Una mala experiencia se cuenta a muchos más contactos que una buena (cerca de cuatro veces más). "
+                "Con un 20 % de fallos, el boca a boca negativo recorre la red: mira cómo los grises oscuros y las "
+                "etapas bajas se agrupan en vecindarios."
+            ),
+            "try": (
+                "Ejecuta unos pasos y observa la red. Sube la «Fuerza del boca a boca» al máximo y reinicia. "
+                "Luego deja la fuerza alta pero sube «Necesidad resuelta» a 0,97."
+            ),
+            "question": (
+                "Si el boca a boca amplifica todo, ¿conviene más gastar en marketing o en eliminar fallos? "
+                "¿Dónde veis en la red los focos de detractores?"
+            ),
+        },
+        "personalization_empathy": {
+            "title": "4. Personalización y empatía",
+            "explanation": (
+                "El servicio resuelve y es fácil, pero es genérico y frío. Los clientes llegan a «Deseos» y se "
+                "estancan: para seguir subiendo la interacción tiene que sentirse bien, y para llegar a "
+                "Personalización y Empatía hace falta algo hecho a medida y sentirse comprendido. "
+                "Son el cuerpo y el alma de la relación."
+            ),
+            "try": (
+                "Sube la personalización a 0,7 y reinicia: ¿cuántos llegan a Personalización? Luego sube también "
+                "la empatía a 0,8. Observa el gasto: los clientes de etapas altas gastan más."
+            ),
+            "question": (
+                "¿Qué ejemplos de personalización y de empatía conocéis en vuestro sector? "
+                "¿Se puede tener empatía sin personalización?"
+            ),
+        },
+        "retention_economics": {
+            "title": "5. La economía de la retención",
+            "explanation": (
+                "La empresa compra crecimiento: mucho marketing y un servicio mediocre. Gana clientes, pero cada "
+                "uno cuesta 60 EUR captarlo, unas cinco veces lo que cuesta mantenerlo un año, y muchos se van "
+                "antes de devolver esa inversión."
+            ),
+            "try": (
+                "Mira el beneficio acumulado al final del año. Luego baja el marketing a 0,003, baja el esfuerzo a "
+                "0,3, sube «Necesidad resuelta» a 0,95 y reinicia. Compara clientes, perdidos y beneficio."
+            ),
+            "question": (
+                "¿Por qué retener es más rentable que captar? ¿Qué le diríais a un director comercial que solo "
+                "mide las altas?"
+            ),
+        },
+        "free_play": {
+            "title": "6. Exploración libre",
+            "explanation": (
+                "El pueblo de partida sin ajustes: un 30 % ya es cliente y el servicio es correcto pero mejorable. "
+                "Úsalo para las preguntas de la clase."
+            ),
+            "try": "Cambia una sola palanca cada vez, reinicia y compara con la misma semilla.",
+            "question": "¿Qué palanca mueve más el NPS por unidad de cambio? ¿Y el beneficio?",
+        },
+    },
+    "en": {
+        "pyramid": {
+            "title": "1. The pyramid: first, solve it",
+            "explanation": (
+                "The service is kind (high empathy), but one time in three it does not solve what the customer "
+                "needed. The base of the pyramid fails: a warm tone does not make up for an unsolved problem, NPS "
+                "falls and customers stay in the first stages or leave."
+            ),
+            "try": (
+                "Run half a year. Then raise 'Need met' to 0.95, press Reset and compare. Then try instead raising "
+                "empathy to the top with the base still broken."
+            ),
+            "question": "What improves loyalty more: solving better or treating better? Why the order of the pyramid?",
+        },
+        "effort_vs_delight": {
+            "title": "2. Effort against delight",
+            "explanation": (
+                "The company invests in 'wow' moments (high empathy and personalization), but every request takes "
+                "a lot of effort: waiting, transfers, repeating one's details. Customers who enjoy the tone still "
+                "get frustrated, and remembered frustration drags them down."
+            ),
+            "try": (
+                "Lower effort to 0.25 and reset. Compare with the start: how many active customers and what NPS at "
+                "the end of the year? Then lower empathy and personalization to 0.4 while keeping effort low."
+            ),
+            "question": (
+                "If you could fund only one project, would you cut effort or create moments of delight? What does "
+                "the simulation say about who leaves and who stays?"
+            ),
+        },
+        "bad_news": {
+            "title": "3. Bad news travels",
+            "explanation": (
+                "A bad experience is told to far more contacts than a good one (about four times more). With 20 % "
+                "of contacts failing, negative word of mouth runs through the network: watch dark greys and low "
+                "stages cluster in neighbourhoods."
+            ),
+            "try": (
+                "Run a few steps and watch the network. Raise 'Word-of-mouth strength' to the top and reset. Then "
+                "keep the strength high but raise 'Need met' to 0.97."
+            ),
+            "question": (
+                "If word of mouth amplifies everything, is it better to spend on marketing or on removing failures? "
+                "Where in the network do you see pockets of detractors?"
+            ),
+        },
+        "personalization_empathy": {
+            "title": "4. Personalization and empathy",
+            "explanation": (
+                "The service solves problems and is easy, but generic and cold. Customers reach 'Desires' and "
+                "stall: to climb further an interaction has to feel good, and reaching Personalization and "
+                "Empathy takes something made for them and feeling understood. They are the body and the soul "
+                "of the relationship."
+            ),
+            "try": (
+                "Raise personalization to 0.7 and reset: how many reach Personalization? Then raise empathy to 0.8 "
+                "as well. Watch spend: customers in higher stages spend more."
+            ),
+            "question": (
+                "What examples of personalization and of empathy do you know in your sector? Can there be empathy "
+                "without personalization?"
+            ),
+        },
+        "retention_economics": {
+            "title": "5. The economics of retention",
+            "explanation": (
+                "The company buys growth: heavy marketing and a mediocre service. It wins customers, but each one "
+                "costs 60 EUR to acquire, about five times the cost of keeping one for a year, and many leave "
+                "before paying that back."
+            ),
+            "try": (
+                "Look at cumulative profit at the end of the year. Then lower marketing to 0.003, lower effort to "
+                "0.3, raise 'Need met' to 0.95 and reset. Compare customers, churned and profit."
+            ),
+            "question": (
+                "Why is keeping customers more profitable than winning them? What would you tell a sales director "
+                "who only counts new sign-ups?"
+            ),
+        },
+        "free_play": {
+            "title": "6. Free exploration",
+            "explanation": (
+                "The starting town with no adjustments: 30 % are already customers and the service is fair but "
+                "could be better. Use it for the class's own questions."
+            ),
+            "try": "Change one lever at a time, reset and compare with the same seed.",
+            "question": "Which lever moves NPS most per unit of change? And profit?",
+        },
+    },
+}
+
+
+def t(lang: str, key: str, **fmt: object) -> str:
+    """The text ``key`` in ``lang``, formatted with ``fmt``."""
+    text = UI[lang][key]
+    return text.format(**fmt) if fmt else text
+
+
+def lesson_text(lang: str, lesson: str) -> dict[str, str]:
+    """Title, explanation, what to try and the question of ``lesson`` in ``lang``."""
+    return LESSONS[lang][lesson]

@@ -1,0 +1,381 @@
+"""The teaching app: lessons, levers, translations, exports, the CLI, and the page in a real headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from loyaltysim.cli import app
+from loyaltysim.scenario import parameter_table
+from loyaltysim.teach import LESSON_IDS, Classroom, lesson_scenario, levers
+from loyaltysim.teach.export import gif_bytes, png_bytes
+from loyaltysim.teach.translations import LANGUAGES, LESSONS, UI
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+EFFORT = "touchpoints.service.effort"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Lessons, levers, texts (no browser)
+
+
+@pytest.mark.parametrize("lesson", LESSON_IDS)
+def test_every_lesson_loads_and_runs_a_few_steps(lesson):
+    room = Classroom(lesson)
+    room.run(4)
+    assert room.steps == 4 and len(room.history) == 5
+    n = room.model.params.population.size
+    assert 300 <= n <= 500
+    for stage in room.history:
+        assert stage.shape == (n,) and stage.min() >= 0 and stage.max() <= 7
+    row = room.model.last
+    assert row["prospects"] + row["active"] + row["churned"] == n
+    assert np.array_equal(room.history[-1], room.model.state.stage)
+    assert set(LESSONS["es"][lesson]) == set(LESSONS["en"][lesson]) == {"title", "explanation", "try", "question"}
+
+
+def test_at_least_five_guided_lessons_each_a_different_preset():
+    presets = {
+        tuple(sorted(lesson_scenario(k).model_dump(exclude={"name", "description"}).items().__repr__()))
+        for k in LESSON_IDS
+    }
+    assert len(LESSON_IDS) >= 5 and len(presets) == len(LESSON_IDS)
+
+
+def _end(lesson, **levers_):
+    room = Classroom(lesson)
+    for key, value in levers_.items():
+        room.set_lever(key, value)
+    room.reset()
+    room.run(room.horizon)
+    ts = room.model.timeseries()
+    return ts.iloc[-1], float(ts["profit"].sum())
+
+
+def test_lessons_teach_what_they_say():
+    # the pyramid: solving the need lifts NPS far more than more empathy on a broken base
+    base, _ = _end("pyramid")
+    solved, _ = _end("pyramid", **{"touchpoints.service.fulfilment": 0.95})
+    kinder, _ = _end("pyramid", **{"touchpoints.service.empathy": 1.0})
+    assert solved["nps"] - base["nps"] > 2 * (kinder["nps"] - base["nps"]) and solved["nps"] > base["nps"] + 30
+    # effort against delight: less effort keeps customers that delight alone loses
+    base, _ = _end("effort_vs_delight")
+    easy, _ = _end("effort_vs_delight", **{EFFORT: 0.25})
+    assert easy["active"] > base["active"] + 10 and easy["churned"] < base["churned"]
+    # personalization and empathy move customers to the top stages
+    base, _ = _end("personalization_empathy")
+    both, _ = _end(
+        "personalization_empathy", **{"touchpoints.service.personalization": 0.7, "touchpoints.service.empathy": 0.8}
+    )
+    assert both["empathy"] > base["empathy"] + 20
+    # retention economics: heavy marketing buys customers but less profit than good service
+    bought, bought_profit = _end("retention_economics")
+    kept, kept_profit = _end(
+        "retention_economics", **{"market.marketing": 0.003, EFFORT: 0.3, "touchpoints.service.fulfilment": 0.95}
+    )
+    assert bought["active"] > kept["active"] and kept_profit > bought_profit and bought["churned"] > kept["churned"]
+
+
+def test_levers_come_from_the_parameter_declarations():
+    rows = {row["key"]: row for row in parameter_table()}
+    keys = [lv.key for lv in levers()]
+    assert {
+        EFFORT,
+        "touchpoints.service.empathy",
+        "touchpoints.service.personalization",
+        "touchpoints.service.fulfilment",
+        "word_of_mouth.loyalty_effect",
+        "market.marketing",
+    } == set(keys)
+    for lever in levers():
+        declared = re.sub(r"^touchpoints\.[^.]+\.", "touchpoints.<name>.", lever.key)
+        row = rows[declared]
+        assert lever.meaning == row["meaning"] and lever.unit == row["unit"] and lever.min == row["min"]
+        assert lever.min < lever.max <= row["max"] and lever.min <= lever.default <= lever.max
+        assert 50 <= (lever.max - lever.min) / lever.step <= 200
+
+
+def test_both_languages_have_every_text():
+    assert set(UI["es"]) == set(UI["en"])
+    assert set(LESSONS["es"]) == set(LESSONS["en"]) == set(LESSON_IDS)
+    for lever in levers():
+        for lang in LANGUAGES:
+            assert UI[lang][f"lever.{lever.key}"]
+        assert UI["es"][f"help.{lever.key}"]  # English help is the declaration itself
+    assert UI["es"]["title"] != UI["en"]["title"]
+
+
+def test_slider_change_applies_at_reset_and_is_clamped():
+    room = Classroom("pyramid")
+    room.run(2)
+    before = room.applied[EFFORT]
+    room.set_lever(EFFORT, 0.9)
+    assert room.pending and room.applied[EFFORT] == before and room.steps == 2
+    room.reset()
+    assert not room.pending and room.applied[EFFORT] == 0.9 and room.steps == 0
+    assert room.model.params.touchpoints["service"].effort == 0.9
+    room.set_lever(EFFORT, 7.0)
+    assert room.levers[EFFORT] == 1.0
+    with pytest.raises(KeyError):
+        room.set_lever("market.price", 2.0)
+
+
+def test_switching_lesson_loads_its_preset_and_restarts():
+    room = Classroom("pyramid")
+    room.set_lever(EFFORT, 0.1)
+    room.run(3)
+    room.load("effort_vs_delight")
+    assert room.steps == 0 and room.levers[EFFORT] == room.applied[EFFORT] == 0.7
+
+
+def test_exports_for_slides():
+    from io import BytesIO
+
+    from PIL import Image
+
+    room = Classroom("bad_news")
+    room.run(3)
+    png = png_bytes(room, "en")
+    assert png.startswith(b"\x89PNG") and Image.open(BytesIO(png)).size == (1280, 720)
+    gif = Image.open(BytesIO(gif_bytes(room, "es")))
+    assert gif.format == "GIF" and gif.n_frames == 4
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Command line
+
+
+def test_cli_export_and_errors(tmp_path, monkeypatch):
+    runner = CliRunner()
+    out = tmp_path / "slide.gif"
+    result = runner.invoke(app, ["teach", "--lesson", "bad_news", "--steps", "3", "--export", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"GIF8") and "3 steps" in result.output
+    result = runner.invoke(app, ["teach", "--lang", "fr"])
+    assert result.exit_code == 2 and "--lang 'fr': allowed: es, en" in result.output
+    result = runner.invoke(app, ["teach", "--export", str(tmp_path / "x.bmp"), "--steps", "0"])
+    assert result.exit_code == 2 and "must be .png or .gif" in result.output
+
+
+def test_teach_names_missing_assets_and_how_to_install(tmp_path):
+    env = {**os.environ, "LOYALTYSIM_TEACH_ASSETS": str(tmp_path / "empty")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "loyaltysim.cli", "teach", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "offline front-end assets missing" in lines[0] and "@widgetti/solara-vuetify-app@" in lines[0]
+    assert "-m loyaltysim.teach.assets" in lines[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The page, end to end, in Debian's Chromium driven by Playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    from loyaltysim.teach.server import missing_message
+
+    problem = missing_message()
+    if problem or not Path(CHROMIUM).exists():
+        pytest.fail(problem or f"{CHROMIUM} not found; run scripts/setup-test-extras.sh")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loyaltysim.cli", "teach", "--port", str(port), "--lang", "en"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"teach server exited: {proc.stdout.read()}")
+                time.sleep(0.5)
+        else:
+            pytest.fail("teach server did not answer within 2 minutes")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """A page of the app in its own browser context, recording console errors and failed loads."""
+
+    def __init__(self, browser, url):
+        self.context = browser.new_context(viewport={"width": 1500, "height": 1100})
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on("console", lambda m: self.problems.append(f"console: {m.text}") if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url}"))
+        self.page.on(
+            "response", lambda r: self.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None
+        )
+        self.page.goto(url)
+        self.page.wait_for_selector(".lsim-network svg circle", state="attached", timeout=90_000)
+
+    def counter(self) -> str:
+        return self.page.locator(".lsim-step").inner_text()
+
+    def wait_text(self, selector: str, pattern: str, timeout: float = 30_000) -> None:
+        self.page.wait_for_function(
+            "([sel, pat]) => { const e = document.querySelector(sel); return e && new RegExp(pat).test(e.innerText); }",
+            arg=[selector, pattern],
+            timeout=timeout,
+        )
+
+    def step(self, expected: int) -> None:
+        self.page.locator(".lsim-btn-step").click()
+        self.wait_text(".lsim-step", rf"^Step {expected} of 52")
+
+    def applied(self, key: str) -> str:
+        return self.page.locator(f'.lsim-applied tr[data-key="{key}"] td.v').inner_text()
+
+    def close(self):
+        self.context.close()
+
+
+def test_page_shows_network_and_charts_and_steps_without_errors(server, browser):
+    p = Page(browser, server)
+    try:
+        page = p.page
+        assert page.locator(".lsim-network svg circle").count() == 400
+        assert page.locator(".lsim-legend").inner_text().count(":") == 8
+        assert "Prospects" in page.locator(".lsim-legend").inner_text()
+        chart = page.locator(".lsim-charts img")
+        chart.wait_for(state="visible", timeout=30_000)
+        assert chart.bounding_box()["width"] > 300
+        assert page.locator(".lsim-lever").count() == 6
+        assert p.counter().startswith("Step 0 of 52")
+        src_before = chart.get_attribute("src")
+        p.step(1)
+        p.step(2)
+        page.wait_for_function("s => document.querySelector('.lsim-charts img').src !== s", arg=src_before)
+        assert (
+            "Pyramid" in page.locator(".lsim-lesson").inner_text()
+            or "pyramid" in page.locator(".lsim-lesson").inner_text()
+        )
+        page.wait_for_timeout(500)
+        assert p.problems == []
+    finally:
+        p.close()
+
+
+def test_slider_change_takes_effect_after_reset(server, browser):
+    p = Page(browser, server)
+    try:
+        page = p.page
+        p.step(1)
+        assert p.applied(EFFORT) == "0.45"
+        page.locator(".lsim-lever-effort [role=slider]").focus()
+        page.keyboard.press("End")
+        page.locator(".lsim-pending").wait_for(state="visible", timeout=30_000)
+        assert p.applied(EFFORT) == "0.45" and p.counter().startswith("Step 1 of 52")
+        page.locator(".lsim-btn-reset").click()
+        p.wait_text(f'.lsim-applied tr[data-key="{EFFORT}"] td.v', r"^1$")
+        p.wait_text(".lsim-step", r"^Step 0 of 52")
+        page.locator(".lsim-pending").wait_for(state="detached", timeout=30_000)
+        assert p.problems == []
+    finally:
+        p.close()
+
+
+def test_switching_language_changes_the_labels(server, browser):
+    p = Page(browser, server)
+    try:
+        page = p.page
+        assert "Customer network" in page.locator(".lsim-network-card").inner_text()
+        page.locator(".lsim-lang-es").click()
+        p.wait_text(".lsim-step", r"^Paso 0 de 52")
+        # the browser applies the widgets' updates one message at a time: wait for each label
+        p.wait_text(".lsim-network-card", "Red de clientes")
+        p.wait_text(".lsim-legend", "Potenciales: ")
+        p.wait_text(".lsim-lesson", "Pregunta para la clase")
+        p.wait_text(".lsim-btn-reset", "^\\s*(Reiniciar|REINICIAR)\\s*$")
+        assert "Customer network" not in page.locator(".lsim-network-card").inner_text()
+        page.locator(".lsim-lang-en").click()
+        p.wait_text(".lsim-step", r"^Step 0 of 52")
+        assert p.problems == []
+    finally:
+        p.close()
+
+
+def test_two_browser_contexts_keep_separate_state(server, browser):
+    a = Page(browser, server)
+    b = Page(browser, server)
+    try:
+        for k in (1, 2, 3):
+            a.step(k)
+        assert b.counter().startswith("Step 0 of 52")
+        b.page.locator(".lsim-lever-effort [role=slider]").focus()
+        b.page.keyboard.press("Home")
+        b.page.locator(".lsim-btn-reset").click()
+        b.wait_text(f'.lsim-applied tr[data-key="{EFFORT}"] td.v', r"^0$")
+        b.step(1)
+        a.page.wait_for_timeout(300)
+        assert a.counter().startswith("Step 3 of 52") and a.applied(EFFORT) == "0.45"
+        assert a.problems == [] and b.problems == []
+    finally:
+        a.close()
+        b.close()
+
+
+def test_docs_python_example_runs(capsys):
+    text = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "docs/teaching.md", "exec"), {})
+    assert capsys.readouterr().out.strip() == "26 0.25"
