@@ -117,15 +117,19 @@ def test_step_length_changes_results_only_by_discretisation():
     outcomes = {}
     for step_days in (1.0, 7.0):
         runs = [
-            ls.simulate(SCENARIOS / "baseline.toml", seed=seed,
-                        overrides={"population.size": 20_000, "time.step_days": step_days, "time.horizon_days": 182})
+            ls.simulate(
+                SCENARIOS / "baseline.toml",
+                seed=seed,
+                overrides={"population.size": 20_000, "time.step_days": step_days, "time.horizon_days": 182},
+            )
             for seed in (1, 2)
         ]
         ts = [r.timeseries for r in runs]
         months = ts[0]["day"].iloc[-1] / (365.25 / 12)
         outcomes[step_days] = {
-            "interactions_per_customer_month": np.mean([t["interactions"].sum() / (t["active"].mean() * months)
-                                                        for t in ts]),
+            "interactions_per_customer_month": np.mean(
+                [t["interactions"].sum() / (t["active"].mean() * months) for t in ts]
+            ),
             "retention": np.mean([r.summary()["retention_of_start_base_pct"] for r in runs]),
             "active_end": np.mean([t["active"].iloc[-1] for t in ts]),
         }

@@ -242,11 +242,14 @@ def sweep_command(
     ] = None,
 ) -> None:
     """Run a parameter sweep into DIR; running it again resumes, running only what is missing."""
+    from concurrent.futures.process import BrokenProcessPool
+
     from loyaltysim.sweep import default_out, load_experiment, sweep
 
     _headless()
     if jobs < 1:
         fail(f"--jobs {jobs}: allowed: a whole number of at least 1")
+    directory = out
     try:
         exp = load_experiment(experiment, quick=quick)
         directory = out or Path(f"{default_out(exp)}{'-quick' if quick else ''}")
@@ -259,6 +262,8 @@ def sweep_command(
             err=True,
         )
         raise typer.Exit(130) from None
+    except BrokenProcessPool:
+        fail(f"a worker process died; finished runs are saved in {directory}: run the same command again to resume")
     except OSError as exc:
         fail(f"{directory}: {exc.strerror or exc}")
     info = results.info
@@ -312,14 +317,16 @@ def analyze_command(
 @app.command()
 def teach(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8765,
-    host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 lets a whole classroom connect.")]
-    = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 lets a whole classroom connect.")] = "127.0.0.1",
     lang: Annotated[str, typer.Option(help="Starting language of the page: es or en.")] = "es",
     lesson: Annotated[str, typer.Option(help="Starting lesson (see docs/teaching.md).")] = "pyramid",
-    export: Annotated[Path | None, typer.Option(
-        help="Instead of serving, run the lesson and write a slide (.png) or animation (.gif) here.")] = None,
-    steps: Annotated[int | None, typer.Option(min=0, help="Steps to run before --export [default: the lesson's year].")]
-    = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(help="Instead of serving, run the lesson and write a slide (.png) or animation (.gif) here."),
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option(min=0, help="Steps to run before --export [default: the lesson's year].")
+    ] = None,
 ) -> None:
     """Start the interactive CX Spectrum classroom in the browser (or export a lesson run with --export)."""
     from loyaltysim.teach.lessons import LESSON_IDS

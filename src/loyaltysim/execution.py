@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -58,7 +59,13 @@ def run_task(task: Task) -> pd.DataFrame:
 
 
 def _init_worker() -> None:
-    os.environ["NUMBA_NUM_THREADS"] = "1"
+    """Give a fresh worker process one numba thread.
+
+    Set before numba loads (``import loyaltysim`` does not load it), so the worker starts one thread, not one
+    per core.
+    """
+    if "numba" not in sys.modules:
+        os.environ["NUMBA_NUM_THREADS"] = "1"
     import numba
 
     numba.set_num_threads(1)
@@ -91,7 +98,6 @@ class LocalExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalExecutor:
-        os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # inherited by spawned workers before numba loads
         ctx = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(self.jobs, mp_context=ctx, initializer=_init_worker)
         return self
