@@ -84,6 +84,7 @@ class LoyaltyModel(mesa.Model):
         self.plan: Plan = make_plan(self.params)
         self.engine = engine
         s = self.params
+        kernels.prefer_passive_threads()
         self.network: SocialNetwork = build_network(
             s.network.kind, s.population.size, s.network.mean_degree, self.seed, s.network.rewire, s.network.path
         )

@@ -111,7 +111,7 @@ def install_assets(directory: Path | None = None, registry: str | None = None) -
     the layout of Solara's CDN cache. ``registry`` defaults to ``$npm_config_registry`` or the public registry.
     """
     root = directory or assets_dir()
-    base = registry or os.environ.get("npm_config_registry")  # noqa: SIM112 (npm spells it so) or REGISTRY
+    base = registry or os.environ.get("npm_config_registry") or REGISTRY  # noqa: SIM112 (npm spells it so)
     base = base if base.endswith("/") else base + "/"
     done = []
     for spec in missing_packages(root):
