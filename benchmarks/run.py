@@ -137,7 +137,9 @@ def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
     clock = [time.perf_counter()]
     kernels.interact(st, keys, plan.levels[t], plan.visit_rate[t], plan.visit_none[t], plan.persona_tab, p)
     clock.append(time.perf_counter())
-    kernels._spread(st, net.indptr, net.indices, keys[Purpose.TELL], p.positive_reach, p.negative_reach)
+    kernels._spread(
+        st, net.indptr, net.indices, keys[Purpose.TELL], p.positive_reach, p.negative_reach, numba.get_num_threads()
+    )
     clock.append(time.perf_counter())
     kernels._hear(st, net.indptr, p)
     clock.append(time.perf_counter())
@@ -322,9 +324,7 @@ TRAFFIC = {
         "stage": (1, 0),
         "flags": (1, 0),
         "indptr": (8, 0),
-        "active_neighbours": (4, 0),
-        "told_positive": (4, 4),
-        "told_negative": (4, 4),
+        "neighbourhood": (8, 8),
         "influence": (0, 4),
         "heard": (0, 4),
     },

@@ -14,7 +14,7 @@ from mesa.discrete_space import CellAgent, Network
 
 from loyaltysim import rules as r
 from loyaltysim.network import to_networkx
-from loyaltysim.rng import Purpose, draw, draw_at, draw_nth
+from loyaltysim.rng import Purpose, draw, draw3, draw_at
 
 if TYPE_CHECKING:
     from loyaltysim.model import LoyaltyModel
@@ -69,11 +69,13 @@ class Customer(CellAgent):
         effort_sens, emotion_sens = m.plan.persona_tab[self.persona]
         done = []
         for v in range(r.visit_count(draw(keys[Purpose.VISIT], i), plan.visit_rate[m.steps], plan.visit_none[m.steps])):
-            k = r.choose_touchpoint(draw_nth(keys[Purpose.CHANNEL], i, v), levels[:, 0])
+            u_channel, u_need, u_effort = draw3(keys[Purpose.CHANNEL], i, v)
+            u_feel, u_stage, u_speak = draw3(keys[Purpose.FEEL], i, v)
+            k = r.choose_touchpoint(u_channel, levels[:, 0])
             fulfilment, effort_level, empathy, personalization = levels[k, 1:5]
-            need_met = draw_nth(keys[Purpose.NEED], i, v) < fulfilment
-            effort = r.realized_effort(effort_level, draw_nth(keys[Purpose.EFFORT], i, v), p.effort_noise)
-            feel = r.realized_feel(empathy, personalization, draw_nth(keys[Purpose.FEEL], i, v), p)
+            need_met = u_need < fulfilment
+            effort = r.realized_effort(effort_level, u_effort, p.effort_noise)
+            feel = r.realized_feel(empathy, personalization, u_feel, p)
             quality, ease, felt, frustrating = r.perceive(need_met, effort, feel, effort_sens, emotion_sens, p)
             expectation = self.expectation
             value = r.disconfirmation(quality, expectation, p.loss_aversion)
@@ -82,8 +84,8 @@ class Customer(CellAgent):
             if frustrating:
                 self.frustration = self.frustration + 1.0
             meets = r.meets_stage(self.stage, need_met, quality - expectation, felt, ease, personalization, empathy, p)
-            self.stage = r.next_stage(self.stage, meets, value, draw_nth(keys[Purpose.STAGE], i, v), p)
-            told = r.speak(value, emotion_sens, draw_nth(keys[Purpose.SPEAK], i, v), p)
+            self.stage = r.next_stage(self.stage, meets, value, u_stage, p)
+            told = r.speak(value, emotion_sens, u_speak, p)
             if told:
                 signal = r.ACTIVE | told
             done.append((k, effort))

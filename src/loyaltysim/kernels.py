@@ -13,11 +13,11 @@ import numpy as np
 from numba import njit, prange
 
 from loyaltysim import rules as r
-from loyaltysim.rng import Purpose, draw, draw_at, draw_nth, stream_key
+from loyaltysim.rng import Purpose, draw, draw3, draw_at, stream_key
 
 __all__ = [
     "COUNTED",
-    "prefer_passive_threads",
+    "MAX_DEGREE",
     "TALLY_CHUNK",
     "CustomerState",
     "init_population",
@@ -25,18 +25,23 @@ __all__ = [
     "listen",
     "listen_mean_field",
     "new_state",
+    "prefer_passive_threads",
     "tally",
     "transition",
 ]
 
 COUNTED = 64
-"""Flag bit kept by `listen` (not a model flag): this person is counted in its neighbours' `active_neighbours`."""
+"""Flag bit kept by `listen` (not a model flag): this person is counted in its neighbours' `neighbourhood`."""
 
 _MARGIN = 1.0 + 1e-9
 """Relative slack on the upper bounds of probabilities used to skip exact evaluation (rounding is ~1e-16)."""
 
-_BATCH = 64
-"""Movers per batch of `listen`'s push; the rows of the next batch are loaded while this one is processed."""
+_FIELD_BITS = 21
+_FIELD_MASK = (1 << _FIELD_BITS) - 1
+_ONE_POSITIVE = 1 << _FIELD_BITS
+_ONE_NEGATIVE = 1 << (2 * _FIELD_BITS)
+MAX_DEGREE = _FIELD_MASK
+"""Largest number of neighbours a person may have (the counts of `listen` are packed into 21-bit fields)."""
 
 TALLY_CHUNK = 16384
 """Customers per tally chunk: partial sums are fixed per chunk, so totals do not depend on threads."""
@@ -66,14 +71,13 @@ class CustomerState(NamedTuple):
     base_hazard: np.ndarray  # float32: -log(1 - theta), theta ~ Beta(a, b) of the persona
     influence: np.ndarray  # float32: share of neighbours who are customers
     heard: np.ndarray  # float32: net word of mouth heard this step, per neighbour
-    active_neighbours: np.ndarray  # int32: neighbours counted as customers (kept up to date by `listen`)
-    told_positive: np.ndarray  # int32: scratch of `listen`, zero between calls
-    told_negative: np.ndarray  # int32: scratch of `listen`, zero between calls
+    neighbourhood: np.ndarray  # int64, packed by `listen`: customers among the neighbours (bits 0-20, kept from
+    # step to step) and positive (bits 21-41) and negative (bits 42-62) messages heard this step (zero between calls)
 
 
 def new_state(n: int) -> CustomerState:
-    """Allocate the state of ``n`` people (39 bytes each)."""
-    i1, i4, f4 = np.int8, np.int32, np.float32
+    """Allocate the state of ``n`` people (35 bytes each)."""
+    i1, f4 = np.int8, np.float32
     return CustomerState(
         stage=np.zeros(n, i1),
         persona=np.zeros(n, i1),
@@ -84,9 +88,7 @@ def new_state(n: int) -> CustomerState:
         base_hazard=np.zeros(n, f4),
         influence=np.zeros(n, f4),
         heard=np.zeros(n, f4),
-        active_neighbours=np.zeros(n, i4),
-        told_positive=np.zeros(n, i4),
-        told_negative=np.zeros(n, i4),
+        neighbourhood=np.zeros(n, np.int64),
     )
 
 
@@ -122,7 +124,7 @@ def init_population(st, seed, persona_cum, persona_ab, stage_cum, initial_custom
     expectation = st.expectation
     frustration = st.frustration
     base_hazard = st.base_hazard
-    active_neighbours = st.active_neighbours
+    neighbourhood = st.neighbourhood
     k_cust = stream_key(seed, -1, Purpose.INIT_CUSTOMER)
     k_stage = stream_key(seed, -1, Purpose.INIT_STAGE)
     k_pers = stream_key(seed, -1, Purpose.INIT_PERSONA)
@@ -138,7 +140,7 @@ def init_population(st, seed, persona_cum, persona_ab, stage_cum, initial_custom
         expectation[i] = p.initial_expectation
         loyalty[i] = r.clip01(p.initial_loyalty + p.loyalty_spread * (2.0 * draw(k_loy, i) - 1.0))
         frustration[i] = 0.0
-        active_neighbours[i] = 0
+        neighbourhood[i] = 0
         if draw(k_cust, i) < initial_customers:
             stage[i] = 1 + r.choose_touchpoint(draw(k_stage, i), stage_cum)
             flags[i] = r.COHORT | r.ACTIVE
@@ -180,10 +182,12 @@ def interact(st, keys, levels, visit_rate, none_chance, persona_tab, p):
             signal = r.ACTIVE
             m = persona[i]
             for v in range(r.visit_count(draw(keys[Purpose.VISIT], i), visit_rate, none_chance)):
-                k = r.choose_touchpoint(draw_nth(keys[Purpose.CHANNEL], i, v), cum)
-                need = draw_nth(keys[Purpose.NEED], i, v) < levels[k, 1]
-                effort = r.realized_effort(levels[k, 2], draw_nth(keys[Purpose.EFFORT], i, v), p.effort_noise)
-                feel = r.realized_feel(levels[k, 3], levels[k, 4], draw_nth(keys[Purpose.FEEL], i, v), p)
+                u_channel, u_need, u_effort = draw3(keys[Purpose.CHANNEL], i, v)
+                u_feel, u_stage, u_speak = draw3(keys[Purpose.FEEL], i, v)
+                k = r.choose_touchpoint(u_channel, cum)
+                need = u_need < levels[k, 1]
+                effort = r.realized_effort(levels[k, 2], u_effort, p.effort_noise)
+                feel = r.realized_feel(levels[k, 3], levels[k, 4], u_feel, p)
                 quality, ease, felt, frustrating = r.perceive(
                     need, effort, feel, persona_tab[m, 0], persona_tab[m, 1], p
                 )
@@ -194,8 +198,8 @@ def interact(st, keys, levels, visit_rate, none_chance, persona_tab, p):
                 if frustrating:
                     frustration[i] += 1.0
                 meets = r.meets_stage(s, need, quality - expected, felt, ease, levels[k, 4], levels[k, 3], p)
-                s = r.next_stage(s, meets, value, draw_nth(keys[Purpose.STAGE], i, v), p)
-                told = r.speak(value, persona_tab[m, 1], draw_nth(keys[Purpose.SPEAK], i, v), p)
+                s = r.next_stage(s, meets, value, u_stage, p)
+                told = r.speak(value, persona_tab[m, 1], u_speak, p)
                 if told:
                     signal = r.ACTIVE | told
                 uses[c, k] += 1
@@ -226,99 +230,109 @@ def _movers(flags):
     return movers
 
 
-@njit(cache=True, inline="always")
-def _touch(st, movers, lo, indptr, indices):
-    """Load into cache what the push of ``movers[lo:lo + _BATCH]`` will read (a software prefetch).
+@njit(parallel=True, cache=True)
+def _spread(st, indptr, indices, key, positive_reach, negative_reach, parts):
+    """Push from the few people whose signal matters this step, in parallel.
 
-    Also the row bounds of the batch after. Independent loads overlap, unlike the dependent loads of the push.
-    """
-    acc = 0
-    n = movers.shape[0]
-    for q in range(min(lo + _BATCH, n), min(lo + 2 * _BATCH, n)):
-        acc += indptr[movers[q]]
-    for q in range(lo, min(lo + _BATCH, n)):
-        j = movers[q]
-        a = indptr[j]
-        if a < indptr[j + 1]:
-            i = indices[a]
-            acc += indices[indptr[j + 1] - 1] + st.stage[i] + st.told_positive[i] + st.told_negative[i]
-    return acc
-
-
-@njit(cache=True)
-def _spread(st, indptr, indices, key, positive_reach, negative_reach):
-    """Serial push from the few people whose signal matters this step.
-
-    Those who became or stopped being customers since the last call update their neighbours'
-    `active_neighbours` (flipping their COUNTED bit); each speaker reaches each listener who has not churned
-    with the draw keyed by (listener, speaker).
+    Those who became or stopped being customers since the last call update their neighbours' customer counts
+    (flipping their COUNTED bit); each speaker reaches each listener with the draw keyed by (listener, speaker)
+    (what churned people hear is never read). Part ``t`` of the id range pushes from its own movers and writes
+    only to its own listeners; contributions to other parts' listeners are buffered and applied after, in one
+    thread. Contributions are integer counts, so neither their order nor the number of parts changes the result.
     """
     stage = st.stage
     flags = st.flags
-    active_neighbours = st.active_neighbours
-    told_positive = st.told_positive
-    told_negative = st.told_negative
+    neighbourhood = st.neighbourhood
+    n = stage.shape[0]
     movers = _movers(flags)
-    touched = 0
-    for b in range(0, movers.shape[0], _BATCH):
-        touched += _touch(st, movers, b + _BATCH, indptr, indices)
-        for q in range(b, min(b + _BATCH, movers.shape[0])):
+    bounds = np.empty(parts + 1, np.int64)
+    for t in range(parts + 1):
+        bounds[t] = n * t // parts
+    first = np.searchsorted(movers, bounds)
+    room = np.zeros(parts + 1, np.int64)  # buffer offsets: a part never defers more than its movers' degrees
+    for t in range(parts):
+        room[t + 1] = room[t]
+        for q in range(first[t], first[t + 1]):
+            room[t + 1] += indptr[movers[q] + 1] - indptr[movers[q]]
+    who = np.empty(room[parts], np.int32)
+    what = np.empty(room[parts], np.int64)
+    used = room[:parts].copy()
+    for t in prange(parts):
+        lo = bounds[t]
+        hi = bounds[t + 1]
+        k = room[t]
+        for q in range(first[t], first[t + 1]):
             j = movers[q]
             f = flags[j]
             active = f & r.ACTIVE
-            delta = np.int32(active) - np.int32((f & COUNTED) >> 6)
-            if delta != 0:
-                for e in range(indptr[j], indptr[j + 1]):
-                    active_neighbours[indices[e]] += delta
+            moved = 0
+            if active and not f & COUNTED:
+                moved = 1
+            elif f & COUNTED and not active:
+                moved = -1
+            if moved != 0:
                 flags[j] = f ^ np.uint8(COUNTED)
-            if active and f & (r.SPOKE_POSITIVE | r.SPOKE_NEGATIVE):
-                positive = f & r.SPOKE_POSITIVE
-                reach = positive_reach if positive else negative_reach
-                for e in range(indptr[j], indptr[j + 1]):
-                    i = indices[e]
-                    if stage[i] != r.CHURNED and draw_at(key, i, j) < reach:
-                        if positive:
-                            told_positive[i] += 1
-                        else:
-                            told_negative[i] += 1
-    return touched
+            message = 0
+            reach = 0.0
+            if active and f & r.SPOKE_POSITIVE:
+                message, reach = _ONE_POSITIVE, positive_reach
+            elif active and f & r.SPOKE_NEGATIVE:
+                message, reach = _ONE_NEGATIVE, negative_reach
+            for e in range(indptr[j], indptr[j + 1]):
+                i = indices[e]
+                change = moved
+                if message and draw_at(key, i, j) < reach:  # churned listeners' counts are never read
+                    change += message
+                if change == 0:
+                    continue
+                if lo <= i < hi:
+                    neighbourhood[i] += change
+                else:
+                    who[k] = i
+                    what[k] = change
+                    k += 1
+        used[t] = k
+    for t in range(parts):
+        for k in range(room[t], used[t]):
+            neighbourhood[who[k]] += what[k]
 
 
 @njit(parallel=True, cache=True)
 def _hear(st, indptr, p):
-    """Influence and net word of mouth of everyone who has not churned, from the counts; clears the scratch."""
+    """Influence and net word of mouth of everyone who has not churned, from the packed counts; clears messages."""
     stage = st.stage
-    active_neighbours = st.active_neighbours
-    told_positive = st.told_positive
-    told_negative = st.told_negative
+    neighbourhood = st.neighbourhood
     influence = st.influence
     heard = st.heard
     for i in prange(stage.shape[0]):
         if stage[i] == r.CHURNED:
             continue
+        packed = neighbourhood[i]
+        customers = packed & _FIELD_MASK
         influence[i], heard[i] = r.wom_influence(
-            float(active_neighbours[i]),
-            float(told_positive[i]),
-            float(told_negative[i]),
+            float(customers),
+            float((packed >> _FIELD_BITS) & _FIELD_MASK),
+            float((packed >> (2 * _FIELD_BITS)) & _FIELD_MASK),
             float(indptr[i + 1] - indptr[i]),
             p,
         )
-        told_positive[i] = 0
-        told_negative[i] = 0
+        neighbourhood[i] = customers
 
 
 @njit(cache=True)
-def listen(st, indptr, indices, keys, p):
+def listen(st, indptr, indices, keys, p, parts):
     """Phase 2: each person counts neighbours who are customers and hears their word of mouth.
 
     Each speaking neighbour reaches each listener with its own chance, drawn from the key (step, listener,
     speaker). The result is that of pulling from every neighbour (as the readable path does), computed by pushing from
-    the few who changed or spoke: about 1 % of people change status and 5 % speak in a step, so this reads a
-    few percent of the edges instead of all of them. Counts are integers, so the order of pushes does not
-    matter. ``st.active_neighbours`` and the COUNTED flag bit carry the count from call to call; both start at
-    zero (`new_state`, `init_population`) and the network must stay the same.
+    the few who changed or spoke (in parallel, see `_spread`): about 1 % of people change status and 5 % speak
+    in a step, so this reads a few percent of the edges instead of all of them. Counts are integers, so the
+    order of pushes does not
+    matter. ``st.neighbourhood`` and the COUNTED flag bit carry the count from call to call; both start at
+    zero (`new_state`, `init_population`) and the network must stay the same. ``parts``: how many pieces
+    the push is split into (the number of threads; it does not change the result).
     """
-    _spread(st, indptr, indices, keys[Purpose.TELL], p.positive_reach, p.negative_reach)
+    _spread(st, indptr, indices, keys[Purpose.TELL], p.positive_reach, p.negative_reach, parts)
     _hear(st, indptr, p)
 
 

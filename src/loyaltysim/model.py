@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import mesa
+import numba
 import numpy as np
 
 from loyaltysim import kernels
+from loyaltysim.errors import ScenarioError
 from loyaltysim.network import SocialNetwork, build_network
 from loyaltysim.outputs import COLUMNS, step_outputs
 from loyaltysim.plan import Plan, make_plan
@@ -88,6 +90,10 @@ class LoyaltyModel(mesa.Model):
         self.network: SocialNetwork = build_network(
             s.network.kind, s.population.size, s.network.mean_degree, self.seed, s.network.rewire, s.network.path
         )
+        if not self.network.complete and self.network.indices.size and self.network.degree().max() > kernels.MAX_DEGREE:
+            raise ScenarioError(
+                s.source or "<scenario>", "network", None, f"at most {kernels.MAX_DEGREE:,} neighbours per person"
+            )
         self.state = kernels.new_state(s.population.size)
         kernels.init_population(
             self.state,
@@ -131,7 +137,14 @@ class LoyaltyModel(mesa.Model):
             a, pos, neg = kernels.count_signals(self.state.flags)
             kernels.listen_mean_field(self.state, float(a), float(pos), float(neg), self.plan.params)
         else:
-            kernels.listen(self.state, self.network.indptr, self.network.indices, self.keys, self.plan.params)
+            kernels.listen(
+                self.state,
+                self.network.indptr,
+                self.network.indices,
+                self.keys,
+                self.plan.params,
+                numba.get_num_threads(),
+            )
 
     def _chunked(self, interactions: list[list[tuple[int, float]]]) -> tuple[np.ndarray, np.ndarray]:
         """Interactions by touchpoint and summed effort per tally chunk, as `kernels.interact` returns them.

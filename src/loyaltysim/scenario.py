@@ -482,7 +482,9 @@ class Intervention(Section):
     personalization: Change | None = param(None, "Change of the touchpoint's personalization.", unit="score")
     marketing: Change | None = param(None, "Change of the Bass innovation p.", unit="1/month")
     price: Change | None = param(None, "Change of the relative price.", unit="ratio")
-    cost_once: float = param(0.0, "One-off cost, paid in the first step that starts on or after start_day.", unit="currency", ge=0)
+    cost_once: float = param(
+        0.0, "One-off cost, paid in the first step that starts on or after start_day.", unit="currency", ge=0
+    )
     cost_per_month: float = param(0.0, "Running cost per month from the start day.", unit="currency/month", ge=0)
     cost_per_interaction: float = param(0.0, "Extra cost per interaction at the touchpoint(s).", unit="currency", ge=0)
 
