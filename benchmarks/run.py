@@ -284,7 +284,7 @@ def startup(repeats: int) -> dict:
     return {"cold": cold, "warm": {k: statistics.median(w[k] for w in warm) for k in warm[0]}, "warm_runs": repeats}
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True)  # no cache: this file is run both as a script and imported by the tests
 def _read_modify_write(a):
     for i in prange(a.shape[0]):
         a[i] = a[i] * 1.0001 + 1.0
