@@ -31,11 +31,7 @@ class Purpose(IntEnum):
 
     VISIT = 1
     CHANNEL = 2
-    NEED = 3
-    EFFORT = 4
     FEEL = 5
-    STAGE = 6
-    SPEAK = 7
     TELL = 8
     ADOPT = 9
     CHURN = 10
@@ -64,19 +60,19 @@ def stream_key(seed: int, step: int, purpose: int) -> uint64:
 @njit(cache=True, inline="always")
 def draw(key: uint64, customer: int) -> float:
     """Uniform on [0, 1) for one customer from a stream key."""
-    return float(int64(_mix(key + uint64(customer) * _GOLDEN) >> _S11)) * _TO_UNIT
+    return float(int64(_mix(uint64(key) + uint64(customer) * _GOLDEN) >> _S11)) * _TO_UNIT
 
 
 @njit(cache=True, inline="always")
 def customer_key(key: uint64, customer: int) -> uint64:
     """Key of one customer's sub-stream: ``draw_at(key, i, s) == draw_slot(customer_key(key, i), s)``."""
-    return _mix(key + uint64(customer) * _GOLDEN)
+    return _mix(uint64(key) + uint64(customer) * _GOLDEN)
 
 
 @njit(cache=True, inline="always")
 def draw_slot(sub_key: uint64, slot: int) -> float:
     """Uniform on [0, 1) for a sub-index of a customer's sub-stream (hoists one mix out of loops over slots)."""
-    return float(int64(_mix(sub_key + uint64(slot + 1) * _GOLDEN) >> _S11)) * _TO_UNIT
+    return float(int64(_mix(uint64(sub_key) + uint64(slot + 1) * _GOLDEN) >> _S11)) * _TO_UNIT
 
 
 @njit(cache=True, inline="always")
