@@ -91,3 +91,11 @@ def test_mesa_batch_run_accepts_the_model():
     assert len(df) == 2 * 2 * 5  # 2 effort levels x 2 seeds x (initial + 4 steps)
     assert {"active", "revenue", "nps"} <= set(df.columns)
     assert df.groupby(["touchpoints.phone_support.effort", "rng"])["Step"].max().eq(4).all()
+
+
+def test_stepping_past_the_horizon_is_a_clear_error():
+    model = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=1, **{"population.size": 200, "time.horizon_days": 14})
+    model.run()
+    assert model.steps == 2 and not model.running
+    with pytest.raises(RuntimeError, match="past the scenario's horizon of 2 steps"):
+        model.step()

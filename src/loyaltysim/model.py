@@ -117,8 +117,13 @@ class LoyaltyModel(mesa.Model):
     def step(self) -> None:
         """Advance one step: interactions, word of mouth, transitions, tally."""
         t = self.steps
-        self.keys = draw_keys(self.seed, t)
         plan, p = self.plan, self.plan.params
+        if t > plan.n_steps:
+            raise RuntimeError(
+                f"step {t} is past the scenario's horizon of {plan.n_steps} steps (time.horizon_days = "
+                f"{self.params.time.horizon_days:g}); raise time.horizon_days to run longer"
+            )
+        self.keys = draw_keys(self.seed, t)
         if self.engine == "kernel":
             uses = kernels.interact(
                 self.state, self.keys, plan.levels[t], plan.visit_rate[t], plan.visit_none[t], plan.persona_tab, p
