@@ -85,6 +85,22 @@ BAD = {
     "extends-not-string": ("extends = 3\n", "extends = 3", "a file name"),
     "odd-degree": (BASE + "[network]\nmean_degree = 5\n", "network", "must be even"),
     "network-kind": (BASE + '[network]\nkind = "scale_free"\n', "network.kind", "'watts_strogatz'"),
+    "set-out-of-range": (
+        BASE + "[interventions.x]\neffort = { set = 5 }\n",
+        "interventions.x.effort.set = 5",
+        "range [0, 1]",
+    ),
+    "horizon-shorter-than-step": (BASE + "[time]\nstep_days = 30\nhorizon_days = 10\n", "time", "at least one step"),
+    "too-many-visits": (
+        BASE + "[time]\nstep_days = 366\nhorizon_days = 366\n[touchpoints.app]\nvisits_per_month = 100\n",
+        "interactions a step",
+        "at most 150",
+    ),
+    "tiny-beta": (
+        BASE + "[personas.family_plan]\nchurn_a = 0.001\n",
+        "personas.family_plan.churn_a",
+        "greater than or equal to 0.01",
+    ),
 }
 
 
@@ -201,3 +217,29 @@ def test_cli_params_and_schema():
     assert proc.returncode == 0 and "touchpoints.<name>.effort" in proc.stdout
     proc = cli("schema")
     assert json.loads(proc.stdout)["title"] == "loyaltysim scenario"
+
+
+def test_variant_without_name_is_named_after_its_file(tmp_path):
+    path = write(tmp_path, "my-variant.toml", BASE + "[market]\nprice = 1.1\n")
+    assert ls.load_scenario(path).name == "my-variant"
+    assert ls.load_scenario(path, {"name": "chosen"}).name == "chosen"
+
+
+def test_interventions_that_push_visits_too_high_are_refused(tmp_path):
+    path = write(
+        tmp_path,
+        "v.toml",
+        BASE + "[time]\nstep_days = 91\nhorizon_days = 364\n"
+        "[interventions.flood]\nstart_day = 100\nvisits_per_month = { set = 60 }\n",
+    )
+    with pytest.raises(ls.ScenarioError, match="interventions in force on step 3"):
+        ls.simulate(path, overrides={"population.size": 100})
+
+
+def test_edge_list_with_huge_id(tmp_path):
+    write(tmp_path, "edges.txt", "0 1\n1 99999999999999999999999\n")
+    scenario = write(
+        tmp_path, "s.toml", BASE + '[population]\nsize = 4\n[network]\nkind = "edge_list"\npath = "edges.txt"\n'
+    )
+    with pytest.raises(ls.ScenarioError, match=r"network\.path"):
+        ls.LoyaltyModel(scenario, rng=1)

@@ -114,19 +114,16 @@ class Customer(CellAgent):
 
     def _listen_mean_field(self) -> None:
         m, p = self.model, self.model.plan.params
-        flags = m.state.flags
-        active = r.ACTIVE & flags > 0
-        pos = (active & (flags & r.SPOKE_POSITIVE > 0)).sum()
-        neg = (active & (flags & r.SPOKE_NEGATIVE > 0)).sum()
+        active, pos, neg = m.signal_counts  # customers and speakers this step, counted once by the model
         f = self.flags
         own_active = 1.0 if f & r.ACTIVE else 0.0
         own_pos = 1.0 if f & r.ACTIVE and f & r.SPOKE_POSITIVE else 0.0
         own_neg = 1.0 if f & r.ACTIVE and f & r.SPOKE_NEGATIVE and not f & r.SPOKE_POSITIVE else 0.0
         self.influence, self.heard = r.wom_influence(
-            float(active.sum()) - own_active,
+            float(active) - own_active,
             p.positive_reach * (float(pos) - own_pos),
             p.negative_reach * (float(neg) - own_neg),
-            float(len(flags) - 1),
+            float(m.params.population.size - 1),
             p,
         )
 

@@ -20,6 +20,7 @@ __all__ = [
     "MAX_DEGREE",
     "TALLY_CHUNK",
     "CustomerState",
+    "count_signals",
     "init_population",
     "interact",
     "listen",
@@ -93,11 +94,14 @@ def new_state(n: int) -> CustomerState:
 
 
 @njit(cache=True)
-def _gamma(key, i, shape):
-    """Gamma(shape, 1) variate by Marsaglia & Tsang (2000), from counter draws (sub-index = attempt)."""
-    boost = 1.0
+def _log_gamma(key, i, shape):
+    """Log of a Gamma(shape, 1) variate by Marsaglia & Tsang (2000), from counter draws (sub-index = attempt).
+
+    In logs, so that shapes well below 1 (whose variates underflow to 0) still give a finite value.
+    """
+    log_boost = 0.0
     if shape < 1.0:
-        boost = draw_at(key, i, 0) ** (1.0 / shape)
+        log_boost = np.log(1.0 - draw_at(key, i, 0)) / shape
         shape += 1.0
     d = shape - 1.0 / 3.0
     c = 1.0 / np.sqrt(9.0 * d)
@@ -110,8 +114,8 @@ def _gamma(key, i, shape):
             continue
         u = draw_at(key, i, 3 * attempt + 2)
         if np.log(1.0 - u) < 0.5 * z * z + d - d * v + d * np.log(v):
-            return d * v * boost
-    return d * boost
+            return np.log(d * v) + log_boost
+    return np.log(d) + log_boost
 
 
 @njit(parallel=True, cache=True)
@@ -130,12 +134,13 @@ def init_population(st, seed, persona_cum, persona_ab, stage_cum, initial_custom
     k_pers = stream_key(seed, -1, Purpose.INIT_PERSONA)
     k_loy = stream_key(seed, -1, Purpose.INIT_LOYALTY)
     k_prop = stream_key(seed, -1, Purpose.INIT_PROPENSITY)
+    k_prop_b = stream_key(seed, -1, Purpose.INIT_PROPENSITY_B)
     for i in prange(stage.shape[0]):
         m = r.choose_touchpoint(draw(k_pers, i), persona_cum)
         persona[i] = m
-        ga = _gamma(k_prop, i, persona_ab[m, 0])
-        gb = _gamma(k_prop, i + stage.shape[0], persona_ab[m, 1])
-        theta = min(ga / (ga + gb), 1.0 - 1e-12)
+        log_a = _log_gamma(k_prop, i, persona_ab[m, 0])
+        log_b = _log_gamma(k_prop_b, i, persona_ab[m, 1])
+        theta = min(1.0 / (1.0 + np.exp(log_b - log_a)), 1.0 - 1e-12)  # Beta(a, b) = Ga / (Ga + Gb)
         base_hazard[i] = -np.log1p(-theta)
         expectation[i] = p.initial_expectation
         loyalty[i] = r.clip01(p.initial_loyalty + p.loyalty_spread * (2.0 * draw(k_loy, i) - 1.0))

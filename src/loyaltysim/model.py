@@ -119,6 +119,7 @@ class LoyaltyModel(mesa.Model):
         t = self.steps
         plan, p = self.plan, self.plan.params
         if t > plan.n_steps:
+            self.steps -= 1  # Mesa counted the step before calling this; it does not happen
             raise RuntimeError(
                 f"step {t} is past the scenario's horizon of {plan.n_steps} steps (time.horizon_days = "
                 f"{self.params.time.horizon_days:g}); raise time.horizon_days to run longer"
@@ -132,6 +133,8 @@ class LoyaltyModel(mesa.Model):
             kernels.transition(self.state, self.keys, plan.marketing[t], plan.price[t], p)
         else:
             uses = self._chunked(self.agents.map("interact"))
+            if self.network.complete:
+                self.signal_counts = kernels.count_signals(self.state.flags)  # the mean field, once per step
             self.agents.do("listen")
             self.agents.do("transition")
         self._tally(t, *uses)

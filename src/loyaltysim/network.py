@@ -206,8 +206,8 @@ def read_edge_list(path: str | Path | None, n: int) -> tuple[np.ndarray, np.ndar
     tokens = text.replace(",", " ").split()
     try:
         ids = np.array(tokens, dtype=np.int64)
-    except ValueError:
-        bad = next(t for t in tokens if not t.lstrip("-").isdigit())
+    except (ValueError, OverflowError):
+        bad = next((t for t in tokens if not t.lstrip("-").isdigit() or abs(int(t)) >= 2**63), tokens[0])
         raise ScenarioError(label, "network.path", repr(bad), "integer node ids, two a line") from None
     if ids.size % 2:
         raise ScenarioError(label, "network.path", f"{ids.size} ids", "an even number of ids (pairs)")

@@ -74,7 +74,7 @@ def step_outputs(
     else:
         spend = (by_stage_persona * plan.spend_multipliers[:, None] * plan.spend[None, :]).sum()
         revenue = float(spend * plan.price[step] * plan.months)
-        service = float(interactions_by_tp @ (plan.interaction_cost[step] - plan.intervention_interaction_cost[step]))
+        service = float(interactions_by_tp @ plan.service_cost)
         acquisition = adopted * econ.acquisition_cost
         retention = active * econ.cost_to_serve_per_month * plan.months
         intervention = float(

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from loyaltysim.errors import ScenarioError
 from loyaltysim.rules import RuleParams
-from loyaltysim.scenario import TOUCHPOINT_LEVERS, Scenario
+from loyaltysim.scenario import MAX_VISITS_PER_STEP, TOUCHPOINT_LEVERS, Scenario
 
 __all__ = ["LEVEL_COLUMNS", "Plan", "make_plan"]
 
@@ -34,7 +35,7 @@ class Plan:
     visit_none: np.ndarray  # (steps + 1,) exp(-visit_rate): chance of no interaction in the step
     marketing: np.ndarray  # (steps + 1,) Bass p per month
     price: np.ndarray  # (steps + 1,)
-    interaction_cost: np.ndarray  # (steps + 1, touchpoints) service + intervention cost per interaction
+    service_cost: np.ndarray  # (touchpoints,) the touchpoints' own cost per interaction
     intervention_fixed_cost: np.ndarray  # (steps + 1,) one-off and running intervention costs
     intervention_interaction_cost: np.ndarray  # (steps + 1, touchpoints) the intervention part of the above
     persona_tab: np.ndarray  # (personas, 2): effort, emotion sensitivity
@@ -144,6 +145,15 @@ def make_plan(s: Scenario) -> Plan:
         visit_rate[t] = total * months
         marketing[t] = mk
         price[t] = pr
+    if visit_rate.max() > MAX_VISITS_PER_STEP:
+        t = int(visit_rate.argmax())
+        raise ScenarioError(
+            s.source or "<scenario>",
+            "interventions",
+            None,
+            f"with the interventions in force on step {t}, visits add up to {visit_rate[t]:.0f} interactions a "
+            f"step; at most {MAX_VISITS_PER_STEP} are allowed",
+        )
     ps = tuple(s.personas)
     persona = [s.personas[p] for p in ps]
     mult = np.zeros(8)
@@ -161,7 +171,7 @@ def make_plan(s: Scenario) -> Plan:
         visit_none=np.exp(-visit_rate),
         marketing=marketing,
         price=price,
-        interaction_cost=base_cost[None, :] + iv_interaction,
+        service_cost=base_cost,
         intervention_fixed_cost=iv_fixed,
         intervention_interaction_cost=iv_interaction,
         persona_tab=np.array([[p.effort_sensitivity, p.emotion_sensitivity] for p in persona]),

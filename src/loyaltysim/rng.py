@@ -40,6 +40,7 @@ class Purpose(IntEnum):
     INIT_PERSONA = 22
     INIT_LOYALTY = 23
     INIT_PROPENSITY = 24
+    INIT_PROPENSITY_B = 25
     NETWORK = 30
 
 

@@ -10,6 +10,7 @@ Rates are stated per month (``MONTH_DAYS`` days); a step lasts ``time.step_days`
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,12 +54,22 @@ class Section(BaseModel):
 
 
 class Time(Section):
+    """Step length and horizon."""
+
     step_days: float = param(
         7.0, "Length of one simulation step.", unit="days", gt=0, le=366, source="assumption (weekly steps)"
     )
     horizon_days: float = param(
         364.0, "Simulated time span.", unit="days", gt=0, le=36525, source="assumption (one year of weekly steps)"
     )
+
+    @model_validator(mode="after")
+    def _horizon(self) -> Time:
+        if self.horizon_days < self.step_days:
+            raise ValueError(
+                f"horizon_days ({self.horizon_days:g}) must be at least one step (step_days = {self.step_days:g})"
+            )
+        return self
 
 
 class Population(Section):
@@ -432,12 +443,17 @@ class Persona(Section):
         0.8,
         "Beta a of the base monthly churn propensity.",
         unit="",
-        gt=0,
+        ge=0.01,
         le=1000,
         source="assumption: Beta(0.8, 40), mean 2 %/month, typical mobile-telecom churn",
     )
     churn_b: float = param(
-        40.0, "Beta b of the base monthly churn propensity.", unit="", gt=0, le=10000, source="assumption: see churn_a"
+        40.0,
+        "Beta b of the base monthly churn propensity.",
+        unit="",
+        ge=0.01,
+        le=10000,
+        source="assumption: see churn_a",
     )
 
 
@@ -466,8 +482,24 @@ class Change(Section):
         return min(hi, max(lo, out))
 
 
+MAX_VISITS_PER_STEP = 150
+"""Largest expected number of interactions of one customer in one step (the Poisson draw is capped at 255)."""
+
 TOUCHPOINT_LEVERS = ("visits_per_month", "fulfilment", "effort", "empathy", "personalization")
 MARKET_LEVERS = ("marketing", "price")
+
+
+def _limits(model: type[BaseModel], field: str) -> tuple[float | None, float | None]:
+    """Declared lower and upper limits of a field (ge/gt, le/lt)."""
+    lo = hi = None
+    for m in model.model_fields[field].metadata:
+        lo = next((getattr(m, k) for k in ("ge", "gt") if getattr(m, k, None) is not None), lo)
+        hi = next((getattr(m, k) for k in ("le", "lt") if getattr(m, k, None) is not None), hi)
+    return lo, hi
+
+
+def _fmt_limit(x: float | None) -> str:
+    return "" if x is None else f"{x:g}"
 
 
 class Intervention(Section):
@@ -516,6 +548,16 @@ class Scenario(Section):
         if abs(total - 1) > 1e-6:
             raise ValueError(f"persona shares must sum to 1, got {total:g}")
         for name, iv in self.interventions.items():
+            for lever in (*TOUCHPOINT_LEVERS, *MARKET_LEVERS):
+                change = getattr(iv, lever)
+                owner = Touchpoint if lever in TOUCHPOINT_LEVERS else Market
+                if change is not None and change.set is not None:
+                    lo, hi = _limits(owner, lever)
+                    if (lo is not None and change.set < lo) or (hi is not None and change.set > hi):
+                        raise ValueError(
+                            f"interventions.{name}.{lever}.set = {change.set:g} is outside {lever}'s range "
+                            f"[{_fmt_limit(lo)}, {_fmt_limit(hi)}]"
+                        )
             if iv.touchpoint != "all" and iv.touchpoint not in self.touchpoints:
                 raise ValueError(
                     f"interventions.{name}.touchpoint '{iv.touchpoint}' is not a touchpoint; "
@@ -530,12 +572,18 @@ class Scenario(Section):
                 f"network.mean_degree ({self.network.mean_degree}) must be below population.size "
                 f"({self.population.size})"
             )
+        visits = sum(t.visits_per_month for t in self.touchpoints.values()) * self.months_per_step
+        if visits > MAX_VISITS_PER_STEP:
+            raise ValueError(
+                f"touchpoints' visits_per_month add up to {visits:.0f} interactions a step; at most "
+                f"{MAX_VISITS_PER_STEP} are allowed: shorten time.step_days or lower visits_per_month"
+            )
         return self
 
     @property
     def n_steps(self) -> int:
         """Number of steps in the horizon."""
-        return max(1, round(self.time.horizon_days / self.time.step_days))
+        return max(1, math.floor(self.time.horizon_days / self.time.step_days + 0.5))
 
     @property
     def months_per_step(self) -> float:
@@ -630,7 +678,8 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value, label="--set")
         origin[key] = "--set"
-    data.setdefault("name", path.stem)
+    if origin.get("name") not in (str(path), "--set"):  # named after its own file, not the one it extends
+        data["name"] = path.stem
     return scenario_from_dict(data, label=str(path), origin=origin, source=str(path))
 
 

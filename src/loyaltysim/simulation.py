@@ -58,6 +58,8 @@ def simulate(
     -------
     Results
     """
+    if int(seed) < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
     spec = resolve_scenario(scenario, overrides)
     with threads(n_threads):
         start = time.perf_counter()
@@ -65,8 +67,9 @@ def simulate(
         built = time.perf_counter()
         model.run()
         done = time.perf_counter()
+        used = numba.get_num_threads()
     info = {
-        "threads": numba.get_num_threads() if n_threads is None else n_threads,
+        "threads": used,
         "setup_seconds": built - start,
         "run_seconds": done - built,
         "edges": model.network.n_edges if not model.network.complete else None,
