@@ -205,12 +205,13 @@ def sensitivity(
 
 
 def roi(results: SweepResults, month: float | None = None) -> pd.DataFrame:
-    """Return on the CX investment of each point against the experiment's reference point, in %.
+    """Return on the CX investment of each point against the experiment's reference point.
 
-    For every replication (the same seed at every point: common random numbers) the gain is the point's profit
-    minus the reference point's profit, and the investment is the point's intervention cost, both summed to the
-    checkpoint: ROI = 100 x gain / investment (profit is already net of the investment). Returns per point the
-    parameters, the mean ROI over replications (``mean``), its standard error (``sem``) and ``n``.
+    Defined as in `loyaltysim.comparison`: for every replication (the same seed at every point: common random
+    numbers) ROI = (profit - reference profit) / (intervention cost - reference intervention cost), both summed
+    to the checkpoint, per unit spent (0 = break-even; profit is already net of the investment). Undefined where
+    a point spends what the reference spends. Returns per point the parameters, the mean ROI over replications
+    (``mean``), its standard error (``sem``) and ``n``.
     """
     exp = results.experiment
     ref = exp.analysis.reference
@@ -220,12 +221,12 @@ def roi(results: SweepResults, month: float | None = None) -> pd.DataFrame:
     mask = np.logical_and.reduce(
         [np.isclose(at[k].astype(float), float(v)) if not isinstance(v, str) else at[k] == v for k, v in ref.items()]
     )
-    base = at[mask].groupby("replication")["profit"].mean()
+    base = at[mask].groupby("replication")[["profit", "intervention_cost"]].mean()
     if base.empty:
         raise ValueError(f"the reference point {ref} is not in the design")
-    gain = at["profit"] - at["replication"].map(base)
-    invest = at["intervention_cost"]
-    ratio = (100.0 * gain / invest).where(invest > 0)
+    gain = at["profit"] - at["replication"].map(base["profit"])
+    invest = at["intervention_cost"] - at["replication"].map(base["intervention_cost"])
+    ratio = (gain / invest).where(invest.abs() > 1e-9)
     g = ratio.groupby(at["point"])
     stats = pd.DataFrame({"mean": g.mean(), "sem": g.sem(), "n": g.count()})
     return results.design.set_index("point").join(stats, how="inner").reset_index()
@@ -365,7 +366,7 @@ def validation(results: SweepResults) -> tuple[pd.DataFrame, Any]:
             sim_pct = 100 * sim
         else:
             a, b = _value_persona(results, point)
-            exact = 100 * sbg_survival(a, b, months / step_months)
+            exact = 100 * sbg_survival(a, b, months)  # theta is per month, whatever the step
             rec = None
             label, group = f"a = {a:g}, b = {b:g}", "sBG cohorts"
             rows.append({**point, "max_gap_closed_form_pp": np.max(np.abs(sim - exact))})

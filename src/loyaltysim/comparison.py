@@ -637,8 +637,6 @@ def _run_all(
 ) -> pd.DataFrame:
     from tqdm.auto import tqdm
 
-    from loyaltysim.simulation import threads
-
     seeds = [replication_seeds(seed, replications, i, independent) for i in range(len(specs))]
     tasks = [
         Task(spec, seeds[i][r], {"scenario": spec.name, "replication": r})
@@ -647,10 +645,8 @@ def _run_all(
     ]
     show = sys.stderr.isatty() if progress is None else progress
     frames = []
-    # One numba thread per run in every case: replications are the parallel unit (results never depend on it).
     with (
-        make_executor(jobs) as executor,
-        threads(1 if jobs == 1 else None),
+        make_executor(jobs) as executor,  # one numba thread per run: replications are the parallel unit
         tqdm(total=len(tasks), disable=not show, file=sys.stderr, unit="run", desc="compare", leave=False) as bar,
     ):
         for _, df in executor.map_unordered(run_task, tasks):

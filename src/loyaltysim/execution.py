@@ -72,15 +72,30 @@ def _init_worker() -> None:
 
 
 class SerialExecutor:
-    """Runs tasks one after the other in this process (``jobs=1``); same interface as `LocalExecutor`."""
+    """Runs tasks one after the other in this process (``jobs=1``); same interface as `LocalExecutor`.
+
+    Like the workers of the other executors, it runs each task with one numba thread: replications are the
+    parallel unit, and results never depend on the number of threads.
+    """
 
     jobs = 1
 
+    def __init__(self) -> None:
+        self._threads: int | None = None
+
     def __enter__(self) -> SerialExecutor:
+        import numba
+
+        self._threads = numba.get_num_threads()
+        numba.set_num_threads(1)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        if self._threads is not None:
+            import numba
+
+            numba.set_num_threads(self._threads)
+            self._threads = None
 
     def map_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
         """Yield ``(item, fn(item))`` for every item."""

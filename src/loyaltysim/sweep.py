@@ -750,7 +750,7 @@ def _open_directory(directory: Path, sp: SweepPlan) -> dict[str, Any]:
         "points": len(sp.design),
         "replications": exp.replications,
         "tasks": sp.n_tasks,
-        "seeds": sp.seeds,
+        "seeds": sp.seeds if not exp.independent_seeds else "per point: see the seed column of the results",
         "experiment": exp.model_dump(mode="json"),
         "scenario": sp.base.model_dump(mode="json"),
     }
