@@ -119,7 +119,15 @@ def _log_gamma(key, i, shape):
 
 
 @njit(parallel=True, cache=True)
-def init_population(st, seed, persona_cum, persona_ab, stage_cum, initial_customers, p):
+def init_population(
+    st: CustomerState,
+    seed: int,
+    persona_cum: np.ndarray,
+    persona_ab: np.ndarray,
+    stage_cum: np.ndarray,
+    initial_customers: float,
+    p: r.RuleParams,
+) -> None:
     """Draw every person's persona, churn propensity, starting stage and loyalty from the seed alone."""
     stage = st.stage
     persona = st.persona
@@ -155,7 +163,15 @@ def init_population(st, seed, persona_cum, persona_ab, stage_cum, initial_custom
 
 
 @njit(parallel=True, cache=True)
-def interact(st, keys, levels, visit_rate, none_chance, persona_tab, p):
+def interact(
+    st: CustomerState,
+    keys: np.ndarray,
+    levels: np.ndarray,
+    visit_rate: float,
+    none_chance: float,
+    persona_tab: np.ndarray,
+    p: r.RuleParams,
+) -> tuple[np.ndarray, np.ndarray]:
     """Phase 1: each customer uses touchpoints a Poisson number of times, judges each use and reacts.
 
     After each interaction the customer updates expectation, loyalty, frustration and stage, and may decide to
@@ -325,7 +341,9 @@ def _hear(st, indptr, p):
 
 
 @njit(cache=True)
-def listen(st, indptr, indices, keys, p, parts):
+def listen(
+    st: CustomerState, indptr: np.ndarray, indices: np.ndarray, keys: np.ndarray, p: r.RuleParams, parts: int
+) -> None:
     """Phase 2: each person counts neighbours who are customers and hears their word of mouth.
 
     Each speaking neighbour reaches each listener with its own chance, drawn from the key (step, listener,
@@ -342,7 +360,7 @@ def listen(st, indptr, indices, keys, p, parts):
 
 
 @njit(cache=True)
-def count_signals(flags):
+def count_signals(flags: np.ndarray) -> tuple[int, int, int]:
     """Customers, positive and negative speakers this step (for the complete network's mean field)."""
     a = 0
     s_pos = 0
@@ -359,7 +377,7 @@ def count_signals(flags):
 
 
 @njit(parallel=True, cache=True)
-def listen_mean_field(st, n_active, n_pos, n_neg, p):
+def listen_mean_field(st: CustomerState, n_active: float, n_pos: float, n_neg: float, p: r.RuleParams) -> None:
     """Phase 2 on the complete network: everyone hears the expected word of mouth of everyone else."""
     stage = st.stage
     flags = st.flags
@@ -380,7 +398,7 @@ def listen_mean_field(st, n_active, n_pos, n_neg, p):
 
 
 @njit(parallel=True, cache=True)
-def transition(st, keys, marketing, price, p):
+def transition(st: CustomerState, keys: np.ndarray, marketing: float, price: float, p: r.RuleParams) -> None:
     """Phase 3: prospects adopt (Bass with word of mouth); customers take in word of mouth, then may churn."""
     stage = st.stage
     flags = st.flags
@@ -422,7 +440,7 @@ def transition(st, keys, marketing, price, p):
 
 
 @njit(parallel=True, cache=True)
-def tally(st, n_personas):
+def tally(st: CustomerState, n_personas: int) -> tuple[np.ndarray, np.ndarray]:
     """Phase 4: per-chunk counts for the step's outputs.
 
     Returns ``counts`` (chunks x [8 stages x personas | promoters, detractors, positive speakers, negative

@@ -73,6 +73,8 @@ class Time(Section):
 
 
 class Population(Section):
+    """Who is in the market at the start."""
+
     size: int = param(
         10_000, "Number of people in the market (prospects plus customers).", unit="people", ge=1, le=200_000_000
     )
@@ -109,6 +111,8 @@ class Population(Section):
 
 
 class Market(Section):
+    """Acquisition (Bass), competitor pull and price."""
+
     marketing: float = param(
         0.0025,
         "Bass innovation p: monthly chance a prospect adopts from marketing alone.",
@@ -140,6 +144,8 @@ class Market(Section):
 
 
 class Behaviour(Section):
+    """How a customer judges an interaction and learns from it (CX pyramid, SERVQUAL gap, satisfaction)."""
+
     need_weight: float = param(
         0.4,
         "Weight of 'need met' (pyramid base) in perceived quality.",
@@ -249,6 +255,8 @@ class Behaviour(Section):
 
 
 class Stages(Section):
+    """Moves through the CX Spectrum and what each stage is worth."""
+
     advance_prob: float = param(
         0.25, "Chance to move one stage up after an interaction that meets the stage.", unit="probability", ge=0, le=1
     )
@@ -289,6 +297,8 @@ class Stages(Section):
 
 
 class WordOfMouth(Section):
+    """Who tells whom about salient experiences, and what hearing it does."""
+
     positive_salience: float = param(
         0.08, "Disconfirmation above which an experience is worth telling.", unit="score", ge=0, le=10
     )
@@ -345,6 +355,8 @@ class WordOfMouth(Section):
 
 
 class Churn(Section):
+    """What makes customers leave besides their base propensity."""
+
     enabled: bool = param(True, "Whether customers can leave at all (off for the Bass validation).", unit="")
     loyalty_effect: float = param(
         2.0, "Log-hazard change of base churn per unit of loyalty below the reference.", unit="1/score", ge=0, le=20
@@ -364,6 +376,8 @@ class Churn(Section):
 
 
 class Economics(Section):
+    """Margin and the costs of serving and winning customers."""
+
     gross_margin: float = param(
         0.6, "Share of revenue left after the cost of goods or network.", unit="fraction", ge=0, le=1
     )
@@ -380,6 +394,8 @@ class Economics(Section):
 
 
 class Network(Section):
+    """The social network word of mouth and adoption travel over."""
+
     kind: Literal["watts_strogatz", "barabasi_albert", "erdos_renyi", "ring", "complete", "edge_list"] = param(
         "watts_strogatz",
         "Social network between people.",
