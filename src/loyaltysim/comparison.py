@@ -24,6 +24,7 @@ from scipy import stats
 
 from loyaltysim.errors import ScenarioError
 from loyaltysim.execution import Task, make_executor, replication_seeds, run_task
+from loyaltysim.outputs import at_checkpoint
 from loyaltysim.scenario import MONTH_DAYS, STAGES, Scenario, load_scenario
 
 __all__ = [
@@ -213,32 +214,26 @@ def _window_metrics(
     c: Mapping[str, np.ndarray], k: int, months: float, monthly_discount: float
 ) -> dict[str, np.ndarray]:
     """Metrics of every (scenario, replication) at step ``k`` from arrays shaped (scenarios, replications, steps)."""
-
-    def upto(name: str) -> np.ndarray:
-        return c[name][..., 1 : k + 1].sum(axis=-1)
-
+    at = at_checkpoint(c, k)
     at_risk = c["active"][..., :k].sum(axis=-1) * months  # customer-months at risk of churning
     served = c["active"][..., 1 : k + 1].sum(axis=-1) * months  # customer-months billed
-    interactions = upto("interactions")
     with np.errstate(invalid="ignore", divide="ignore"):
-        retention = 100.0 * c["initial_active"][..., k] / c["initial_active"][..., 0]
-        churn = upto("churned_step") / at_risk
-        margin = (upto("profit") + upto("acquisition_cost")) / served
+        churn = at["churned_step"] / at_risk
+        margin = (at["profit"] + at["acquisition_cost"]) / served
         keep = np.clip(1.0 - churn, 0.0, 1.0)
         clv = margin * keep / (1.0 + monthly_discount - keep)
-        ces = np.nan_to_num(c["ces"][..., 1 : k + 1] * c["interactions"][..., 1 : k + 1]).sum(axis=-1) / interactions
     out = {
-        "retention": retention,
-        "active": c["active"][..., k],
+        "retention": at["retention"],
+        "active": at["active"],
         "churn_rate": 100.0 * churn,
-        "new_customers": upto("new_customers"),
-        "revenue": upto("revenue"),
-        "cost": upto("cost"),
-        "profit": upto("profit"),
-        "intervention_cost": upto("intervention_cost"),
-        "nps": c["nps"][..., k],
-        "ces": ces,
-        **{f"stage_{s}": c[s][..., k] for s in STAGES},
+        "new_customers": at["new_customers"],
+        "revenue": at["revenue"],
+        "cost": at["cost"],
+        "profit": at["profit"],
+        "intervention_cost": at["intervention_cost"],
+        "nps": at["nps"],
+        "ces": at["ces"],
+        **{f"stage_{s}": at[s] for s in STAGES},
         "clv": clv,
     }
     d_profit = out["profit"] - out["profit"][:1]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
 from loyaltysim.plan import Plan
 from loyaltysim.scenario import STAGES
 
-__all__ = ["COLUMNS", "step_outputs"]
+__all__ = ["COLUMNS", "FLOWS", "at_checkpoint", "step_outputs"]
 
 COLUMNS: dict[str, tuple[str, str]] = {
     "step": ("", "Step number; 0 is the initial state."),
@@ -37,6 +38,46 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "wom_negative": ("customers", "Customers who spread negative word of mouth this step."),
 }
 """Output columns of `Results.timeseries`, in order, with unit and meaning."""
+
+FLOWS = (
+    "new_customers",
+    "churned_step",
+    "interactions",
+    "revenue",
+    "service_cost",
+    "acquisition_cost",
+    "retention_cost",
+    "intervention_cost",
+    "cost",
+    "profit",
+    "wom_positive",
+    "wom_negative",
+)
+"""Columns that count what happened in a step (summed to a checkpoint); the others are states at the step's end."""
+
+
+def at_checkpoint(series: Mapping[str, np.ndarray], k: int) -> dict[str, np.ndarray]:
+    """The outputs of one or many runs at step ``k``, as comparisons and sweeps report them.
+
+    ``series`` maps column names to arrays whose last axis is the step (0 = initial state), e.g. shaped (steps,)
+    for one run or (scenarios, replications, steps). Flows are summed over steps 1..k, states read at step k;
+    ``retention`` is the share (%) of the starting customers still customers, ``ces`` the mean effort score of
+    all interactions up to k (NaN without any).
+    """
+    out: dict[str, np.ndarray] = {}
+    for name, values in series.items():
+        if name in FLOWS:
+            out[name] = np.asarray(values)[..., 1 : k + 1].sum(axis=-1)
+        elif name not in ("step", "day", "ces"):
+            out[name] = np.asarray(values)[..., k]
+    start = np.asarray(series["initial_active"])[..., 0].astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["retention"] = np.where(start > 0, 100.0 * np.asarray(series["initial_active"])[..., k] / start, np.nan)
+        ces = np.asarray(series["ces"])[..., 1 : k + 1]
+        n = np.asarray(series["interactions"])[..., 1 : k + 1]
+        used = n.sum(axis=-1)
+        out["ces"] = np.where(used > 0, np.nan_to_num(ces * n).sum(axis=-1) / np.where(used > 0, used, 1), np.nan)
+    return out
 
 
 def step_outputs(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -11,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from loyaltysim.scenario import STAGES, Scenario
+from loyaltysim.outputs import at_checkpoint
+from loyaltysim.scenario import MONTH_DAYS, STAGES, Scenario
 
 __all__ = ["Results", "atomic_write"]
 
@@ -62,24 +62,23 @@ class Results:
     def summary(self) -> pd.Series:
         """Key figures at the horizon: customers, retention of the starting base, money, NPS and CES."""
         ts = self.timeseries
-        first, last = ts.iloc[0], ts.iloc[-1]
-        start = first["initial_active"]
-        months = last["day"] / (365.25 / 12)
+        k = len(ts) - 1
+        at = at_checkpoint({name: ts[name].to_numpy() for name in ts.columns}, k)
         return pd.Series(
             {
-                "months": round(months, 2),
-                "customers_start": int(first["active"]),
-                "customers_end": int(last["active"]),
-                "retention_of_start_base_pct": 100.0 * last["initial_active"] / start if start else math.nan,
-                "new_customers": int(ts["new_customers"].sum()),
-                "churned_customers": int(ts["churned_step"].sum()),
-                "revenue": float(ts["revenue"].sum()),
-                "cost": float(ts["cost"].sum()),
-                "profit": float(ts["profit"].sum()),
-                "nps_end": float(last["nps"]),
-                "ces_mean": float((ts["ces"] * ts["interactions"]).sum() / max(1, ts["interactions"].sum())),
-                "wom_positive": int(ts["wom_positive"].sum()),
-                "wom_negative": int(ts["wom_negative"].sum()),
+                "months": round(float(ts["day"].iloc[-1]) / MONTH_DAYS, 2),
+                "customers_start": int(ts["active"].iloc[0]),
+                "customers_end": int(at["active"]),
+                "retention_of_start_base_pct": float(at["retention"]),
+                "new_customers": int(at["new_customers"]),
+                "churned_customers": int(at["churned_step"]),
+                "revenue": float(at["revenue"]),
+                "cost": float(at["cost"]),
+                "profit": float(at["profit"]),
+                "nps_end": float(at["nps"]),
+                "ces_mean": float(at["ces"]),
+                "wom_positive": int(at["wom_positive"]),
+                "wom_negative": int(at["wom_negative"]),
             },
             name=self.scenario.name,
         )
@@ -103,7 +102,7 @@ class Results:
                 plt.figure(figsize=(15, 4.2), layout="constrained"), f"{self.scenario.name} (seed {self.seed})"
             )
         ts = self.timeseries
-        months = ts["day"] / (365.25 / 12)
+        months = ts["day"] / MONTH_DAYS
         cols = ["prospects", *STAGES, "churned"]
         ax[0].stackplot(months, *(ts[c] for c in cols), labels=cols, colors=[STAGE_COLOURS[c] for c in cols])
         ax[0].set(title="People by CX Spectrum stage", xlabel="month", ylabel="people")

@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from loyaltysim import designs
 from loyaltysim.errors import ScenarioError
 from loyaltysim.execution import Task, make_executor, replication_seeds, run_task
-from loyaltysim.outputs import COLUMNS
+from loyaltysim.outputs import COLUMNS, FLOWS, at_checkpoint
 from loyaltysim.results import atomic_write
 from loyaltysim.scenario import MONTH_DAYS, Scenario, load_scenario
 
@@ -59,22 +59,6 @@ __all__ = [
     "run_sweep_task",
     "sweep",
 ]
-
-FLOWS = (
-    "new_customers",
-    "churned_step",
-    "interactions",
-    "revenue",
-    "service_cost",
-    "acquisition_cost",
-    "retention_cost",
-    "intervention_cost",
-    "cost",
-    "profit",
-    "wom_positive",
-    "wom_negative",
-)
-"""Per-step output columns that a sweep sums from the start to each checkpoint."""
 
 
 def _metrics() -> dict[str, tuple[str, str]]:
@@ -624,26 +608,13 @@ def checkpoint_rows(
     months = list(checkpoints) if checkpoints is not None else [scenario.n_steps * days / MONTH_DAYS]
     steps = [min(scenario.n_steps, round(m * MONTH_DAYS / days)) for m in months]
     labels = ts.iloc[0, :n_labels].to_dict()
-    cum = ts[list(FLOWS)].cumsum()
-    ces_weight = (ts["ces"].fillna(0.0) * ts["interactions"]).cumsum()
-    start = ts["initial_active"].iloc[0]
+    series = {name: ts[name].to_numpy() for name in COLUMNS}
     size = scenario.population.size
     rows = []
     for month, k in zip(months, steps, strict=True):
-        row: dict[str, Any] = {**labels, "month": float(month), "step": int(k)}
-        for m in metrics:
-            if m in FLOWS:
-                row[m] = float(cum[m].iloc[k])
-            elif m == "ces":
-                n = cum["interactions"].iloc[k]
-                row[m] = float(ces_weight.iloc[k] / n) if n else math.nan
-            elif m == "retention":
-                row[m] = 100.0 * ts["initial_active"].iloc[k] / start if start else math.nan
-            elif m == "adoption":
-                row[m] = float(ts["active"].iloc[k] + ts["churned"].iloc[k]) / size
-            else:
-                row[m] = float(ts[m].iloc[k])
-        rows.append(row)
+        at = at_checkpoint(series, k)
+        at["adoption"] = (at["active"] + at["churned"]) / size
+        rows.append({**labels, "month": float(month), "step": int(k), **{m: float(at[m]) for m in metrics}})
     return pd.DataFrame(rows)
 
 
