@@ -14,9 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["DESIGNS", "design_size", "grid", "latin", "morris", "problem", "saltelli"]
+__all__ = ["design_size", "grid", "latin", "morris", "problem", "saltelli"]
 
-DESIGNS = ("grid", "lhs", "sobol", "morris")
 """Design kinds an experiment file may name."""
 
 

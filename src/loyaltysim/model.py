@@ -104,7 +104,7 @@ class LoyaltyModel(mesa.Model):
             s.population.initial_customers,
             self.plan.params,
         )
-        self.keys = draw_keys(self.seed, 0)
+        self.keys: np.ndarray | None = None  # this step's stream keys, set by step()
         self.records: list[dict[str, float]] = []
         self.datacollector = mesa.DataCollector(model_reporters={c: _reporter(c) for c in COLUMNS})
         if engine == "reference":
@@ -112,7 +112,7 @@ class LoyaltyModel(mesa.Model):
 
             populate(self)
         self._tally(0)
-        self.running = self.plan.n_steps > 0
+        self.running = True
 
     def step(self) -> None:
         """Advance one step: interactions, word of mouth, transitions, tally."""

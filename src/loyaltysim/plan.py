@@ -25,7 +25,6 @@ class Plan:
 
     scenario: Scenario
     params: RuleParams
-    n: int
     n_steps: int
     months: float
     touchpoints: tuple[str, ...]
@@ -48,8 +47,7 @@ class Plan:
 
 def _cumulative(shares: list[float]) -> np.ndarray:
     cum = np.cumsum(np.asarray(shares, dtype=np.float64))
-    total = cum[-1]
-    return cum / total if total > 0 else np.linspace(1.0 / len(shares), 1.0, len(shares))
+    return cum / cum[-1]
 
 
 def rule_params(s: Scenario) -> RuleParams:
@@ -161,7 +159,6 @@ def make_plan(s: Scenario) -> Plan:
     return Plan(
         scenario=s,
         params=rule_params(s),
-        n=s.population.size,
         n_steps=n_steps,
         months=months,
         touchpoints=tps,

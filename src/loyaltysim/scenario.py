@@ -501,7 +501,7 @@ class Change(Section):
 MAX_VISITS_PER_STEP = 150
 """Largest expected number of interactions of one customer in one step (the Poisson draw is capped at 255)."""
 
-TOUCHPOINT_LEVERS = ("visits_per_month", "fulfilment", "effort", "empathy", "personalization")
+TOUCHPOINT_LEVERS = tuple(name for name in Touchpoint.model_fields if name != "cost_per_interaction")
 MARKET_LEVERS = ("marketing", "price")
 
 
