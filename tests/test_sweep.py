@@ -396,3 +396,15 @@ def test_docs_python_examples_run(tmp_path, monkeypatch):
     for code in blocks:
         exec(compile(code, "docs/experiments.md", "exec"), {"__name__": "__main__"})
     assert (tmp_path / "results" / "sweeps").exists()
+
+
+def test_a_typo_is_reported_before_the_key_it_hides(tmp_path):
+    from loyaltysim.sweep import load_experiment
+
+    path = tmp_path / "typo.toml"
+    path.write_text(
+        f'name = "t"\nscenario = "{(Path(__file__).parent.parent / "scenarios" / "baseline.toml").as_posix()}"\n'
+        "replicatons = 2\n"
+    )
+    with pytest.raises(ScenarioError, match=r"replicatons = 2: unknown key.*did you mean 'replications'"):
+        load_experiment(path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ScenarioError"]
+__all__ = ["ScenarioError", "first_error"]
 
 
 class ScenarioError(ValueError):
@@ -24,3 +24,9 @@ class ScenarioError(ValueError):
             if value is not None:
                 where += f" = {value}"
         super().__init__(f"{where}: {' '.join(allowed.split())}")
+
+
+def first_error(exc) -> dict:
+    """The pydantic error to report: a typo'd key first (it usually explains a 'missing' one), else the first."""
+    errors = exc.errors(include_url=False)
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])

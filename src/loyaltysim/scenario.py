@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from loyaltysim.errors import ScenarioError
+from loyaltysim.errors import ScenarioError, first_error
 
 __all__ = [
     "MONTH_DAYS",
@@ -739,7 +739,7 @@ def scenario_from_dict(
 
 
 def _friendly(exc: ValidationError, label: str, origin: Mapping[str, str]) -> ScenarioError:
-    err = exc.errors(include_url=False)[0]
+    err = first_error(exc)
     loc = [str(p) for p in err["loc"]]
     key = ".".join(loc)
     value = err.get("input")

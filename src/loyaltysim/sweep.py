@@ -41,7 +41,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from loyaltysim import designs
-from loyaltysim.errors import ScenarioError
+from loyaltysim.errors import ScenarioError, first_error
 from loyaltysim.execution import Task, make_executor, replication_seeds, run_task
 from loyaltysim.outputs import COLUMNS, FLOWS, at_checkpoint
 from loyaltysim.results import atomic_write
@@ -330,7 +330,7 @@ def _validate(data: Mapping[str, Any], label: str, prefix: str) -> Experiment:
     try:
         return Experiment.model_validate(dict(data))
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
+        err = first_error(exc)
         loc = [str(p) for p in err["loc"] if not str(p).startswith(("function-", "tagged-union"))]
         loc = [p for p in loc if p not in ("bool", "int", "float", "str")]  # union branches of a level
         key = prefix + ".".join(loc) if loc else None
