@@ -1,0 +1,38 @@
+"""Restructuring changes no number: time series, a comparison and a sweep equal the recorded golden files bit for bit.
+
+The files in ``tests/golden`` were recorded (``python tests/golden/record.py``) before the restructuring of issue 9.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numba
+import pandas as pd
+import pytest
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+sys.path.insert(0, str(GOLDEN))
+
+import record  # noqa: E402
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_timeseries_of_shipped_scenarios_are_unchanged(threads):
+    threads = min(threads, numba.config.NUMBA_NUM_THREADS)
+    expected = pd.read_parquet(GOLDEN / f"timeseries-{threads}-threads.parquet")
+    pd.testing.assert_frame_equal(record.timeseries(threads), expected, check_exact=True)
+
+
+def test_comparison_is_unchanged():
+    table, replicates = record.comparison()
+    pd.testing.assert_frame_equal(table, pd.read_parquet(GOLDEN / "comparison.parquet"), check_exact=True)
+    pd.testing.assert_frame_equal(replicates, pd.read_parquet(GOLDEN / "replicates.parquet"), check_exact=True)
+
+
+def test_sweep_is_unchanged():
+    with tempfile.TemporaryDirectory() as tmp:
+        frame = record.sweep_results(Path(tmp))
+    pd.testing.assert_frame_equal(frame, pd.read_parquet(GOLDEN / "sweep.parquet"), check_exact=True)
