@@ -38,11 +38,11 @@ import numpy as np
 from numba import njit, prange
 
 import loyaltysim
-from loyaltysim import kernels
-from loyaltysim.model import LoyaltyModel
-from loyaltysim.network import build_network
-from loyaltysim.rng import Purpose, draw_keys
-from loyaltysim.simulation import threads
+from loyaltysim.engine import kernels
+from loyaltysim.engine.model import LoyaltyModel
+from loyaltysim.engine.network import build_network
+from loyaltysim.engine.rng import Purpose, draw_keys
+from loyaltysim.engine.threads import threads
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "baseline.toml"
@@ -138,7 +138,13 @@ def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
     kernels.interact(st, keys, plan.levels[t], plan.visit_rate[t], plan.visit_none[t], plan.persona_tab, p)
     clock.append(time.perf_counter())
     kernels._spread(
-        st, net.indptr, net.indices, keys[Purpose.TELL], p.positive_reach, p.negative_reach, numba.get_num_threads()
+        st,
+        net.indptr,
+        net.indices,
+        keys[Purpose.TELL],
+        p.word_of_mouth_positive_reach,
+        p.word_of_mouth_negative_reach,
+        numba.get_num_threads(),
     )
     clock.append(time.perf_counter())
     kernels._hear(st, net.indptr, p)
@@ -196,7 +202,7 @@ def networks(cfg: dict, repeats: int) -> list[dict]:
 _MEMORY_CHILD = """
 import resource, sys
 import loyaltysim
-from loyaltysim.model import LoyaltyModel
+from loyaltysim.engine.model import LoyaltyModel
 n = int(sys.argv[1])
 if n:
     m = LoyaltyModel(sys.argv[2], rng=1, **{"population.size": n, "network.mean_degree": 10,
@@ -244,7 +250,7 @@ _STARTUP_CHILD = """
 import sys, time
 t = {"start": float(sys.argv[1])}
 import loyaltysim
-from loyaltysim.model import LoyaltyModel
+from loyaltysim.engine.model import LoyaltyModel
 t["imported"] = time.time()
 m = LoyaltyModel(sys.argv[2], rng=1)
 t["built"] = time.time()

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loyaltysim import rules as r
-from loyaltysim.plan import make_plan
+from loyaltysim.engine import rules as r
+from loyaltysim.engine.plan import make_plan
 from loyaltysim.scenario import Scenario
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"

@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 import loyaltysim as ls
 from conftest import ROOT, SCENARIOS
 from loyaltysim.cli import app
-from loyaltysim.comparison import checkpoint_steps, compare, t_interval, welch_interval
-from loyaltysim.report import FIGURES, format_value, text_table
+from loyaltysim.comparisons.comparison import DEFAULT_CHECKPOINTS, compare
+from loyaltysim.comparisons.report import FIGURES, format_value, text_table
+from loyaltysim.runs.metrics import checkpoint_steps
+from loyaltysim.runs.statistics import t_interval, welch_interval
 
 SMALL = {"population.size": 2000}
 TELECOM = [SCENARIOS / f"{n}.toml" for n in ("baseline", "cut-effort", "add-empathy", "personalize")]
@@ -60,9 +62,10 @@ def test_one_replication_has_no_interval():
 
 def test_checkpoints_are_clipped_to_the_horizon():
     spec = ls.load_scenario(TELECOM[0], {"time.horizon_days": 182})
-    assert checkpoint_steps(spec) == [(3.0, 13), (6.0, 26)]
+    assert checkpoint_steps(spec, DEFAULT_CHECKPOINTS) == [(3.0, 13), (6.0, 26)]
     assert checkpoint_steps(spec, [1, 12]) == [(1.0, 4), (6.0, 26)]
-    assert checkpoint_steps(ls.load_scenario(TELECOM[0]))[-1] == (12.0, 52)
+    assert checkpoint_steps(ls.load_scenario(TELECOM[0]), DEFAULT_CHECKPOINTS)[-1] == (12.0, 52)
+    assert checkpoint_steps(spec, [0]) == [(0.0, 0), (6.0, 26)]  # month 0 is the initial state, as in sweeps
 
 
 def test_metrics_follow_their_definitions(small):

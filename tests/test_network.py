@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from loyaltysim.network import build_network, from_edges, to_networkx
+from loyaltysim.engine.network import build_network, from_edges, to_networkx
 
 KINDS = ["watts_strogatz", "barabasi_albert", "erdos_renyi", "ring"]
 

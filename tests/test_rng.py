@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit
 from scipy import stats
 
-from loyaltysim.rng import Purpose, draw, draw3, draw_at, draw_keys, stream_key
+from loyaltysim.engine.rng import Purpose, draw, draw3, draw_at, draw_keys, stream_key
 
 
 @njit

@@ -17,11 +17,14 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from loyaltysim import analysis, designs
 from loyaltysim.cli import app
 from loyaltysim.errors import ScenarioError
-from loyaltysim.execution import SerialExecutor, replication_seeds
-from loyaltysim.sweep import SweepResults, load_experiment, plan, sweep
+from loyaltysim.runs.executors import SerialExecutor, replication_seeds
+from loyaltysim.sweeps import analysis, designs, sensitivity
+from loyaltysim.sweeps.experiment import load_experiment
+from loyaltysim.sweeps.plan import plan
+from loyaltysim.sweeps.results import SweepResults
+from loyaltysim.sweeps.run import sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -119,7 +122,7 @@ def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
 def test_sobol_pipeline_recovers_ishigami_indices():
     bounds = {f"x{i}": (-math.pi, math.pi) for i in range(1, 4)}
     design = designs.saltelli(bounds, 2048, second_order=False, seed=3)
-    s = analysis.sobol_indices(design, ishigami(design.to_numpy()), bounds, seed=3).table
+    s = sensitivity.sobol_indices(design, ishigami(design.to_numpy()), bounds, seed=3).table
     a, b = 7.0, 0.1  # analytic indices of the Ishigami function
     v1 = 0.5 * (1 + b * math.pi**4 / 5) ** 2
     v2 = a**2 / 8
@@ -134,7 +137,7 @@ def test_morris_pipeline_ranks_a_linear_function():
     bounds = {"big": (0.0, 1.0), "small": (0.0, 1.0), "none": (0.0, 1.0)}
     design = designs.morris(bounds, 20, 4, seed=1)
     x = design.to_numpy()
-    s = analysis.morris_indices(design, 5 * x[:, 0] + 1 * x[:, 1], bounds, 4).table
+    s = sensitivity.morris_indices(design, 5 * x[:, 0] + 1 * x[:, 1], bounds, 4).table
     assert s.loc["big", "mu_star"] == pytest.approx(5) and s.loc["small", "mu_star"] == pytest.approx(1)
     assert s.loc["none", "mu_star"] == 0 and s.loc["big", "sigma"] == pytest.approx(0, abs=1e-9)
 
@@ -163,11 +166,11 @@ def test_parameter_without_effect_gets_sobol_index_near_zero(tmp_path):
         """,
     )
     res = sweep(exp, tmp_path / "out", jobs=2)
-    ret = analysis.sensitivity(res, metric="retention").table
+    ret = sensitivity.sensitivity(res, metric="retention").table
     for no_effect in ("economics.gross_margin", "touchpoints.app.cost_per_interaction"):
         assert abs(ret.loc[no_effect, "ST"]) < 0.01 and abs(ret.loc[no_effect, "S1"]) < 0.02
     assert ret.loc["market.competitor_pull", "ST"] > 0.2
-    profit = analysis.sensitivity(res, metric="profit").table
+    profit = sensitivity.sensitivity(res, metric="profit").table
     assert profit.loc["economics.gross_margin", "ST"] > 0.2  # it does feed profit
     report = analysis.analyze(res)
     assert {p.name for p in report.files} >= {"sobol_retention.csv", "sobol_retention.png", "sobol_profit.png"}
@@ -208,7 +211,7 @@ def test_killed_process_and_half_written_files_do_not_corrupt(tmp_path):
     exp = write(tmp_path, SMALL.replace("replications = 2", "replications = 6").replace("= 300", "= 3000"))
     whole = sweep(exp, tmp_path / "whole", jobs=2)
     out = tmp_path / "killed"
-    code = f"from loyaltysim.sweep import sweep; sweep({str(exp)!r}, {str(out)!r}, flush_seconds=0)"
+    code = f"from loyaltysim.sweeps.run import sweep; sweep({str(exp)!r}, {str(out)!r}, flush_seconds=0)"
     proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "NUMBA_NUM_THREADS": "1"})
     deadline = time.monotonic() + 120
     while len(list((out / "parts").glob("part-*.parquet"))) < 3 and time.monotonic() < deadline:
@@ -399,7 +402,6 @@ def test_docs_python_examples_run(tmp_path, monkeypatch):
 
 
 def test_a_typo_is_reported_before_the_key_it_hides(tmp_path):
-    from loyaltysim.sweep import load_experiment
 
     path = tmp_path / "typo.toml"
     path.write_text(

@@ -130,7 +130,7 @@ def test_step_length_changes_results_only_by_discretisation():
             "interactions_per_customer_month": np.mean(
                 [t["interactions"].sum() / (t["active"].mean() * months) for t in ts]
             ),
-            "retention": np.mean([r.summary()["retention_of_start_base_pct"] for r in runs]),
+            "retention": np.mean([r.summary()["retention"] for r in runs]),
             "active_end": np.mean([t["active"].iloc[-1] for t in ts]),
         }
     day, week = outcomes[1.0], outcomes[7.0]

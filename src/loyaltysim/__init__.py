@@ -1,7 +1,10 @@
 """loyaltysim: customer loyalty dynamics through the CX Spectrum, agent-based and fast.
 
-The data flow: a scenario file becomes a validated `Scenario` (`load_scenario`); a scenario and a seed become a
-run of `LoyaltyModel` (`simulate`); a run yields `Results`; many runs become a `Comparison` (`compare`).
+The data flow, one package a step: a scenario file becomes a validated `Scenario` (`loyaltysim.scenario`,
+`load_scenario`); a scenario and a seed become a run of `LoyaltyModel` (`loyaltysim.engine`); a run yields
+`Results` (`loyaltysim.runs`, `simulate`); many runs become a `Comparison` (`loyaltysim.comparisons`, `compare`) or a
+sweep (`loyaltysim.sweeps`, `sweep` and `SweepResults`); the classroom (`loyaltysim.teach`) and the command line
+(`loyaltysim.cli`) sit on top. Imports point down that list only (``docs/architecture.md``).
 
 Names are imported on first use, so ``import loyaltysim`` is quick and loads neither numba nor Mesa (worker
 processes can set numba's thread count before numba loads).
@@ -16,14 +19,37 @@ from loyaltysim.errors import ScenarioError
 from loyaltysim.scenario import STAGES, Scenario, load_scenario
 
 if TYPE_CHECKING:
-    from loyaltysim.model import LoyaltyModel
-    from loyaltysim.results import Results
-    from loyaltysim.simulation import simulate
+    from loyaltysim.comparisons.comparison import Comparison, compare
+    from loyaltysim.engine.model import LoyaltyModel
+    from loyaltysim.runs.results import Results
+    from loyaltysim.runs.simulate import simulate
+    from loyaltysim.sweeps.results import SweepResults
+    from loyaltysim.sweeps.run import sweep
 
-__all__ = ["STAGES", "LoyaltyModel", "Results", "Scenario", "ScenarioError", "load_scenario", "simulate"]
+__all__ = [
+    "STAGES",
+    "Comparison",
+    "LoyaltyModel",
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "SweepResults",
+    "compare",
+    "load_scenario",
+    "simulate",
+    "sweep",
+]
 __version__ = "0.1.0"
 
-_LAZY = {"LoyaltyModel": "loyaltysim.model", "Results": "loyaltysim.results", "simulate": "loyaltysim.simulation"}
+_LAZY = {
+    "LoyaltyModel": "loyaltysim.engine.model",
+    "Results": "loyaltysim.runs.results",
+    "simulate": "loyaltysim.runs.simulate",
+    "Comparison": "loyaltysim.comparisons.comparison",
+    "compare": "loyaltysim.comparisons.comparison",
+    "SweepResults": "loyaltysim.sweeps.results",
+    "sweep": "loyaltysim.sweeps.run",
+}
 
 
 def __getattr__(name: str) -> Any:

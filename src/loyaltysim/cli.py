@@ -66,9 +66,9 @@ def run(
     threads: Annotated[int | None, typer.Option(min=1, help="numba threads [default: all cores].")] = None,
 ) -> None:
     """Run one scenario and write timeseries.parquet, timeseries.csv and timeseries.png."""
-    from loyaltysim.model import ENGINES
+    from loyaltysim.engine.model import ENGINES
+    from loyaltysim.runs.simulate import simulate
     from loyaltysim.scenario import load_scenario
-    from loyaltysim.simulation import simulate
 
     _headless()
     if engine not in ENGINES:
@@ -84,17 +84,17 @@ def run(
     except OSError as exc:
         fail(f"{directory}: cannot write results ({exc.strerror or exc})")
     s = results.summary()
+    start = results.metrics(0)["active"]
     typer.echo(
         f"{spec.name}: {spec.population.size:,} people, {spec.n_steps} steps of {spec.time.step_days:g} days, "
         f"seed {seed}, engine {engine}"
     )
     typer.echo(
-        f"  customers      {int(s.customers_start):>12,} -> {int(s.customers_end):,}  "
-        f"(retention of starting base {s.retention_of_start_base_pct:.1f} %)"
+        f"  customers      {int(start):>12,} -> {int(s.active):,}  (retention of starting base {s.retention:.1f} %)"
     )
-    typer.echo(f"  won / lost     {int(s.new_customers):>12,} / {int(s.churned_customers):,}")
+    typer.echo(f"  won / lost     {int(s.new_customers):>12,} / {int(s.churned_step):,}")
     typer.echo(f"  revenue        {s.revenue:>12,.0f}   profit {s.profit:,.0f}")
-    typer.echo(f"  NPS at end     {s.nps_end:>12.1f}   mean CES {s.ces_mean:.2f} (1-7)")
+    typer.echo(f"  NPS at end     {s.nps:>12.1f}   mean CES {s.ces:.2f} (1-7)")
     typer.echo(f"  word of mouth  {int(s.wom_positive):>12,} positive / {int(s.wom_negative):,} negative")
     typer.echo(f"  wrote {', '.join(str(p) for p in paths)}")
 
@@ -165,9 +165,9 @@ def compare_command(
     discount_rate: Annotated[float, typer.Option(help="Yearly discount rate of the CLV.")] = 0.10,
 ) -> None:
     """Compare a baseline with variants over replications: differences, 95 % CIs, ROI, and a report."""
-    from loyaltysim.comparison import check_metrics
-    from loyaltysim.comparison import compare as run_comparison
-    from loyaltysim.report import text_table
+    from loyaltysim.comparisons.comparison import compare as run_comparison
+    from loyaltysim.comparisons.comparison import comparison_metrics
+    from loyaltysim.comparisons.report import text_table
 
     _headless()
     if replications < 1:
@@ -181,7 +181,7 @@ def compare_command(
     except ValueError:
         fail(f"--checkpoints {checkpoints!r}: allowed: months separated by commas, e.g. 3,6,12")
     try:
-        chosen = check_metrics(metric, "--metric") if metric else None
+        chosen = comparison_metrics(metric, "--metric") if metric else None
         comparison = run_comparison(
             [baseline, *variants],
             replications=replications,
@@ -244,7 +244,8 @@ def sweep_command(
     """Run a parameter sweep into DIR; running it again resumes, running only what is missing."""
     from concurrent.futures.process import BrokenProcessPool
 
-    from loyaltysim.sweep import default_out, load_experiment, sweep
+    from loyaltysim.sweeps.experiment import load_experiment
+    from loyaltysim.sweeps.run import default_out, sweep
 
     _headless()
     if jobs < 1:
@@ -290,8 +291,8 @@ def analyze_command(
     month: Annotated[float | None, typer.Option(help="Checkpoint month [default: the last].")] = None,
 ) -> None:
     """Sensitivity indices with confidence intervals, grid heatmaps or validation figures of a sweep."""
-    from loyaltysim.analysis import METHODS, analyze
-    from loyaltysim.sweep import SweepResults
+    from loyaltysim.sweeps.analysis import METHODS, analyze
+    from loyaltysim.sweeps.results import SweepResults
 
     _headless()
     if method is not None and method not in METHODS:

@@ -71,7 +71,7 @@ def timeseries(threads: int) -> pd.DataFrame:
 
 def comparison() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The README's comparison, small: its table and its per-replication metrics."""
-    from loyaltysim.comparison import compare
+    from loyaltysim.comparisons.comparison import compare
 
     files = [SCENARIOS / f for f in ("baseline.toml", "cut-effort.toml", "add-empathy.toml", "personalize.toml")]
     c = compare(files, replications=3, seed=5, overrides=SIZE, progress=False)
@@ -80,7 +80,7 @@ def comparison() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def sweep_results(tmp: Path) -> pd.DataFrame:
     """A small grid sweep with a derived cost and a checkpoint at month 0."""
-    from loyaltysim.sweep import sweep
+    from loyaltysim.sweeps.run import sweep
 
     exp = tmp / "golden.toml"
     exp.write_text(textwrap.dedent(SWEEP.format(baseline=SCENARIOS / "baseline.toml")), encoding="utf-8")

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from loyaltysim.model import LoyaltyModel
+from loyaltysim.engine.model import LoyaltyModel
 from loyaltysim.teach.lessons import LESSON_IDS, lesson_scenario
 from loyaltysim.teach.levers import lever_values, levers
 
@@ -33,7 +33,7 @@ class Classroom:
     model : LoyaltyModel
         The current run.
     history : list of numpy.ndarray
-        Stage of every person after each step (0 prospect, 1-6 CX Spectrum stage, 7 churned), step 0 first.
+        Stage code (`loyaltysim.engine.layout`) of every person after each step, step 0 first.
     """
 
     def __init__(self, lesson: str = LESSON_IDS[0], seed: int = 1) -> None:

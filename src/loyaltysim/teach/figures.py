@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from loyaltysim.results import STAGE_COLOURS
-from loyaltysim.scenario import STAGES
+from loyaltysim.engine.layout import STATE_NAMES
+from loyaltysim.runs.figures import STAGE_COLOURS
 from loyaltysim.teach.translations import t
 
 if TYPE_CHECKING:
@@ -31,12 +31,12 @@ __all__ = [
     "slide_figure",
 ]
 
-STATE_KEYS = ("prospects", *STAGES, "churned")
-"""Name of each stage code 0-7 (prospect, the six CX Spectrum stages, churned)."""
+STATE_KEYS = STATE_NAMES
+"""Name of each stage code (prospect, the six CX Spectrum stages, churned), in code order."""
 
 
 def colours() -> list[str]:
-    """Colour of each stage code 0-7."""
+    """Colour of each stage code, in code order."""
     return [STAGE_COLOURS[k] for k in STATE_KEYS]
 
 

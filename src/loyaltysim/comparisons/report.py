@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from loyaltysim.comparison import METRICS, check_metrics
-from loyaltysim.results import atomic_write
+from loyaltysim.runs.files import atomic_write
+from loyaltysim.runs.metrics import COMPARISON_METRICS, METRICS, check_metrics
 from loyaltysim.scenario import Scenario
 
 if TYPE_CHECKING:
-    from loyaltysim.comparison import Comparison
+    from loyaltysim.comparisons.comparison import Comparison
 
 __all__ = [
     "FIGURES",
@@ -178,10 +178,10 @@ def text_table(comparison: Comparison, metrics: list[str] | None = None) -> str:
     """
     c = comparison
     lines = [_header(c), "", *_verdict_lines(c)]
-    chosen = check_metrics(metrics) if metrics else None
+    chosen = check_metrics(metrics, COMPARISON_METRICS, "metric", "compare") if metrics else None
     for month, _ in c.checkpoints:
         if chosen is None:
-            shown = list(METRICS) if month == c.horizon_month else list(HEADLINE)
+            shown = list(COMPARISON_METRICS) if month == c.horizon_month else list(HEADLINE)
         else:
             shown = chosen
         lines += ["", *_block(c, month, shown)]
@@ -213,10 +213,7 @@ def scenario_changes(baseline: Scenario, variant: Scenario) -> list[tuple[str, A
 
 def _levers(iv: Any) -> str:
     parts = []
-    for lever in ("visits_per_month", "fulfilment", "effort", "empathy", "personalization", "marketing", "price"):
-        ch = getattr(iv, lever)
-        if ch is None:
-            continue
+    for lever, ch in iv.changes().items():
         if ch.set is not None:
             parts.append(f"{lever} = {ch.set:g}")
         elif ch.scale is not None:
@@ -358,7 +355,7 @@ def report_html(comparison: Comparison, figures: dict[str, bytes]) -> str:
         )
     blocks = []
     for month, _ in c.checkpoints:
-        shown = list(METRICS) if month == c.horizon_month else list(HEADLINE)
+        shown = list(COMPARISON_METRICS) if month == c.horizon_month else list(HEADLINE)
         blocks.append(f"<h3>Month {month:g}</h3>{_html_block(c, month, shown)}")
     figs = "".join(
         f'<figure><img alt="{html.escape(cap)}" src="data:image/png;base64,{base64.b64encode(figures[k]).decode()}">'
@@ -366,7 +363,8 @@ def report_html(comparison: Comparison, figures: dict[str, bytes]) -> str:
         for k, cap in FIGURES.items()
     )
     defs = "".join(
-        f"<tr>{_td(k, '')}{_td(m.label, '')}{_td(m.unit, '')}{_td(m.meaning, '')}</tr>" for k, m in METRICS.items()
+        f"<tr>{_td(k, '')}{_td(METRICS[k].label, '')}{_td(METRICS[k].unit, '')}{_td(METRICS[k].meaning, '')}</tr>"
+        for k in COMPARISON_METRICS
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>loyaltysim comparison: {html.escape(c.baseline)}</title>

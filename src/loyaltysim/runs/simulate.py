@@ -4,31 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numba
 
-from loyaltysim.model import LoyaltyModel, resolve_scenario
-from loyaltysim.results import Results
+from loyaltysim.engine.model import LoyaltyModel, resolve_scenario
+from loyaltysim.engine.threads import threads
+from loyaltysim.runs.results import Results
 from loyaltysim.scenario import Scenario
 
-__all__ = ["simulate", "threads"]
-
-
-@contextmanager
-def threads(n: int | None):
-    """Run the enclosed code with ``n`` numba threads (None: leave as is)."""
-    if n is None:
-        yield
-        return
-    before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
+__all__ = ["simulate"]
 
 
 def simulate(

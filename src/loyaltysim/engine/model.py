@@ -3,7 +3,8 @@
 A step has four phases, each one line below: interactions at touchpoints, word of mouth over the network,
 transitions (adoption and churn), and the tally of outputs. ``engine="kernel"`` runs each phase as a parallel
 numba kernel over structure-of-arrays state; ``engine="reference"`` runs the same rules through readable Mesa
-agents (`loyaltysim.agents.Customer`), one customer at a time, for teaching and as the test oracle.
+agents (`loyaltysim.engine.agents.Customer`), one customer at a time, for teaching and as the docking partner.
+The DataCollector is the one store of the per-step rows.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import mesa
 import numba
 import numpy as np
 
-from loyaltysim import kernels
+from loyaltysim.engine import kernels
+from loyaltysim.engine.layout import COLUMNS
+from loyaltysim.engine.network import SocialNetwork, build_network
+from loyaltysim.engine.outputs import step_outputs
+from loyaltysim.engine.plan import Plan, make_plan
+from loyaltysim.engine.rng import draw_keys
+from loyaltysim.engine.threads import prefer_passive_threads
 from loyaltysim.errors import ScenarioError
-from loyaltysim.network import SocialNetwork, build_network
-from loyaltysim.outputs import COLUMNS, step_outputs
-from loyaltysim.plan import Plan, make_plan
-from loyaltysim.rng import draw_keys
 from loyaltysim.scenario import Scenario, load_scenario, scenario_from_dict
 
 __all__ = ["ENGINES", "LoyaltyModel", "resolve_scenario"]
@@ -62,12 +65,12 @@ class LoyaltyModel(mesa.Model):
     ----------
     params : Scenario
         The validated scenario (``model.scenario`` is Mesa's own experiment object).
-    state : kernels.CustomerState
+    state : loyaltysim.engine.kernels.CustomerState
         Per-customer arrays.
     network : SocialNetwork
         The social network as CSR arrays.
     datacollector : mesa.DataCollector
-        One row per step with the columns of `loyaltysim.outputs.COLUMNS`.
+        The one store of the per-step rows: the columns of `loyaltysim.engine.layout.COLUMNS`.
     """
 
     def __init__(
@@ -86,7 +89,7 @@ class LoyaltyModel(mesa.Model):
         self.plan: Plan = make_plan(self.params)
         self.engine = engine
         s = self.params
-        kernels.prefer_passive_threads()
+        prefer_passive_threads()  # before the first parallel kernel loads OpenMP
         self.network: SocialNetwork = build_network(
             s.network.kind, s.population.size, s.network.mean_degree, self.seed, s.network.rewire, s.network.path
         )
@@ -105,10 +108,10 @@ class LoyaltyModel(mesa.Model):
             self.plan.params,
         )
         self.keys: np.ndarray | None = None  # this step's stream keys, set by step()
-        self.records: list[dict[str, float]] = []
+        self._row: dict[str, float] = {}  # this step's outputs, read by the DataCollector's reporters
         self.datacollector = mesa.DataCollector(model_reporters={c: _reporter(c) for c in COLUMNS})
         if engine == "reference":
-            from loyaltysim.agents import populate
+            from loyaltysim.engine.agents import populate
 
             populate(self)
         self._tally(0)
@@ -118,8 +121,7 @@ class LoyaltyModel(mesa.Model):
         """Advance one step: interactions, word of mouth, transitions, tally."""
         t = self.steps
         plan, p = self.plan, self.plan.params
-        if t > plan.n_steps:
-            self.steps -= 1  # Mesa counted the step before calling this; it does not happen
+        if t > plan.n_steps:  # Mesa has counted the step; the model stays at its horizon
             raise RuntimeError(
                 f"step {t} is past the scenario's horizon of {plan.n_steps} steps (time.horizon_days = "
                 f"{self.params.time.horizon_days:g}); raise time.horizon_days to run longer"
@@ -173,13 +175,13 @@ class LoyaltyModel(mesa.Model):
         if uses is None:
             uses, effort_sums = np.zeros((1, len(self.plan.touchpoints)), np.int64), np.zeros(1)
         counts, sums = kernels.tally(self.state, len(self.plan.personas))
-        self.records.append(step_outputs(self.plan, t, counts, sums, uses, effort_sums))
+        self._row = step_outputs(self.plan, t, counts, sums, uses, effort_sums)
         self.datacollector.collect(self)
 
     @property
     def last(self) -> dict[str, float]:
         """Outputs of the latest step."""
-        return self.records[-1]
+        return self._row
 
     def run(self, steps: int | None = None) -> None:
         """Run ``steps`` more steps, or to the scenario's horizon."""
@@ -189,10 +191,8 @@ class LoyaltyModel(mesa.Model):
 
     def timeseries(self):
         """Outputs so far as a pandas DataFrame, one row per step."""
-        import pandas as pd
-
-        return pd.DataFrame.from_records(self.records, columns=list(COLUMNS))
+        return self.datacollector.get_model_vars_dataframe()
 
 
 def _reporter(column: str):
-    return lambda model: model.last[column]
+    return lambda model: model._row[column]

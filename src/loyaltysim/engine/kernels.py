@@ -1,8 +1,9 @@
 """Array kernels: one phase of a step over all customers, in parallel.
 
-Kernels import only numpy, numba and the scalar rules; they take the state arrays, a few tables and the rule
-parameters, write in place and return nothing (the tally returns its counts). All randomness comes from
-`loyaltysim.rng` keyed by (seed, step, customer, purpose), so the thread count never changes a result.
+Kernels import only numpy, numba, the layout, the rng and the scalar rules; they take the state arrays, a few
+tables and the rule parameters, loop over customers, call the rules and store what they return, in place (the
+interact and tally kernels return their counts). All randomness comes from `loyaltysim.engine.rng` keyed by
+(seed, step, customer, purpose), so the thread count never changes a result.
 """
 
 from __future__ import annotations
@@ -12,11 +13,29 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from loyaltysim import rules as r
-from loyaltysim.rng import Purpose, draw, draw3, draw_at, stream_key
+from loyaltysim.engine import rules as r
+from loyaltysim.engine.layout import (
+    ACTIVE,
+    ADOPTED,
+    CHURNED,
+    COHORT,
+    COUNTED,
+    FIRST_STAGE,
+    LEFT,
+    N_STATES,
+    PROSPECT,
+    SPOKE_NEGATIVE,
+    SPOKE_POSITIVE,
+    STEP_BITS,
+    Level,
+    Propensity,
+    Sum,
+    Tally,
+)
+from loyaltysim.engine.params import RuleParams
+from loyaltysim.engine.rng import Purpose, draw, draw3, draw_at, stream_key
 
 __all__ = [
-    "COUNTED",
     "MAX_DEGREE",
     "TALLY_CHUNK",
     "CustomerState",
@@ -26,16 +45,9 @@ __all__ = [
     "listen",
     "listen_mean_field",
     "new_state",
-    "prefer_passive_threads",
     "tally",
     "transition",
 ]
-
-COUNTED = 64
-"""Flag bit kept by `listen` (not a model flag): this person is counted in its neighbours' `neighbourhood`."""
-
-_MARGIN = 1.0 + 1e-9
-"""Relative slack on the upper bounds of probabilities used to skip exact evaluation (rounding is ~1e-16)."""
 
 _FIELD_BITS = 21
 _FIELD_MASK = (1 << _FIELD_BITS) - 1
@@ -44,28 +56,19 @@ _ONE_NEGATIVE = 1 << (2 * _FIELD_BITS)
 MAX_DEGREE = _FIELD_MASK
 """Largest number of neighbours a person may have (the counts of `listen` are packed into 21-bit fields)."""
 
+N_TALLY = len(Tally)
+N_SUMS = len(Sum)
+
 TALLY_CHUNK = 16384
 """Customers per tally chunk: partial sums are fixed per chunk, so totals do not depend on threads."""
-
-
-def prefer_passive_threads() -> None:
-    """Ask the OpenMP runtime, before it loads, to let idle threads sleep instead of spinning.
-
-    Spinning threads are a small gain on a quiet many-core machine but take the core from the serial parts of a
-    step on a small or shared one (measured: about 3x slower steps with two threads on two busy cores). A value
-    the user set is kept. Called by `LoyaltyModel` before its first parallel kernel; no effect once loaded.
-    """
-    import os
-
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class CustomerState(NamedTuple):
     """Structure-of-arrays state of every person in the market (index = customer id)."""
 
-    stage: np.ndarray  # int8: 0 prospect, 1-6 CX Spectrum stage, 7 churned
+    stage: np.ndarray  # int8: a stage code of `loyaltysim.engine.layout`
     persona: np.ndarray  # int8
-    flags: np.ndarray  # uint8: rules.ACTIVE | SPOKE_* | ADOPTED | LEFT | COHORT
+    flags: np.ndarray  # uint8: the flag bits of `loyaltysim.engine.layout`
     loyalty: np.ndarray  # float32 in [0, 1]
     expectation: np.ndarray  # float32 in [0, 1]
     frustration: np.ndarray  # float32: remembered frustrating experiences
@@ -126,7 +129,7 @@ def init_population(
     persona_ab: np.ndarray,
     stage_cum: np.ndarray,
     initial_customers: float,
-    p: r.RuleParams,
+    p: RuleParams,
 ) -> None:
     """Draw every person's persona, churn propensity, starting stage and loyalty from the seed alone."""
     stage = st.stage
@@ -144,21 +147,21 @@ def init_population(
     k_prop = stream_key(seed, -1, Purpose.INIT_PROPENSITY)
     k_prop_b = stream_key(seed, -1, Purpose.INIT_PROPENSITY_B)
     for i in prange(stage.shape[0]):
-        m = r.choose_touchpoint(draw(k_pers, i), persona_cum)
+        m = r.choose(draw(k_pers, i), persona_cum)
         persona[i] = m
-        log_a = _log_gamma(k_prop, i, persona_ab[m, 0])
-        log_b = _log_gamma(k_prop_b, i, persona_ab[m, 1])
+        log_a = _log_gamma(k_prop, i, persona_ab[m, Propensity.CHURN_A])
+        log_b = _log_gamma(k_prop_b, i, persona_ab[m, Propensity.CHURN_B])
         theta = min(1.0 / (1.0 + np.exp(log_b - log_a)), 1.0 - 1e-12)  # Beta(a, b) = Ga / (Ga + Gb)
         base_hazard[i] = -np.log1p(-theta)
-        expectation[i] = p.initial_expectation
-        loyalty[i] = r.clip01(p.initial_loyalty + p.loyalty_spread * (2.0 * draw(k_loy, i) - 1.0))
+        expectation[i] = p.population_initial_expectation
+        loyalty[i] = r.clip01(p.population_initial_loyalty + p.population_loyalty_spread * (2.0 * draw(k_loy, i) - 1.0))
         frustration[i] = 0.0
         neighbourhood[i] = 0
         if draw(k_cust, i) < initial_customers:
-            stage[i] = 1 + r.choose_touchpoint(draw(k_stage, i), stage_cum)
-            flags[i] = r.COHORT | r.ACTIVE
+            stage[i] = FIRST_STAGE + r.choose(draw(k_stage, i), stage_cum)
+            flags[i] = COHORT | ACTIVE
         else:
-            stage[i] = r.PROSPECT
+            stage[i] = PROSPECT
             flags[i] = 0
 
 
@@ -170,14 +173,14 @@ def interact(
     visit_rate: float,
     none_chance: float,
     persona_tab: np.ndarray,
-    p: r.RuleParams,
+    p: RuleParams,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Phase 1: each customer uses touchpoints a Poisson number of times, judges each use and reacts.
 
     After each interaction the customer updates expectation, loyalty, frustration and stage, and may decide to
     tell others (the last salient experience of the step is what is told). The number of interactions is
-    Poisson(``visit_rate``), ``none_chance`` = exp(-visit_rate). ``levels`` rows: cumulative visit
-    share, fulfilment, effort, empathy, personalization; ``persona_tab`` rows: effort and emotion sensitivity.
+    Poisson(``visit_rate``), ``none_chance`` = exp(-visit_rate). ``levels``: one row per touchpoint (`Level`
+    columns); ``persona_tab``: one row per persona (`Sensitivity` columns); the rule is `rules.interaction`.
     Returns per-chunk interactions by touchpoint and summed effort (fixed chunks: totals do not depend on
     the number of threads).
     """
@@ -191,38 +194,36 @@ def interact(
     n_chunks = (n + TALLY_CHUNK - 1) // TALLY_CHUNK
     uses = np.zeros((n_chunks, levels.shape[0]), np.int64)
     effort_sums = np.zeros(n_chunks, np.float64)
-    cum = levels[:, 0]
+    cum = levels[:, Level.CUMULATIVE_SHARE]
     for c in prange(n_chunks):
         effort_sum = 0.0
         for i in range(c * TALLY_CHUNK, min(n, (c + 1) * TALLY_CHUNK)):
             s = stage[i]
-            flags[i] &= np.uint8(~r.STEP_BITS & 0xFF)
-            if s == r.PROSPECT or s == r.CHURNED:
+            flags[i] &= np.uint8(~STEP_BITS & 0xFF)
+            if not r.is_customer(s):
                 continue
-            frustration[i] *= p.frustration_decay
-            signal = r.ACTIVE
+            frustration[i] = r.decay_frustration(float(frustration[i]), p)
+            signal = ACTIVE
             m = persona[i]
             for v in range(r.visit_count(draw(keys[Purpose.VISIT], i), visit_rate, none_chance)):
                 u_channel, u_need, u_effort = draw3(keys[Purpose.CHANNEL], i, v)
                 u_feel, u_stage, u_speak = draw3(keys[Purpose.FEEL], i, v)
-                k = r.choose_touchpoint(u_channel, cum)
-                need = u_need < levels[k, 1]
-                effort = r.realized_effort(levels[k, 2], u_effort, p.effort_noise)
-                feel = r.realized_feel(levels[k, 3], levels[k, 4], u_feel, p)
-                quality, ease, felt, frustrating = r.perceive(
-                    need, effort, feel, persona_tab[m, 0], persona_tab[m, 1], p
+                k = r.choose(u_channel, cum)
+                s, new_loyalty, new_expectation, new_frustration, told, effort = r.interaction(
+                    s,
+                    float(loyalty[i]),
+                    float(expectation[i]),
+                    float(frustration[i]),
+                    levels[k],
+                    persona_tab[m],
+                    (u_need, u_effort, u_feel, u_stage, u_speak),
+                    p,
                 )
-                expected = float(expectation[i])
-                value = r.disconfirmation(quality, expected, p.loss_aversion)
-                loyalty[i] = r.adapt(float(loyalty[i]), r.satisfaction(value, s, p), p.loyalty_learning)
-                expectation[i] = r.adapt(expected, r.expectation_target(quality, p), p.expectation_learning)
-                if frustrating:
-                    frustration[i] += 1.0
-                meets = r.meets_stage(s, need, quality - expected, felt, ease, levels[k, 4], levels[k, 3], p)
-                s = r.next_stage(s, meets, value, u_stage, p)
-                told = r.speak(value, persona_tab[m, 1], u_speak, p)
+                loyalty[i] = new_loyalty
+                expectation[i] = new_expectation
+                frustration[i] = new_frustration
                 if told:
-                    signal = r.ACTIVE | told
+                    signal = ACTIVE | told
                 uses[c, k] += 1
                 effort_sum += effort
             stage[i] = s
@@ -231,21 +232,27 @@ def interact(
     return uses, effort_sums
 
 
+@njit(cache=True, inline="always")
+def _must_push(f):
+    """Whether a person pushes this step.
+
+    Those whose status changed since the last call (ACTIVE differs from COUNTED) and customers who speak.
+    """
+    changed = ((f & ACTIVE) != 0) != ((f & COUNTED) != 0)
+    speaks = (f & ACTIVE) != 0 and (f & (SPOKE_POSITIVE | SPOKE_NEGATIVE)) != 0
+    return changed or speaks
+
+
 @njit(cache=True)
 def _movers(flags):
-    """Ids of the people who must push this step.
-
-    Those whose status changed since the last call (ACTIVE bit differs from COUNTED bit) and customers who speak.
-    """
+    """Ids of the people who must push this step (`_must_push`), in id order."""
     k = 0
     for j in range(flags.shape[0]):
-        f = flags[j]
-        k += ((f ^ (f >> 6)) & r.ACTIVE) | ((f & r.ACTIVE) & ((f >> 1) | (f >> 2)))
+        k += _must_push(flags[j])
     movers = np.empty(k, np.int32)
     k = 0
     for j in range(flags.shape[0]):
-        f = flags[j]
-        if ((f ^ (f >> 6)) & r.ACTIVE) | ((f & r.ACTIVE) & ((f >> 1) | (f >> 2))):
+        if _must_push(flags[j]):
             movers[k] = j
             k += 1
     return movers
@@ -285,7 +292,7 @@ def _spread(st, indptr, indices, key, positive_reach, negative_reach, parts):
         for q in range(first[t], first[t + 1]):
             j = movers[q]
             f = flags[j]
-            active = f & r.ACTIVE
+            active = f & ACTIVE
             moved = 0
             if active and not f & COUNTED:
                 moved = 1
@@ -295,9 +302,9 @@ def _spread(st, indptr, indices, key, positive_reach, negative_reach, parts):
                 flags[j] = f ^ np.uint8(COUNTED)
             message = 0
             reach = 0.0
-            if active and f & r.SPOKE_POSITIVE:
+            if active and f & SPOKE_POSITIVE:
                 message, reach = _ONE_POSITIVE, positive_reach
-            elif active and f & r.SPOKE_NEGATIVE:
+            elif active and f & SPOKE_NEGATIVE:
                 message, reach = _ONE_NEGATIVE, negative_reach
             for e in range(indptr[j], indptr[j + 1]):
                 i = indices[e]
@@ -326,7 +333,7 @@ def _hear(st, indptr, p):
     influence = st.influence
     heard = st.heard
     for i in prange(stage.shape[0]):
-        if stage[i] == r.CHURNED:
+        if stage[i] == CHURNED:
             continue
         packed = neighbourhood[i]
         customers = packed & _FIELD_MASK
@@ -342,7 +349,7 @@ def _hear(st, indptr, p):
 
 @njit(cache=True)
 def listen(
-    st: CustomerState, indptr: np.ndarray, indices: np.ndarray, keys: np.ndarray, p: r.RuleParams, parts: int
+    st: CustomerState, indptr: np.ndarray, indices: np.ndarray, keys: np.ndarray, p: RuleParams, parts: int
 ) -> None:
     """Phase 2: each person counts neighbours who are customers and hears their word of mouth.
 
@@ -355,7 +362,9 @@ def listen(
     zero (`new_state`, `init_population`) and the network must stay the same. ``parts``: how many pieces
     the push is split into (the number of threads; it does not change the result).
     """
-    _spread(st, indptr, indices, keys[Purpose.TELL], p.positive_reach, p.negative_reach, parts)
+    _spread(
+        st, indptr, indices, keys[Purpose.TELL], p.word_of_mouth_positive_reach, p.word_of_mouth_negative_reach, parts
+    )
     _hear(st, indptr, p)
 
 
@@ -367,38 +376,31 @@ def count_signals(flags: np.ndarray) -> tuple[int, int, int]:
     s_neg = 0
     for i in range(flags.shape[0]):
         f = flags[i]
-        if f & r.ACTIVE:
+        if f & ACTIVE:
             a += 1
-            if f & r.SPOKE_POSITIVE:
+            if f & SPOKE_POSITIVE:
                 s_pos += 1
-            elif f & r.SPOKE_NEGATIVE:
+            elif f & SPOKE_NEGATIVE:
                 s_neg += 1
     return a, s_pos, s_neg
 
 
 @njit(parallel=True, cache=True)
-def listen_mean_field(st: CustomerState, n_active: float, n_pos: float, n_neg: float, p: r.RuleParams) -> None:
+def listen_mean_field(st: CustomerState, n_active: float, n_pos: float, n_neg: float, p: RuleParams) -> None:
     """Phase 2 on the complete network: everyone hears the expected word of mouth of everyone else."""
     stage = st.stage
     flags = st.flags
     influence = st.influence
     heard = st.heard
     n = stage.shape[0]
-    degree = float(n - 1)
     for i in prange(n):
-        if stage[i] == r.CHURNED:
+        if stage[i] == CHURNED:
             continue
-        f = flags[i]
-        own_a = 1.0 if f & r.ACTIVE else 0.0
-        own_p = 1.0 if (f & r.ACTIVE) and (f & r.SPOKE_POSITIVE) else 0.0
-        own_n = 1.0 if (f & r.ACTIVE) and (f & r.SPOKE_NEGATIVE) and not (f & r.SPOKE_POSITIVE) else 0.0
-        influence[i], heard[i] = r.wom_influence(
-            n_active - own_a, p.positive_reach * (n_pos - own_p), p.negative_reach * (n_neg - own_n), degree, p
-        )
+        influence[i], heard[i] = r.mean_field_influence(flags[i], n_active, n_pos, n_neg, n, p)
 
 
 @njit(parallel=True, cache=True)
-def transition(st: CustomerState, keys: np.ndarray, marketing: float, price: float, p: r.RuleParams) -> None:
+def transition(st: CustomerState, keys: np.ndarray, marketing: float, price: float, p: RuleParams) -> None:
     """Phase 3: prospects adopt (Bass with word of mouth); customers take in word of mouth, then may churn."""
     stage = st.stage
     flags = st.flags
@@ -411,40 +413,38 @@ def transition(st: CustomerState, keys: np.ndarray, marketing: float, price: flo
     # Influence and heard enter adoption only through clip01(influence + heard) <= 1, so no prospect's chance
     # exceeds the chance at influence 1 (the margin covers rounding): a draw above it decides without the
     # transcendental functions of the rule. The same holds for churn, as 1 - exp(-x) <= x.
-    adopt_cap = r.adoption_probability(marketing, 1.0, 0.0, p) * _MARGIN
+    adopt_cap = r.adoption_probability(marketing, 1.0, 0.0, p) * r.MARGIN
     for i in prange(stage.shape[0]):
         s = stage[i]
-        if s == r.CHURNED:
+        if s == CHURNED:
             continue
-        if s == r.PROSPECT:
+        if s == PROSPECT:
             u = draw(keys[Purpose.ADOPT], i)
             if u >= adopt_cap:
                 continue
             h = float(heard[i])
             if u < r.adoption_probability(marketing, float(influence[i]), h, p):
-                stage[i] = 1
-                flags[i] |= np.uint8(r.ADOPTED)
-                expectation[i] = r.expectation_after_hearing(p.initial_expectation, h, p)
-                frustration[i] = 0.0
+                new_stage, new_expectation, new_frustration = r.adopt(h, p)
+                stage[i] = new_stage
+                expectation[i] = new_expectation
+                frustration[i] = new_frustration
+                flags[i] |= np.uint8(ADOPTED)
             continue
         h = float(heard[i])
         loyalty[i] = r.loyalty_after_hearing(float(loyalty[i]), h, p)
         expectation[i] = r.expectation_after_hearing(float(expectation[i]), h, p)
         hazard = r.churn_hazard(float(base_hazard[i]), float(loyalty[i]), float(frustration[i]), price, p)
-        if hazard <= 0.0:
-            continue
-        u = draw(keys[Purpose.CHURN], i)
-        if u < hazard * p.months * _MARGIN and u < r.hazard_probability(hazard, p.months):
-            stage[i] = r.CHURNED
-            flags[i] |= np.uint8(r.LEFT)
+        if r.churns(draw(keys[Purpose.CHURN], i), hazard, p.months):
+            stage[i] = CHURNED
+            flags[i] |= np.uint8(LEFT)
 
 
 @njit(parallel=True, cache=True)
 def tally(st: CustomerState, n_personas: int) -> tuple[np.ndarray, np.ndarray]:
     """Phase 4: per-chunk counts for the step's outputs.
 
-    Returns ``counts`` (chunks x [8 stages x personas | promoters, detractors, positive speakers, negative
-    speakers, adopted, left, cohort still active]) and ``sums`` (chunks x [loyalty, expectation] of customers).
+    Returns ``counts`` (chunks x [`N_STATES` stage codes x personas | `Tally` slots]) and ``sums`` (chunks x `Sum`
+    slots, over customers).
     """
     stage = st.stage
     persona = st.persona
@@ -453,31 +453,31 @@ def tally(st: CustomerState, n_personas: int) -> tuple[np.ndarray, np.ndarray]:
     expectation = st.expectation
     n = stage.shape[0]
     n_chunks = (n + TALLY_CHUNK - 1) // TALLY_CHUNK
-    extra = 8 * n_personas
-    counts = np.zeros((n_chunks, extra + 7), np.int64)
-    sums = np.zeros((n_chunks, 2), np.float64)
+    extra = N_STATES * n_personas
+    counts = np.zeros((n_chunks, extra + N_TALLY), np.int64)
+    sums = np.zeros((n_chunks, N_SUMS), np.float64)
     for c in prange(n_chunks):
         for i in range(c * TALLY_CHUNK, min(n, (c + 1) * TALLY_CHUNK)):
             s = stage[i]
             counts[c, s * n_personas + persona[i]] += 1
             f = flags[i]
-            if f & r.ADOPTED:
-                counts[c, extra + 4] += 1
-            if f & r.LEFT:
-                counts[c, extra + 5] += 1
-            if f & r.SPOKE_POSITIVE:
-                counts[c, extra + 2] += 1
-            if f & r.SPOKE_NEGATIVE:
-                counts[c, extra + 3] += 1
-            if s == r.PROSPECT or s == r.CHURNED:
+            if f & ADOPTED:
+                counts[c, extra + Tally.ADOPTED] += 1
+            if f & LEFT:
+                counts[c, extra + Tally.LEFT] += 1
+            if f & SPOKE_POSITIVE:
+                counts[c, extra + Tally.WOM_POSITIVE] += 1
+            if f & SPOKE_NEGATIVE:
+                counts[c, extra + Tally.WOM_NEGATIVE] += 1
+            if not r.is_customer(s):
                 continue
             score = r.recommend_score(loyalty[i])
-            if score >= 9:
-                counts[c, extra] += 1
-            elif score <= 6:
-                counts[c, extra + 1] += 1
-            if f & r.COHORT:
-                counts[c, extra + 6] += 1
-            sums[c, 0] += loyalty[i]
-            sums[c, 1] += expectation[i]
+            if score >= r.PROMOTER_MIN:
+                counts[c, extra + Tally.PROMOTERS] += 1
+            elif score <= r.DETRACTOR_MAX:
+                counts[c, extra + Tally.DETRACTORS] += 1
+            if f & COHORT:
+                counts[c, extra + Tally.COHORT] += 1
+            sums[c, Sum.LOYALTY] += loyalty[i]
+            sums[c, Sum.EXPECTATION] += expectation[i]
     return counts, sums

@@ -14,8 +14,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
+from loyaltysim.engine.rng import Purpose, draw_at, stream_key
 from loyaltysim.errors import ScenarioError
-from loyaltysim.rng import Purpose, draw_at, stream_key
 
 __all__ = ["SocialNetwork", "build_network", "read_edge_list", "to_networkx"]
 

@@ -49,7 +49,7 @@ class Task:
 
 def run_task(task: Task) -> pd.DataFrame:
     """Simulate one task and return its per-step table with the task's labels and seed as columns."""
-    from loyaltysim.simulation import simulate
+    from loyaltysim.runs.simulate import simulate
 
     df = simulate(task.scenario, seed=task.seed).timeseries
     for i, (key, value) in enumerate(task.labels.items()):
@@ -145,7 +145,7 @@ class LocalExecutor:
 def make_executor(jobs: int = 1, scheduler: str | None = None):
     """The executor for a command line: serial for one job, local processes for more, Dask for an address."""
     if scheduler:
-        from loyaltysim.dask_executor import DaskExecutor
+        from loyaltysim.runs.cluster import DaskExecutor
 
         return DaskExecutor(scheduler)
     return SerialExecutor() if jobs == 1 else LocalExecutor(jobs)

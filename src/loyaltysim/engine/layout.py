@@ -1,0 +1,207 @@
+"""The layout of the engine's arrays, declared once by name.
+
+Stage codes, flag bits, table columns, tally slots and output columns.
+
+No other module indexes these arrays by a number: kernels write ``counts[c, extra + Tally.ADOPTED]`` and read
+``levels[k, Level.EFFORT]``; `loyaltysim.engine.outputs` reads the same names. `IntEnum` members compile to plain
+integers in numba. Stage names come from `loyaltysim.scenario.STAGES` (the scenario files' vocabulary); their codes
+follow that order.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Literal, NamedTuple
+
+from loyaltysim.scenario import STAGES
+
+__all__ = [
+    "ACTIVE",
+    "ADOPTED",
+    "CHURNED",
+    "COHORT",
+    "COLUMNS",
+    "COUNTED",
+    "FIRST_STAGE",
+    "LEFT",
+    "LEVEL_COLUMNS",
+    "N_STATES",
+    "PROSPECT",
+    "SPOKE_NEGATIVE",
+    "SPOKE_POSITIVE",
+    "STAGES",
+    "STATE_NAMES",
+    "STEP_BITS",
+    "TOP_STAGE",
+    "Column",
+    "Level",
+    "Propensity",
+    "Sensitivity",
+    "Sum",
+    "Tally",
+    "columns_of_kind",
+]
+
+# ---------------------------------------------------------------------------------------------------------------
+# Stage codes: one int8 per person
+
+PROSPECT = 0
+"""Code of a person who is not (yet) a customer."""
+FIRST_STAGE = 1
+"""Code of the first CX Spectrum stage (needs); stage ``STAGES[k]`` has code ``FIRST_STAGE + k``."""
+TOP_STAGE = FIRST_STAGE + len(STAGES) - 1
+"""Code of the deepest stage (empathy)."""
+CHURNED = TOP_STAGE + 1
+"""Code of a former customer."""
+N_STATES = CHURNED + 1
+"""Number of codes."""
+STATE_NAMES = ("prospects", *STAGES, "churned")
+"""Name of each code, in code order (the output columns of the same names count them)."""
+
+# ---------------------------------------------------------------------------------------------------------------
+# Flag bits: one uint8 per person
+
+ACTIVE = 1
+"""A customer this step (read by neighbours as adoption influence)."""
+SPOKE_POSITIVE = 2
+"""Told neighbours about a good experience this step."""
+SPOKE_NEGATIVE = 4
+"""Told neighbours about a bad experience this step."""
+ADOPTED = 8
+"""Became a customer this step."""
+LEFT = 16
+"""Churned this step."""
+COHORT = 32
+"""Was a customer at the start (for retention of the starting base)."""
+COUNTED = 64
+"""Bookkeeping of the word-of-mouth push (not a model flag): counted in the neighbours' customer counts."""
+STEP_BITS = ACTIVE | SPOKE_POSITIVE | SPOKE_NEGATIVE | ADOPTED | LEFT
+"""The bits that describe one step; cleared at the start of every step."""
+
+# ---------------------------------------------------------------------------------------------------------------
+# Columns of the plan's tables
+
+
+class Level(IntEnum):
+    """Columns of a touchpoint's row in the plan's ``levels`` table (one row per touchpoint and step)."""
+
+    CUMULATIVE_SHARE = 0  # cumulative share of visits up to this touchpoint (from visits_per_month)
+    FULFILMENT = 1
+    EFFORT = 2
+    EMPATHY = 3
+    PERSONALIZATION = 4
+
+
+LEVEL_COLUMNS = tuple(level.name.lower() for level in Level)
+"""Names of the `Level` columns; every one but the first is the touchpoint lever of the same name."""
+
+
+class Sensitivity(IntEnum):
+    """Columns of the plan's per-persona ``persona_tab``."""
+
+    EFFORT = 0
+    EMOTION = 1
+
+
+class Propensity(IntEnum):
+    """Columns of the plan's per-persona ``persona_ab``: Beta(a, b) of the base churn propensity."""
+
+    CHURN_A = 0
+    CHURN_B = 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Slots of the tally: after one count per (stage code, persona), these
+
+
+class Tally(IntEnum):
+    """Count slots of `loyaltysim.engine.kernels.tally`, after the ``N_STATES x personas`` block of stage counts."""
+
+    PROMOTERS = 0
+    DETRACTORS = 1
+    WOM_POSITIVE = 2
+    WOM_NEGATIVE = 3
+    ADOPTED = 4
+    LEFT = 5
+    COHORT = 6
+
+
+class Sum(IntEnum):
+    """Float sums of the tally over active customers."""
+
+    LOYALTY = 0
+    EXPECTATION = 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Output columns: one row per step
+
+Kind = Literal["label", "state", "flow", "mean"]
+
+
+class Column(NamedTuple):
+    """An output column of the per-step table.
+
+    ``kind`` says what it is and how a checkpoint reads it: ``label`` (step, day), ``state`` (a count or level at
+    the end of the step, read at the checkpoint), ``flow`` (what happened during the step, summed over the steps up
+    to the checkpoint) or ``mean`` (a mean over the step's interactions, weighted by interactions up to the
+    checkpoint). ``meaning`` names the quantity without saying when; `describe` adds that.
+    """
+
+    label: str
+    unit: str
+    meaning: str
+    kind: Kind
+
+    def describe(self) -> str:
+        """The meaning of the per-step column, with when it is measured."""
+        when = {"label": "", "state": " at the end of the step", "flow": " during the step", "mean": " in the step"}
+        return f"{self.meaning}{when[self.kind]}."
+
+
+COLUMNS: dict[str, Column] = {
+    "step": Column("step", "", "Step number; 0 is the initial state", "label"),
+    "day": Column("day", "days", "Time at the end of the step", "label"),
+    "prospects": Column("prospects", "people", "People who are not (yet) customers", "state"),
+    **{
+        s: Column(f"customers at {s} stage", "customers", f"Customers at the {s} stage of the CX Spectrum", "state")
+        for s in STAGES
+    },
+    "active": Column("active customers", "customers", "Customers at any stage", "state"),
+    "churned": Column("former customers", "people", "Former customers (everyone who has left)", "state"),
+    "new_customers": Column("new customers", "customers", "Prospects who became customers", "flow"),
+    "churned_step": Column("customers lost", "customers", "Customers who left", "flow"),
+    "initial_active": Column(
+        "starting customers kept", "customers", "Customers of the starting base who are still customers", "state"
+    ),
+    "interactions": Column("interactions", "interactions", "Touchpoint interactions", "flow"),
+    "revenue": Column("revenue", "currency", "Spend of customers", "flow"),
+    "service_cost": Column("service cost", "currency", "Cost of interactions at the touchpoints' own cost", "flow"),
+    "acquisition_cost": Column("acquisition cost", "currency", "Cost of winning new customers", "flow"),
+    "retention_cost": Column("cost to serve", "currency", "Cost to serve active customers", "flow"),
+    "intervention_cost": Column(
+        "intervention cost", "currency", "One-off, running and per-interaction costs of interventions", "flow"
+    ),
+    "cost": Column(
+        "cost", "currency", "All costs, cost of goods (1 - gross margin) x revenue and interventions included", "flow"
+    ),
+    "profit": Column("profit", "currency", "Revenue minus all costs", "flow"),
+    "nps": Column(
+        "NPS", "points", "Net Promoter Score of active customers: % promoters (9-10) - % detractors (0-6)", "state"
+    ),
+    "ces": Column("CES", "1-7", "Mean Customer Effort Score of interactions (1 = very easy, 7 = very hard)", "mean"),
+    "mean_loyalty": Column("mean loyalty", "score", "Mean loyalty (0-1) of active customers", "state"),
+    "mean_expectation": Column("mean expectation", "score", "Mean expectation (0-1) of active customers", "state"),
+    "wom_positive": Column(
+        "positive word of mouth", "customers", "Customers who spread positive word of mouth", "flow"
+    ),
+    "wom_negative": Column(
+        "negative word of mouth", "customers", "Customers who spread negative word of mouth", "flow"
+    ),
+}
+"""Output columns of `Results.timeseries`, in order, with label, unit, meaning and kind."""
+
+
+def columns_of_kind(kind: Kind) -> tuple[str, ...]:
+    """Names of the output columns of one kind, in table order."""
+    return tuple(name for name, col in COLUMNS.items() if col.kind == kind)

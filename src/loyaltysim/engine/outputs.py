@@ -1,0 +1,77 @@
+"""One row of per-step outputs (the columns of `loyaltysim.engine.layout.COLUMNS`) from a step's tally."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from loyaltysim.engine.layout import CHURNED, FIRST_STAGE, N_STATES, PROSPECT, STAGES, TOP_STAGE, Sum, Tally
+from loyaltysim.engine.plan import Plan
+
+__all__ = ["step_outputs"]
+
+
+def step_outputs(
+    plan: Plan, step: int, counts: np.ndarray, sums: np.ndarray, uses: np.ndarray, effort_sums: np.ndarray
+) -> dict[str, float]:
+    """One row of outputs from a step's chunked counts.
+
+    ``counts`` and ``sums`` come from `loyaltysim.engine.kernels.tally`, ``uses`` (interactions by touchpoint) and
+    ``effort_sums`` from `loyaltysim.engine.kernels.interact`, all with one row per chunk.
+    """
+    total = counts.sum(axis=0)
+    fsum = sums.sum(axis=0)
+    n_p = len(plan.personas)
+    by_stage_persona = total[: N_STATES * n_p].reshape(N_STATES, n_p)
+    by_stage = by_stage_persona.sum(axis=1)
+    slot = {t: int(total[N_STATES * n_p + t]) for t in Tally}
+    interactions_by_tp = uses.sum(axis=0)
+    effort = float(effort_sums.sum())
+    active = int(by_stage[FIRST_STAGE : TOP_STAGE + 1].sum())
+    interactions = int(interactions_by_tp.sum())
+    econ = plan.scenario.economics
+    row: dict[str, float] = {
+        "step": step,
+        "day": step * plan.scenario.time.step_days,
+        "prospects": int(by_stage[PROSPECT]),
+    }
+    for k, s in enumerate(STAGES, start=FIRST_STAGE):
+        row[s] = int(by_stage[k])
+    adopted = slot[Tally.ADOPTED]
+    row.update(
+        active=active,
+        churned=int(by_stage[CHURNED]),
+        new_customers=adopted,
+        churned_step=slot[Tally.LEFT],
+        initial_active=slot[Tally.COHORT],
+        interactions=interactions,
+    )
+    if step == 0:
+        revenue = service = acquisition = retention = intervention = 0.0
+    else:
+        spend = (by_stage_persona * plan.spend_multipliers[:, None] * plan.spend[None, :]).sum()
+        revenue = float(spend * plan.price[step] * plan.months)
+        service = float(interactions_by_tp @ plan.service_cost)
+        acquisition = adopted * econ.acquisition_cost
+        retention = active * econ.cost_to_serve_per_month * plan.months
+        intervention = float(
+            plan.intervention_fixed_cost[step] + interactions_by_tp @ plan.intervention_interaction_cost[step]
+        )
+    cost = (1 - econ.gross_margin) * revenue + service + acquisition + retention + intervention
+    row.update(
+        revenue=revenue,
+        service_cost=service,
+        acquisition_cost=acquisition,
+        retention_cost=retention,
+        intervention_cost=intervention,
+        cost=cost,
+        profit=revenue - cost,
+    )
+    promoters, detractors = slot[Tally.PROMOTERS], slot[Tally.DETRACTORS]
+    row["nps"] = 100.0 * (promoters - detractors) / active if active else math.nan
+    row["ces"] = 1.0 + 6.0 * effort / interactions if interactions else math.nan
+    row["mean_loyalty"] = fsum[Sum.LOYALTY] / active if active else math.nan
+    row["mean_expectation"] = fsum[Sum.EXPECTATION] / active if active else math.nan
+    row.update(wom_positive=slot[Tally.WOM_POSITIVE], wom_negative=slot[Tally.WOM_NEGATIVE])
+    return row

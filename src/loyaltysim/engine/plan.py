@@ -1,0 +1,133 @@
+"""From a validated `Scenario` to the numbers a run needs: rule constants and per-step tables.
+
+Interventions are resolved here once, into one row per step of touchpoint levels, market levers and costs, so the
+kernels only ever read the row of the current step. Levers and their clipping ranges come from the declarations
+(`loyaltysim.scenario.LEVERS`, `Intervention.apply`); table columns from `loyaltysim.engine.layout`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from loyaltysim.engine.layout import FIRST_STAGE, N_STATES, TOP_STAGE, Level, Propensity, Sensitivity
+from loyaltysim.engine.params import RuleParams, rule_params
+from loyaltysim.errors import ScenarioError
+from loyaltysim.scenario import MARKET_LEVERS, MAX_VISITS_PER_STEP, TOUCHPOINT_LEVERS, Scenario
+
+__all__ = ["Plan", "make_plan"]
+
+_VISITS = TOUCHPOINT_LEVERS.index("visits_per_month")
+_LEVEL_OF = {lever: Level[lever.upper()] for lever in TOUCHPOINT_LEVERS if lever != "visits_per_month"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Numeric form of a scenario. Arrays indexed by step start at step 1 (row 0 is the initial state)."""
+
+    scenario: Scenario
+    params: RuleParams
+    n_steps: int
+    months: float
+    touchpoints: tuple[str, ...]
+    personas: tuple[str, ...]
+    levels: np.ndarray  # (steps + 1, touchpoints, len(Level))
+    visit_rate: np.ndarray  # (steps + 1,) expected interactions of a customer in the step (Poisson mean)
+    visit_none: np.ndarray  # (steps + 1,) exp(-visit_rate): chance of no interaction in the step
+    marketing: np.ndarray  # (steps + 1,) Bass p per month
+    price: np.ndarray  # (steps + 1,)
+    service_cost: np.ndarray  # (touchpoints,) the touchpoints' own cost per interaction
+    intervention_fixed_cost: np.ndarray  # (steps + 1,) one-off and running intervention costs
+    intervention_interaction_cost: np.ndarray  # (steps + 1, touchpoints) the intervention part of the above
+    persona_tab: np.ndarray  # (personas, len(Sensitivity))
+    persona_ab: np.ndarray  # (personas, len(Propensity))
+    persona_cum: np.ndarray  # (personas,) cumulative shares
+    spend: np.ndarray  # (personas,) per month at the desires stage
+    stage_cum: np.ndarray  # (stages,) cumulative initial stage shares
+    spend_multipliers: np.ndarray  # (N_STATES,) by stage code (prospect and churned 0)
+
+
+def _cumulative(shares: list[float]) -> np.ndarray:
+    cum = np.cumsum(np.asarray(shares, dtype=np.float64))
+    return cum / cum[-1]
+
+
+def make_plan(s: Scenario) -> Plan:
+    """Resolve a scenario's interventions into per-step tables."""
+    tps = tuple(s.touchpoints)
+    n_steps = s.n_steps
+    months = s.months_per_step
+    base = np.array([[getattr(s.touchpoints[t], lever) for lever in TOUCHPOINT_LEVERS] for t in tps])
+    levels = np.zeros((n_steps + 1, len(tps), len(Level)))
+    visit_rate = np.zeros(n_steps + 1)
+    market = {lever: np.zeros(n_steps + 1) for lever in MARKET_LEVERS}
+    iv_interaction = np.zeros((n_steps + 1, len(tps)))
+    iv_fixed = np.zeros(n_steps + 1)
+    for t in range(1, n_steps + 1):
+        day = (t - 1) * s.time.step_days
+        lv = base.copy()
+        mk = {lever: getattr(s.market, lever) for lever in MARKET_LEVERS}
+        for iv in s.interventions.values():
+            if iv.start_day > day:
+                continue
+            rows = range(len(tps)) if iv.touchpoint == "all" else [tps.index(iv.touchpoint)]
+            for col, lever in enumerate(TOUCHPOINT_LEVERS):
+                for k in rows:
+                    lv[k, col] = iv.apply(lever, lv[k, col])
+            for lever in MARKET_LEVERS:
+                mk[lever] = iv.apply(lever, mk[lever])
+            for k in rows:
+                iv_interaction[t, k] += iv.cost_per_interaction
+            iv_fixed[t] += iv.cost_per_month * months
+            if t == 1 or iv.start_day > day - s.time.step_days:  # the first step the intervention is in force
+                iv_fixed[t] += iv.cost_once
+        rate = lv[:, _VISITS]
+        total = float(rate.sum())
+        levels[t, :, Level.CUMULATIVE_SHARE] = _cumulative(list(rate)) if total > 0 else 1.0
+        for lever, level in _LEVEL_OF.items():
+            levels[t, :, level] = lv[:, TOUCHPOINT_LEVERS.index(lever)]
+        visit_rate[t] = total * months
+        for lever in MARKET_LEVERS:
+            market[lever][t] = mk[lever]
+    if visit_rate.max() > MAX_VISITS_PER_STEP:
+        t = int(visit_rate.argmax())
+        raise ScenarioError(
+            s.source or "<scenario>",
+            "interventions",
+            None,
+            f"with the interventions in force on step {t}, visits add up to {visit_rate[t]:.0f} interactions a "
+            f"step; at most {MAX_VISITS_PER_STEP} are allowed",
+        )
+    ps = tuple(s.personas)
+    persona = [s.personas[p] for p in ps]
+    mult = np.zeros(N_STATES)
+    mult[FIRST_STAGE : TOP_STAGE + 1] = s.stages.spend_multipliers
+    tab = np.zeros((len(ps), len(Sensitivity)))
+    tab[:, Sensitivity.EFFORT] = [p.effort_sensitivity for p in persona]
+    tab[:, Sensitivity.EMOTION] = [p.emotion_sensitivity for p in persona]
+    ab = np.zeros((len(ps), len(Propensity)))
+    ab[:, Propensity.CHURN_A] = [p.churn_a for p in persona]
+    ab[:, Propensity.CHURN_B] = [p.churn_b for p in persona]
+    return Plan(
+        scenario=s,
+        params=rule_params(s),
+        n_steps=n_steps,
+        months=months,
+        touchpoints=tps,
+        personas=ps,
+        levels=levels,
+        visit_rate=visit_rate,
+        visit_none=np.exp(-visit_rate),
+        marketing=market["marketing"],
+        price=market["price"],
+        service_cost=np.array([s.touchpoints[t].cost_per_interaction for t in tps]),
+        intervention_fixed_cost=iv_fixed,
+        intervention_interaction_cost=iv_interaction,
+        persona_tab=tab,
+        persona_ab=ab,
+        persona_cum=_cumulative([p.share for p in persona]),
+        spend=np.array([p.spend_per_month for p in persona]),
+        stage_cum=_cumulative(s.population.initial_stage_shares),
+        spend_multipliers=mult,
+    )

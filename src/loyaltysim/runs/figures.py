@@ -1,0 +1,46 @@
+"""Figures of one run, and the colours every figure of the project shares (reports, the teaching app).
+
+Called by `Results.plot` and `Results.save`; imports matplotlib only inside the functions that draw.
+"""
+
+from __future__ import annotations
+
+from loyaltysim.engine.layout import STATE_NAMES
+from loyaltysim.scenario import MONTH_DAYS
+
+__all__ = ["STAGE_COLOURS", "plot_run", "run_panels"]
+
+STAGE_COLOURS = dict(
+    zip(
+        STATE_NAMES,
+        ("#d9d9d9", "#fdd49e", "#fdbb84", "#fc8d59", "#9ecae1", "#4292c6", "#08519c", "#636363"),
+        strict=True,
+    )
+)
+"""One colour per stage code's name (prospects, the six CX Spectrum stages, churned)."""
+
+
+def run_panels(fig, title: str):
+    """The three panels of a run's figure on ``fig``."""
+    fig.suptitle(title)
+    return fig.subplots(1, 3)
+
+
+def plot_run(ts, title: str, ax=None):
+    """Stages over time, active customers and money per step of one run's time series; returns the axes."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        ax = run_panels(plt.figure(figsize=(15, 4.2), layout="constrained"), title)
+    months = ts["day"] / MONTH_DAYS
+    cols = list(STATE_NAMES)
+    ax[0].stackplot(months, *(ts[c] for c in cols), labels=cols, colors=[STAGE_COLOURS[c] for c in cols])
+    ax[0].set(title="People by CX Spectrum stage", xlabel="month", ylabel="people")
+    ax[0].legend(loc="lower left", fontsize="x-small", ncols=2, framealpha=0.85)
+    ax[1].plot(months, ts["active"], color="#08519c")
+    ax[1].set(title="Active customers", xlabel="month", ylabel="customers")
+    ax[2].plot(months[1:], ts["revenue"][1:], label="revenue", color="#238b45")
+    ax[2].plot(months[1:], ts["profit"][1:], label="profit", color="#fc8d59")
+    ax[2].set(title="Money per step", xlabel="month", ylabel="currency")
+    ax[2].legend(fontsize="small")
+    return ax

@@ -1,0 +1,216 @@
+"""One vocabulary of metrics, and how each is read from a run at a checkpoint.
+
+Every metric a run's summary, a comparison, a sweep or the teaching app reports is declared here once: its label,
+unit, decimals shown and meaning, and how it is read. The per-step output columns of
+`loyaltysim.engine.layout.COLUMNS` are metrics by their own name (states read at the checkpoint, flows summed from
+the start, means weighted by interactions); the derived ones (retention, adoption, churn rate, CLV, ROI) are
+declared below with the one function that computes them. Checkpoints are months, turned into steps by
+`month_to_step` and nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Literal, NamedTuple
+
+import numpy as np
+
+from loyaltysim.engine.layout import COLUMNS, STAGES, columns_of_kind
+from loyaltysim.errors import ScenarioError
+from loyaltysim.scenario import MONTH_DAYS, Scenario
+
+__all__ = [
+    "COMPARISON_METRICS",
+    "METRICS",
+    "SUMMARY_METRICS",
+    "Metric",
+    "at_checkpoint",
+    "check_metrics",
+    "checkpoint_steps",
+    "clv",
+    "month_to_step",
+    "monthly_discount",
+    "roi",
+]
+
+
+class Metric(NamedTuple):
+    """A metric: table label, unit, decimals shown, meaning, and how a checkpoint reads it."""
+
+    label: str
+    unit: str
+    decimals: int
+    meaning: str
+    read: Literal["state", "flow", "mean", "derived"]
+
+
+_DECIMALS = {"customers": 0, "people": 0, "interactions": 0, "currency": 0, "points": 1, "1-7": 2, "score": 3}
+_WHEN = {"state": "at the checkpoint", "flow": "from the start to the checkpoint", "mean": "up to the checkpoint"}
+
+METRICS: dict[str, Metric] = {
+    **{
+        name: Metric(col.label, col.unit, _DECIMALS[col.unit], f"{col.meaning}, {_WHEN[col.kind]}.", col.kind)
+        for name, col in COLUMNS.items()
+        if col.kind != "label"
+    },
+    "retention": Metric(
+        "retention of starting base",
+        "%",
+        1,
+        "Share of the customers at month 0 who are still customers at the checkpoint.",
+        "derived",
+    ),
+    "adoption": Metric(
+        "adoption", "fraction", 3, "Share of the market that has ever been a customer (Bass F(t)).", "derived"
+    ),
+    "churn_rate": Metric(
+        "churn rate",
+        "%/month",
+        2,
+        "Customers lost up to the checkpoint per customer-month at risk, per month.",
+        "derived",
+    ),
+    "clv": Metric(
+        "customer lifetime value",
+        "currency",
+        1,
+        "Margin-based CLV m r / (1 + d - r) from simulated margin per customer-month m and monthly "
+        "retention r up to the checkpoint, discount d per month.",
+        "derived",
+    ),
+    "roi": Metric(
+        "ROI vs baseline",
+        "per unit spent",
+        2,
+        "(profit - reference profit) / (intervention cost - reference intervention cost) up to the checkpoint, "
+        "against the baseline (comparisons) or the reference point (sweeps); 0 = break-even, 1 = every unit spent "
+        "comes back twice.",
+        "derived",
+    ),
+}
+"""Every metric by name."""
+
+COMPARISON_METRICS = (
+    "retention",
+    "active",
+    "churn_rate",
+    "new_customers",
+    "revenue",
+    "cost",
+    "profit",
+    "intervention_cost",
+    "nps",
+    "ces",
+    *STAGES,
+    "clv",
+    "roi",
+)
+"""Metrics of a comparison, in table order."""
+
+SUMMARY_METRICS = (
+    "active",
+    "retention",
+    "new_customers",
+    "churned_step",
+    "revenue",
+    "cost",
+    "profit",
+    "nps",
+    "ces",
+    "wom_positive",
+    "wom_negative",
+)
+"""Metrics of `Results.summary`."""
+
+_FLOWS = columns_of_kind("flow")
+_STATES = columns_of_kind("state")
+
+
+def check_metrics(metrics: Iterable[str] | None, allowed: Iterable[str], label: str, where: str) -> list[str]:
+    """The metric names in the order of ``allowed`` (all of them for None); a `ScenarioError` for any other."""
+    allowed = list(allowed)
+    if metrics is None:
+        return allowed
+    chosen = list(metrics)
+    for m in chosen:
+        if m not in allowed:
+            raise ScenarioError(where, label, repr(m), f"one of {', '.join(allowed)}")
+    return [m for m in allowed if m in chosen]
+
+
+def month_to_step(month: float, step_days: float) -> int:
+    """The step that ends closest to ``month`` (months of `MONTH_DAYS` days); the one conversion of months."""
+    return round(month * MONTH_DAYS / step_days)
+
+
+def checkpoint_steps(
+    scenario: Scenario, months: Iterable[float], where: str = "checkpoints"
+) -> list[tuple[float, int]]:
+    """``(month, step)`` of each checkpoint within the horizon, and of the horizon itself, in time order.
+
+    Checkpoints past the horizon are dropped. The horizon is labelled with its own month (one decimal) unless a
+    checkpoint falls on the same step.
+    """
+    out: dict[int, float] = {}
+    for m in months:
+        if not m >= 0 or not math.isfinite(m):
+            raise ScenarioError(where, "checkpoints", f"{m:g}", "months of at least 0, e.g. 3,6,12")
+        step = month_to_step(m, scenario.time.step_days)
+        if step <= scenario.n_steps:
+            out.setdefault(step, float(m))
+    out.setdefault(scenario.n_steps, round(scenario.n_steps * scenario.time.step_days / MONTH_DAYS, 1))
+    return sorted(((month, step) for step, month in out.items()), key=lambda p: p[1])
+
+
+def monthly_discount(yearly: float) -> float:
+    """The monthly discount rate equivalent to a yearly one."""
+    return (1.0 + yearly) ** (1.0 / 12.0) - 1.0
+
+
+def clv(margin: np.ndarray, keep: np.ndarray, discount: float) -> np.ndarray:
+    """Margin-based customer lifetime value m r / (1 + d - r): margin m per customer-month, monthly retention r."""
+    return margin * keep / (1.0 + discount - keep)
+
+
+def roi(profit: np.ndarray, cost: np.ndarray, reference_profit: np.ndarray, reference_cost: np.ndarray) -> np.ndarray:
+    """Return on an intervention: extra profit per extra unit of intervention cost against a reference.
+
+    Profit is already net of intervention cost, so 0 is break-even. NaN where the cost equals the reference's.
+    """
+    d_profit = np.asarray(profit, dtype=np.float64) - reference_profit
+    d_cost = np.asarray(cost, dtype=np.float64) - reference_cost
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.abs(d_cost) > 1e-9, d_profit / np.where(d_cost == 0, 1.0, d_cost), np.nan)
+
+
+def at_checkpoint(
+    series: Mapping[str, np.ndarray], k: int, months: float, size: int, discount: float = 0.0
+) -> dict[str, np.ndarray]:
+    """Every metric but ROI of one or many runs at step ``k``.
+
+    ``series`` maps output columns to arrays whose last axis is the step (0 = initial state), shaped (steps,) for one
+    run or e.g. (scenarios, replications, steps); ``months`` is the step length in months, ``size`` the market
+    size and ``discount`` the monthly discount rate of the CLV. Flows are summed over steps 1..k, states read at
+    step k, CES weighted by interactions (NaN without any).
+    """
+    col = {name: np.asarray(values) for name, values in series.items()}
+    out: dict[str, np.ndarray] = {name: col[name][..., 1 : k + 1].sum(axis=-1) for name in _FLOWS}
+    out.update({name: col[name][..., k] for name in _STATES})
+    start = col["initial_active"][..., 0].astype(float)
+    active = col["active"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["retention"] = np.where(start > 0, 100.0 * col["initial_active"][..., k] / start, np.nan)
+        ces = col["ces"][..., 1 : k + 1]
+        n = col["interactions"][..., 1 : k + 1]
+        used = n.sum(axis=-1)
+        out["ces"] = np.where(used > 0, np.nan_to_num(ces * n).sum(axis=-1) / np.where(used > 0, used, 1), np.nan)
+        out["adoption"] = (out["active"] + out["churned"]) / size
+        at_risk = active[..., :k].sum(axis=-1) * months  # customer-months at risk of churning
+        served = active[..., 1 : k + 1].sum(axis=-1) * months  # customer-months billed
+        churn = out["churned_step"] / at_risk
+        margin = (out["profit"] + out["acquisition_cost"]) / served
+        keep = np.clip(1.0 - churn, 0.0, 1.0)
+        out["churn_rate"] = 100.0 * churn
+        out["clv"] = clv(margin, keep, discount)
+    return out

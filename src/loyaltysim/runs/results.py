@@ -1,0 +1,98 @@
+"""`Results` of one run: the per-step table, a summary, figures, and files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from loyaltysim.runs import figures
+from loyaltysim.runs.files import atomic_write
+from loyaltysim.runs.metrics import SUMMARY_METRICS, at_checkpoint, month_to_step
+from loyaltysim.scenario import MONTH_DAYS, Scenario
+
+__all__ = ["Results"]
+
+
+@dataclass
+class Results:
+    """Outcome of one simulated run.
+
+    Attributes
+    ----------
+    timeseries : pandas.DataFrame
+        One row per step (0 = initial state), columns as in `loyaltysim.engine.layout.COLUMNS`.
+    scenario : Scenario
+        The scenario that was run.
+    seed : int
+        The seed of the run.
+    engine : str
+        ``"kernel"`` or ``"reference"``.
+    info : dict
+        Run facts: threads, wall time, network size.
+    """
+
+    timeseries: pd.DataFrame
+    scenario: Scenario
+    seed: int
+    engine: str = "kernel"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-step table with the scenario name and seed as columns (stackable across runs)."""
+        df = self.timeseries.copy()
+        df.insert(0, "seed", self.seed)
+        df.insert(0, "scenario", self.scenario.name)
+        return df
+
+    def metrics(self, month: float | None = None) -> dict[str, float]:
+        """Every metric of `loyaltysim.runs.metrics.METRICS` but ROI at a month (default: the horizon)."""
+        ts = self.timeseries
+        k = len(ts) - 1 if month is None else min(len(ts) - 1, month_to_step(month, self.scenario.time.step_days))
+        s = self.scenario
+        at = at_checkpoint({name: ts[name].to_numpy() for name in ts.columns}, k, s.months_per_step, s.population.size)
+        return {name: float(value) for name, value in at.items()}
+
+    def summary(self) -> pd.Series:
+        """Key figures at the horizon (`SUMMARY_METRICS`, by metric name), after ``months``, the horizon."""
+        at = self.metrics()
+        months = round(float(self.timeseries["day"].iloc[-1]) / MONTH_DAYS, 2)
+        return pd.Series({"months": months, **{m: at[m] for m in SUMMARY_METRICS}}, name=self.scenario.name)
+
+    def plot(self, ax=None):
+        """Stages over time, active customers and revenue per step.
+
+        Parameters
+        ----------
+        ax
+            Three matplotlib axes to draw into; None makes a new figure.
+
+        Returns
+        -------
+        numpy.ndarray of matplotlib Axes
+        """
+        return figures.plot_run(self.timeseries, self._title(), ax)
+
+    def _title(self) -> str:
+        return f"{self.scenario.name} (seed {self.seed})"
+
+    def save(self, directory: str | Path) -> list[Path]:
+        """Write ``timeseries.parquet``, ``timeseries.csv`` and ``timeseries.png`` into ``directory``.
+
+        Each file is written to a temporary name and renamed, so an interrupted save never leaves a
+        half-written file in place of a good one.
+        """
+        from matplotlib.figure import Figure
+
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        df = self.to_frame()
+        paths = [out / "timeseries.parquet", out / "timeseries.csv", out / "timeseries.png"]
+        atomic_write(paths[0], lambda p: df.to_parquet(p, index=False))
+        atomic_write(paths[1], lambda p: df.to_csv(p, index=False))
+        fig = Figure(figsize=(15, 4.2), layout="constrained")
+        self.plot(figures.run_panels(fig, self._title()))
+        atomic_write(paths[2], lambda p: fig.savefig(p, dpi=110, format="png"))
+        return paths

@@ -1,0 +1,235 @@
+"""The complete `Scenario`: its tables, the checks across tables, and validation of a dict with one-line errors.
+
+`scenario_from_dict` turns the first pydantic problem into a `ScenarioError` naming the file (or ``--set``) that
+set the offending key; `Scenario.with_overrides` changes dotted keys and validates again the same way.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from loyaltysim.errors import ScenarioError, first_error
+from loyaltysim.scenario.declare import MONTH_DAYS, Section, limits, param
+from loyaltysim.scenario.journey import MAX_VISITS_PER_STEP, Intervention, Persona, Touchpoint, lever_owner
+from loyaltysim.scenario.sections import (
+    Behaviour,
+    Churn,
+    Economics,
+    Market,
+    Network,
+    Population,
+    Stages,
+    Time,
+    WordOfMouth,
+)
+
+__all__ = ["Scenario", "parse_value", "scenario_from_dict", "section_type", "set_dotted"]
+
+
+class Scenario(Section):
+    """A complete, validated scenario: everything a run needs besides the seed."""
+
+    name: str = param("scenario", "Short name used in tables and figures.", unit="")
+    description: str = param("", "What this scenario represents.", unit="")
+    time: Time = Field(default_factory=Time)
+    population: Population = Field(default_factory=Population)
+    market: Market = Field(default_factory=Market)
+    behaviour: Behaviour = Field(default_factory=Behaviour)
+    stages: Stages = Field(default_factory=Stages)
+    word_of_mouth: WordOfMouth = Field(default_factory=WordOfMouth)
+    churn: Churn = Field(default_factory=Churn)
+    economics: Economics = Field(default_factory=Economics)
+    network: Network = Field(default_factory=Network)
+    touchpoints: dict[str, Touchpoint] = Field(
+        default_factory=lambda: {"service": Touchpoint()}, min_length=1, max_length=120
+    )
+    personas: dict[str, Persona] = Field(default_factory=lambda: {"customer": Persona()}, min_length=1, max_length=120)
+    interventions: dict[str, Intervention] = Field(default_factory=dict)
+    source: str | None = Field(None, exclude=True, description="File the scenario was read from.")
+
+    @model_validator(mode="after")
+    def _cross(self) -> Scenario:
+        total = sum(p.share for p in self.personas.values())
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"persona shares must sum to 1, got {total:g}")
+        for name, iv in self.interventions.items():
+            for lever, change in iv.changes().items():
+                if change.set is not None:
+                    lo, hi = limits(lever_owner(lever), lever)
+                    if (lo is not None and change.set < lo) or (hi is not None and change.set > hi):
+                        raise ValueError(
+                            f"interventions.{name}.{lever}.set = {change.set:g} is outside {lever}'s range "
+                            f"[{_fmt_limit(lo)}, {_fmt_limit(hi)}]"
+                        )
+            if iv.touchpoint != "all" and iv.touchpoint not in self.touchpoints:
+                raise ValueError(
+                    f"interventions.{name}.touchpoint '{iv.touchpoint}' is not a touchpoint; "
+                    f"allowed: 'all', {', '.join(repr(t) for t in self.touchpoints)}"
+                )
+        if (
+            self.network.kind != "complete"
+            and self.network.kind != "edge_list"
+            and self.network.mean_degree >= self.population.size
+        ):
+            raise ValueError(
+                f"network.mean_degree ({self.network.mean_degree}) must be below population.size "
+                f"({self.population.size})"
+            )
+        visits = sum(t.visits_per_month for t in self.touchpoints.values()) * self.months_per_step
+        if visits > MAX_VISITS_PER_STEP:
+            raise ValueError(
+                f"touchpoints' visits_per_month add up to {visits:.0f} interactions a step; at most "
+                f"{MAX_VISITS_PER_STEP} are allowed: shorten time.step_days or lower visits_per_month"
+            )
+        return self
+
+    @property
+    def n_steps(self) -> int:
+        """Number of steps in the horizon."""
+        return max(1, math.floor(self.time.horizon_days / self.time.step_days + 0.5))
+
+    @property
+    def months_per_step(self) -> float:
+        """Step length in the month in which rates are stated."""
+        return self.time.step_days / MONTH_DAYS
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+        """Return a copy with dotted keys changed, validated like a file."""
+        data = self.model_dump(exclude={"source"})
+        origin: dict[str, str] = {}
+        for key, value in overrides.items():
+            set_dotted(data, key, value, label=self.source or "<scenario>")
+            origin[key] = "--set"
+        return scenario_from_dict(data, label=self.source or "<scenario>", origin=origin, source=self.source)
+
+
+def _fmt_limit(x: float | None) -> str:
+    return "" if x is None else f"{x:g}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Validation with one-line errors
+
+
+def parse_value(text: str) -> Any:
+    """Parse a ``--set`` value as TOML (numbers, booleans, lists, quoted strings); fall back to a bare string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def set_dotted(data: dict, key: str, value: Any, label: str) -> None:
+    """Set a dotted key in nested dicts (a string value is parsed as TOML), creating tables on the way."""
+    if isinstance(value, str):
+        value = parse_value(value)
+    parts = key.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        nxt = node.get(part)
+        if nxt is None:
+            nxt = node[part] = {}
+        if not isinstance(nxt, dict):
+            raise ScenarioError(label, ".".join(parts[: i + 1]), repr(nxt), "a table, so it has no sub-keys")
+        node = nxt
+    node[parts[-1]] = value
+
+
+def scenario_from_dict(
+    data: Mapping[str, Any],
+    *,
+    label: str = "<dict>",
+    origin: Mapping[str, str] | None = None,
+    source: str | None = None,
+) -> Scenario:
+    """Validate a nested dict as a `Scenario`, turning the first problem into a one-line `ScenarioError`."""
+    try:
+        scenario = Scenario.model_validate(dict(data))
+    except ValidationError as exc:
+        raise _friendly(exc, label, origin or {}) from None
+    scenario.source = source
+    return scenario
+
+
+def _friendly(exc: ValidationError, label: str, origin: Mapping[str, str]) -> ScenarioError:
+    err = first_error(exc)
+    loc = [str(p) for p in err["loc"]]
+    key = ".".join(loc)
+    value = err.get("input")
+    where = (
+        (_section_origin(origin, key, label) if isinstance(value, dict) else None)
+        or origin.get(key)
+        or _closest_origin(origin, key)
+        or label
+    )
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent = loc[:-1]
+        allowed = _allowed_keys(parent)
+        hint = difflib.get_close_matches(loc[-1], allowed, n=1)
+        more = f"; did you mean '{hint[0]}'?" if hint else ""
+        return ScenarioError(where, key, _short(value), f"unknown key; allowed here: {', '.join(allowed)}{more}")
+    if kind == "missing":
+        return ScenarioError(where, key, None, "this key is required")
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    shown = None if not key or isinstance(value, dict) else _short(value)  # a table's own check says what is wrong
+    return ScenarioError(where, key or None, shown, msg[0].lower() + msg[1:])
+
+
+def _section_origin(origin: Mapping[str, str], key: str, label: str) -> str | None:
+    """For a whole table's check: the file that was read (or --set) if it set anything in that table."""
+    prefix = f"{key}." if key else ""
+    files = {f for k, f in origin.items() if k.startswith(prefix)}
+    for preferred in ("--set", label):
+        if preferred in files:
+            return preferred
+    return None
+
+
+def _closest_origin(origin: Mapping[str, str], key: str) -> str | None:
+    parts = key.split(".")
+    while parts:
+        parts.pop()
+        hit = origin.get(".".join(parts))
+        if hit:
+            return hit
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _allowed_keys(loc: list[str]) -> list[str]:
+    model: type[BaseModel] = Scenario
+    for part in loc:
+        field = model.model_fields.get(part)
+        if field is None:
+            continue  # a dict key (touchpoint or persona name)
+        ann = field.annotation
+        sub = section_type(ann)
+        if sub is None:
+            return []
+        model = sub
+    return [k for k in model.model_fields if k != "source"]
+
+
+def section_type(ann: Any) -> type[BaseModel] | None:
+    """The scenario table type inside an annotation (``Touchpoint`` of ``dict[str, Touchpoint]``), or None."""
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in typing.get_args(ann):
+        found = section_type(arg)
+        if found is not None:
+            return found
+    return None

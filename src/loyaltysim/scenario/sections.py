@@ -1,0 +1,395 @@
+"""The tables of the market and of how customers behave.
+
+Time, population, market, behaviour, stages, word of mouth, churn, economics and network.
+Each value is a `param` with its default, range, unit, one-line meaning and the source of the default number. Rates
+are stated per month (`MONTH_DAYS` days); a step lasts ``time.step_days`` days.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import model_validator
+
+from loyaltysim.scenario.declare import STAGES, Section, param
+
+__all__ = ["Behaviour", "Churn", "Economics", "Market", "Network", "Population", "Stages", "Time", "WordOfMouth"]
+
+
+class Time(Section):
+    """Step length and horizon."""
+
+    step_days: float = param(
+        7.0, "Length of one simulation step.", unit="days", gt=0, le=366, source="assumption (weekly steps)"
+    )
+    horizon_days: float = param(
+        364.0, "Simulated time span.", unit="days", gt=0, le=36525, source="assumption (one year of weekly steps)"
+    )
+
+    @model_validator(mode="after")
+    def _horizon(self) -> Time:
+        if self.horizon_days < self.step_days:
+            raise ValueError(
+                f"horizon_days ({self.horizon_days:g}) must be at least one step (step_days = {self.step_days:g})"
+            )
+        return self
+
+
+class Population(Section):
+    """Who is in the market at the start."""
+
+    size: int = param(
+        10_000, "Number of people in the market (prospects plus customers).", unit="people", ge=1, le=200_000_000
+    )
+    initial_customers: float = param(
+        0.3, "Share of the market that is already a customer at the start.", unit="fraction", ge=0, le=1
+    )
+    initial_stage_shares: list[float] = param(
+        [0.15, 0.20, 0.30, 0.15, 0.12, 0.08],
+        "How starting customers spread over the six stages (needs ... empathy); sums to 1.",
+        unit="fractions",
+        source="assumption (most customers in the transactional middle stages)",
+    )
+    initial_loyalty: float = param(
+        0.68,
+        "Mean loyalty (0-1) of starting and newly won customers.",
+        unit="score",
+        ge=0,
+        le=1,
+        source="assumption (with loyalty_spread 0.25 the starting NPS is about -17, a weak telecom)",
+    )
+    loyalty_spread: float = param(
+        0.25, "Half-width of the uniform spread of starting loyalty around its mean.", unit="score", ge=0, le=0.5
+    )
+    initial_expectation: float = param(
+        0.5, "Expected experience quality (0-1) a customer starts with.", unit="score", ge=0, le=1
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> Population:
+        s = self.initial_stage_shares
+        if len(s) != len(STAGES) or any(x < 0 for x in s) or abs(sum(s) - 1) > 1e-6:
+            raise ValueError(f"initial_stage_shares must be {len(STAGES)} non-negative numbers summing to 1, got {s}")
+        return self
+
+
+class Market(Section):
+    """Acquisition (Bass), competitor pull and price."""
+
+    marketing: float = param(
+        0.0025,
+        "Bass innovation p: monthly chance a prospect adopts from marketing alone.",
+        unit="1/month",
+        ge=0,
+        le=1,
+        source="Sultan, Farley & Lehmann (1990) meta-analysis mean p = 0.03/year, /12",
+        lever=True,
+    )
+    imitation: float = param(
+        0.032,
+        "Bass imitation q: monthly adoption chance added per unit of neighbour influence.",
+        unit="1/month",
+        ge=0,
+        le=1,
+        source="Sultan, Farley & Lehmann (1990) meta-analysis mean q = 0.38/year, /12",
+    )
+    competitor_pull: float = param(
+        0.01,
+        "Monthly hazard of switching to a competitor for a customer with zero loyalty.",
+        unit="1/month",
+        ge=0,
+        le=5,
+        source="assumption; seed 003: 61 % left a brand for a better competitor experience",
+    )
+    price: float = param(
+        1.0, "Price relative to the reference price (1 = today's price).", unit="ratio", gt=0, le=10, lever=True
+    )
+    price_sensitivity: float = param(
+        0.05, "Extra monthly churn hazard per unit of relative price above 1.", unit="1/month", ge=0, le=10
+    )
+
+
+class Behaviour(Section):
+    """How a customer judges an interaction and learns from it (CX pyramid, SERVQUAL gap, satisfaction)."""
+
+    need_weight: float = param(
+        0.4,
+        "Weight of 'need met' (pyramid base) in perceived quality.",
+        unit="weight",
+        ge=0,
+        le=1,
+        source="assumption (seed 001 pyramid: base level)",
+    )
+    ease_weight: float = param(
+        0.08,
+        "Weight of ease (1 - effort) in perceived quality (effort acts mainly through frustration and churn).",
+        unit="weight",
+        ge=0,
+        le=1,
+        source="seed 004 (CEB): loyalty is 14 % low effort, 86 % emotional moments; 0.6 x 0.14",
+    )
+    feel_weight: float = param(
+        0.52,
+        "Weight of 'felt good' in perceived quality.",
+        unit="weight",
+        ge=0,
+        le=1,
+        source="seed 004 (CEB): 0.6 x 0.86 of what is not the pyramid's base",
+    )
+    empathy_share: float = param(
+        0.5,
+        "Share of empathy (vs personalization) in how good an interaction feels.",
+        unit="fraction",
+        ge=0,
+        le=1,
+        source="seed 000: personalization is the body, empathy the soul (equal parts)",
+    )
+    effort_noise: float = param(
+        0.15, "Half-width of the uniform noise on the effort of one interaction.", unit="score", ge=0, le=1
+    )
+    feel_noise: float = param(
+        0.15, "Half-width of the uniform noise on how an interaction feels.", unit="score", ge=0, le=1
+    )
+    effort_tolerance: float = param(
+        0.6,
+        "Felt effort above which an interaction is frustrating.",
+        unit="score",
+        ge=0,
+        le=1,
+        source="assumption (CES of about 4.6 on the 1-7 scale)",
+    )
+    loss_aversion: float = param(
+        2.25,
+        "How much more a shortfall weighs than an equal surplus.",
+        unit="ratio",
+        ge=1,
+        le=10,
+        source="Tversky & Kahneman (1992) loss-aversion coefficient 2.25",
+    )
+    neutral_satisfaction: float = param(
+        0.7,
+        "Satisfaction (0-1) with an interaction that exactly meets expectations.",
+        unit="score",
+        ge=0,
+        le=1,
+        source="assumption (expectancy-disconfirmation, Oliver 1980)",
+    )
+    satisfaction_sensitivity: float = param(
+        1.5,
+        "Satisfaction change per unit of (loss-weighted) disconfirmation.",
+        unit="score",
+        ge=0,
+        le=10,
+        source="assumption (Oliver 1980)",
+    )
+    loyalty_learning: float = param(
+        0.1,
+        "Share of the way loyalty moves towards the satisfaction of an interaction.",
+        unit="1/interaction",
+        ge=0,
+        le=1,
+    )
+    expectation_learning: float = param(
+        0.2,
+        "Share of the way expectations move towards their target per interaction.",
+        unit="1/interaction",
+        ge=0,
+        le=1,
+        source="assumption; adaptive expectations (Oliver 1980)",
+    )
+    market_expectation: float = param(
+        0.5,
+        "Experience quality the market (competitors) sets as the norm.",
+        unit="score",
+        ge=0,
+        le=1,
+        source="assumption (seed 002: expectations also come from outside the firm)",
+    )
+    market_anchor: float = param(
+        0.3, "Weight of the market norm (vs own experience) in the expectation target.", unit="fraction", ge=0, le=1
+    )
+    frustration_half_life_days: float = param(
+        30.0, "Half-life of the memory of frustrating experiences.", unit="days", gt=0, le=3650
+    )
+
+    @model_validator(mode="after")
+    def _weights(self) -> Behaviour:
+        total = self.need_weight + self.ease_weight + self.feel_weight
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"need_weight + ease_weight + feel_weight must sum to 1, got {total:g}")
+        return self
+
+
+class Stages(Section):
+    """Moves through the CX Spectrum and what each stage is worth."""
+
+    advance_prob: float = param(
+        0.25, "Chance to move one stage up after an interaction that meets the stage.", unit="probability", ge=0, le=1
+    )
+    slip_prob: float = param(
+        0.3, "Chance to slip one stage down after a disappointing interaction.", unit="probability", ge=0, le=1
+    )
+    feel_threshold: float = param(
+        0.5, "How good an interaction must feel to meet the desires stage and above.", unit="score", ge=0, le=1
+    )
+    ease_threshold: float = param(
+        0.55, "Ease needed to meet the preferences stage and above.", unit="score", ge=0, le=1
+    )
+    personalization_threshold: float = param(
+        0.5, "Touchpoint personalization needed at personalization and above.", unit="score", ge=0, le=1
+    )
+    empathy_threshold: float = param(0.6, "Touchpoint empathy needed at the empathy stage.", unit="score", ge=0, le=1)
+    loyalty_bonus: float = param(
+        0.15,
+        "Extra satisfaction at the empathy stage (linear from 0 at needs).",
+        unit="score",
+        ge=0,
+        le=1,
+        source="assumption; seed 000: at the empathy stage the relationship is emotional",
+    )
+    spend_multipliers: list[float] = param(
+        [0.7, 0.85, 1.0, 1.05, 1.15, 1.25],
+        "Spend at each stage relative to the persona's spend (needs ... empathy).",
+        unit="ratio",
+        source="assumption; seed 003: 59 % will pay more for a great experience; seed 000: purchase at desires",
+    )
+
+    @model_validator(mode="after")
+    def _multipliers(self) -> Stages:
+        m = self.spend_multipliers
+        if len(m) != len(STAGES) or any(x < 0 for x in m):
+            raise ValueError(f"spend_multipliers must be {len(STAGES)} non-negative numbers, got {m}")
+        return self
+
+
+class WordOfMouth(Section):
+    """Who tells whom about salient experiences, and what hearing it does."""
+
+    positive_salience: float = param(
+        0.08, "Disconfirmation above which an experience is worth telling.", unit="score", ge=0, le=10
+    )
+    negative_salience: float = param(
+        0.08, "Loss-weighted shortfall beyond which an experience is worth telling.", unit="score", ge=0, le=10
+    )
+    positive_share: float = param(
+        0.70,
+        "Chance a customer tells after a salient good experience.",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="seed 003: 70 % share good experiences",
+    )
+    negative_share: float = param(
+        0.61,
+        "Chance a customer tells after a salient bad experience.",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="seed 003: 61 % share bad experiences",
+    )
+    positive_reach: float = param(0.1, "Share of neighbours told about a good experience.", unit="fraction", ge=0, le=1)
+    negative_reach: float = param(
+        0.4,
+        "Share of neighbours told about a bad experience.",
+        unit="fraction",
+        ge=0,
+        le=1,
+        source="seed 004: a bad episode is told about 4x more (4 x 0.1)",
+    )
+    positive_weight: float = param(
+        1.0, "Influence of one positive message, relative to one adopter neighbour.", unit="ratio", ge=0, le=100
+    )
+    negative_weight: float = param(
+        1.0, "Influence of one negative message, relative to one adopter neighbour.", unit="ratio", ge=0, le=100
+    )
+    loyalty_effect: float = param(
+        0.3,
+        "Loyalty change of a customer per unit of net word of mouth heard.",
+        unit="score",
+        ge=0,
+        le=10,
+        source="assumption (seed 004: word of mouth moves loyalty)",
+    )
+    expectation_effect: float = param(
+        0.2,
+        "Expectation rise per unit of net positive word of mouth heard.",
+        unit="score",
+        ge=0,
+        le=10,
+        source="assumption (seed 002: expectations form from what one hears)",
+    )
+
+
+class Churn(Section):
+    """What makes customers leave besides their base propensity."""
+
+    enabled: bool = param(True, "Whether customers can leave at all (off for the Bass validation).", unit="")
+    loyalty_effect: float = param(
+        2.0, "Log-hazard change of base churn per unit of loyalty below the reference.", unit="1/score", ge=0, le=20
+    )
+    loyalty_reference: float = param(
+        0.6, "Loyalty at which base churn equals the persona's Beta propensity.", unit="score", ge=0, le=1
+    )
+    frustration_effect: float = param(
+        0.015,
+        "Monthly churn hazard added per remembered frustrating experience.",
+        unit="1/month",
+        ge=0,
+        le=10,
+        source="assumption; seed 003: 56 % say they leave after a frustrating service "
+        "experience (stated intent, far above behaviour)",
+    )
+
+
+class Economics(Section):
+    """Margin and the costs of serving and winning customers."""
+
+    gross_margin: float = param(
+        0.6, "Share of revenue left after the cost of goods or network.", unit="fraction", ge=0, le=1
+    )
+    cost_to_serve_per_month: float = param(
+        1.0, "Fixed monthly cost of keeping one customer (billing, retention).", unit="currency/month", ge=0
+    )
+    acquisition_cost: float = param(
+        60.0,
+        "Cost of winning one new customer.",
+        unit="currency",
+        ge=0,
+        source="seed 003: winning a customer costs about 5x keeping one (5 x 12 months x cost_to_serve)",
+    )
+
+
+class Network(Section):
+    """The social network word of mouth and adoption travel over."""
+
+    kind: Literal["watts_strogatz", "barabasi_albert", "erdos_renyi", "ring", "complete", "edge_list"] = param(
+        "watts_strogatz",
+        "Social network between people.",
+        unit="",
+        source="assumption (small-world friendship networks, Watts & Strogatz 1998)",
+    )
+    mean_degree: int = param(
+        10,
+        "Average number of contacts per person (even for ring and small world).",
+        unit="people",
+        ge=1,
+        le=1000,
+        source="assumption",
+    )
+    rewire: float = param(
+        0.1,
+        "Watts-Strogatz rewiring probability.",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="Watts & Strogatz (1998) small-world regime",
+    )
+    path: str | None = param(None, "Edge-list file (two 0-based ids a line, relative to the scenario file).", unit="")
+
+    @model_validator(mode="after")
+    def _path(self) -> Network:
+        if self.kind == "edge_list" and not self.path:
+            raise ValueError("kind 'edge_list' needs network.path")
+        if self.kind in ("ring", "watts_strogatz") and self.mean_degree % 2:
+            raise ValueError(f"mean_degree must be even for {self.kind}, got {self.mean_degree}")
+        return self

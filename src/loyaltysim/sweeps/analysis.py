@@ -1,0 +1,119 @@
+"""`analyze`: the analysis that suits a sweep, written as tables (CSV) and figures (PNG) into ``DIR/analysis``.
+
+Sensitivity indices for Sobol and Morris designs (`loyaltysim.sweeps.sensitivity`), heatmaps and ROI for grids
+(`loyaltysim.sweeps.plots`), closed forms for validation experiments (`loyaltysim.sweeps.validation`). This is what
+``loyaltysim analyze DIR`` runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from loyaltysim.runs.files import atomic_write
+from loyaltysim.sweeps import plots
+from loyaltysim.sweeps.results import SweepResults
+from loyaltysim.sweeps.sensitivity import sensitivity
+from loyaltysim.sweeps.validation import validation
+
+__all__ = ["METHODS", "Report", "analyze", "default_method"]
+
+METHODS = ("sobol", "morris", "grid", "validation")
+"""Analyses ``loyaltysim analyze`` can run."""
+
+
+@dataclass
+class Report:
+    """What `analyze` made: tables by name and the files written."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+def default_method(results: SweepResults) -> str:
+    """The analysis that suits the experiment: its closed form, or its design's method, or grid heatmaps."""
+    exp = results.experiment
+    if exp.analysis.compare:
+        return "validation"
+    return exp.design.kind if exp.design.kind in ("sobol", "morris") else "grid"
+
+
+def analyze(
+    results: SweepResults,
+    method: str | None = None,
+    metrics: Sequence[str] | None = None,
+    month: float | None = None,
+    out: str | Path | None = None,
+) -> Report:
+    """Run the analysis of a sweep and write its tables (CSV) and figures (PNG) into ``out``.
+
+    Parameters
+    ----------
+    results
+        A finished sweep.
+    method
+        ``sobol``, ``morris``, ``grid`` (heatmaps, ROI) or ``validation`` (closed form); default: `default_method`.
+    metrics
+        Metrics to analyse (default: all the experiment recorded; for grids with a reference point, ROI too).
+    month
+        Checkpoint (default: the last).
+    out
+        Directory for the files (default: ``<sweep directory>/analysis``).
+    """
+    from matplotlib.figure import Figure
+
+    method = method or default_method(results)
+    exp = results.experiment
+    metrics = list(metrics or exp.metrics)
+    for m in metrics:
+        if m not in exp.metrics and not (m == "roi" and exp.analysis.reference is not None):
+            allowed = [*exp.metrics, *(["roi"] if exp.analysis.reference is not None else [])]
+            raise ValueError(f"metric '{m}' was not recorded by this sweep; allowed: {', '.join(allowed)}")
+    folder = Path(out) if out is not None else (results.directory or Path(".")) / "analysis"
+    folder.mkdir(parents=True, exist_ok=True)
+    report = Report()
+
+    def save_table(name: str, df: pd.DataFrame) -> None:
+        report.tables[name] = df
+        path = folder / f"{name}.csv"
+        atomic_write(path, lambda p: df.to_csv(p, index=False))
+        report.files.append(path)
+
+    def save_figure(name: str, fig) -> None:
+        path = folder / f"{name}.png"
+        atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
+        report.files.append(path)
+
+    if method in ("sobol", "morris"):
+        for m in metrics:
+            s = sensitivity(results, method, m, month)
+            save_table(f"{method}_{m}", s.to_frame())
+            if s.second_order is not None:
+                save_table(f"{method}_{m}_second_order", s.second_order.reset_index())
+            fig = Figure(figsize=(7, 0.45 * len(s.table) + 1.6), layout="constrained")
+            s.plot(fig.subplots())
+            save_figure(f"{method}_{m}", fig)
+    elif method == "grid":
+        if exp.analysis.reference is not None and "roi" not in metrics and metrics == list(exp.metrics):
+            metrics.append("roi")
+        names = list(exp.parameters)
+        for m in metrics:
+            means = results.grid_means(m, month)
+            save_table(f"grid_{m}", means)
+            fig = Figure(figsize=(6.4, 5), layout="constrained")
+            if len(names) >= 2:
+                x, y = exp.analysis.heatmap or (names[0], names[1])
+                plots.heatmap(results, m, x, y, month, fig.subplots())
+            else:
+                plots.scatter(results, m, names[0], month, fig.subplots())
+            save_figure(f"heatmap_{m}" if len(names) >= 2 else f"grid_{m}", fig)
+    elif method == "validation":
+        table, fig = validation(results)
+        save_table(f"validation_{exp.analysis.compare}", table)
+        save_figure(f"validation_{exp.analysis.compare}", fig)
+    else:
+        raise ValueError(f"unknown method '{method}'; allowed: {', '.join(METHODS)}")
+    return report

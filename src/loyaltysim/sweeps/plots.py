@@ -1,0 +1,58 @@
+"""Figures of a sweep: a grid's heatmap over two parameters, or a metric against one parameter.
+
+They take a `SweepResults` (``results.grid_means``, ``results.month``, ``results.experiment``) without importing
+it, so `SweepResults.plot` calls them downwards.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from loyaltysim.runs.metrics import METRICS
+
+__all__ = ["heatmap", "scatter"]
+
+
+def heatmap(results, metric: str, x: str, y: str, month: float | None = None, ax=None):
+    """Mean of a metric (or ``"roi"``) over the grid of two parameters, annotated; returns the axes.
+
+    Other varied parameters are averaged over.
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(6.4, 5), layout="constrained")
+    means = results.grid_means(metric, month)
+    table = means.pivot_table(index=y, columns=x, values="mean", aggfunc="mean")
+    im = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
+    ax.set_xticks(range(table.shape[1]), [f"{v:g}" if isinstance(v, float) else str(v) for v in table.columns])
+    ax.set_yticks(range(table.shape[0]), [f"{v:g}" if isinstance(v, float) else str(v) for v in table.index])
+    values = table.to_numpy()
+    finite = values[np.isfinite(values)]
+    mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            text = "" if not np.isfinite(v) else f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+            ax.text(j, i, text, ha="center", va="center", fontsize="small", color="white" if v < mid else "black")
+    unit = METRICS[metric].unit
+    ax.figure.colorbar(im, ax=ax, label=f"{metric} ({unit})" if unit else metric)
+    ax.set(
+        xlabel=x,
+        ylabel=y,
+        title=f"{'ROI of the investment' if metric == 'roi' else metric} at month "
+        f"{results.month(month):g} (mean of {results.experiment.replications})",
+    )
+    return ax
+
+
+def scatter(results, metric: str, x: str, month: float | None = None, ax=None):
+    """Mean of a metric at each point against one parameter (error bars: standard error); returns the axes."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    means = results.grid_means(metric, month)
+    ax.errorbar(means[x], means["mean"], yerr=means["sem"].fillna(0), fmt="o", ms=3, color="#08519c")
+    ax.set(xlabel=x, ylabel=metric, title=f"{metric} at month {results.month(month):g}")
+    return ax

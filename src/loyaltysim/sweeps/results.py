@@ -1,0 +1,159 @@
+"""`SweepResults`: the tidy table of a sweep's runs, the design behind it, and what can be read from it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loyaltysim.errors import ScenarioError
+from loyaltysim.runs.metrics import roi
+from loyaltysim.scenario import Scenario
+from loyaltysim.sweeps import plots
+from loyaltysim.sweeps.experiment import Experiment
+from loyaltysim.sweeps.store import Store, tidy
+
+__all__ = ["SweepResults"]
+
+
+@dataclass
+class SweepResults:
+    """Outcome of a sweep: the tidy table of runs and the design that produced it.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        One row per point x replication x checkpoint: ``point``, ``replication``, every parameter (and derived
+        key), ``seed``, ``month``, ``step`` and one column per metric.
+    design : pandas.DataFrame
+        One row per point.
+    experiment : Experiment
+    scenario : Scenario
+        The base scenario (with the experiment's fixed changes).
+    directory : pathlib.Path or None
+    info : dict
+        Run facts: tasks run, tasks resumed, wall time, executor.
+    """
+
+    frame: pd.DataFrame
+    design: pd.DataFrame
+    experiment: Experiment
+    scenario: Scenario
+    directory: Path | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> SweepResults:
+        """Read a result directory written by `sweep` (complete or not)."""
+        directory = Path(directory)
+        manifest_path = directory / "manifest.json"
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ScenarioError(str(directory), None, None, "not a sweep result directory (no manifest.json)") from None
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(str(manifest_path), None, None, f"unreadable manifest: {exc}") from None
+        exp = Experiment.model_validate(manifest["experiment"])
+        exp.source = manifest.get("experiment_file")
+        scenario = Scenario.model_validate(manifest["scenario"])
+        final = directory / "results.parquet"
+        frame = tidy(pd.read_parquet(final)) if final.exists() else Store(directory).read()
+        design = pd.read_parquet(directory / "design.parquet")
+        info = {k: manifest.get(k) for k in ("status", "tasks", "hash", "created")}
+        return cls(frame, design, exp, scenario, directory, info)
+
+    @property
+    def parameters(self) -> list[str]:
+        """Names of the varied parameters."""
+        return list(self.experiment.parameters)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every point x replication has its rows."""
+        if self.frame.empty:
+            return False
+        runs = self.frame[["point", "replication"]].drop_duplicates()
+        return len(runs) == len(self.design) * self.experiment.replications
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the tidy table (a copy)."""
+        return self.frame.copy()
+
+    def month(self, month: float | None = None) -> float:
+        """Return the checkpoint nearest ``month`` (default: the last)."""
+        months = np.sort(self.frame["month"].unique())
+        if month is None:
+            return float(months[-1])
+        return float(months[np.argmin(np.abs(months - month))])
+
+    def point_means(self, metric: str, month: float | None = None) -> pd.DataFrame:
+        """Per point at one checkpoint: parameters, mean over replications, its standard error and count."""
+        at = self.frame[self.frame["month"] == self.month(month)]
+        g = at.groupby("point")[metric]
+        stats = pd.DataFrame({"mean": g.mean(), "sem": g.sem(), "n": g.count()})
+        return self.design.set_index("point").join(stats, how="inner").reset_index()
+
+    def roi(self, month: float | None = None) -> pd.DataFrame:
+        """Return on the CX investment of each point against the experiment's reference point.
+
+        `loyaltysim.runs.metrics.roi` per replication (the same seed at every point: common random numbers):
+        (profit - reference profit) / (intervention cost - reference intervention cost), both summed to the
+        checkpoint. Undefined where a point spends what the reference spends. Returns per point the parameters,
+        the mean ROI over replications (``mean``), its standard error (``sem``) and ``n``.
+        """
+        ref = self.experiment.analysis.reference
+        if ref is None:
+            raise ValueError("the experiment names no analysis.reference point")
+        at = self.frame[self.frame["month"] == self.month(month)]
+        mask = np.logical_and.reduce(
+            [
+                np.isclose(at[k].astype(float), float(v)) if not isinstance(v, str) else at[k] == v
+                for k, v in ref.items()
+            ]
+        )
+        base = at[mask].groupby("replication")[["profit", "intervention_cost"]].mean()
+        if base.empty:
+            raise ValueError(f"the reference point {ref} is not in the design")
+        ratio = pd.Series(
+            roi(
+                at["profit"].to_numpy(),
+                at["intervention_cost"].to_numpy(),
+                at["replication"].map(base["profit"]).to_numpy(),
+                at["replication"].map(base["intervention_cost"]).to_numpy(),
+            ),
+            index=at.index,
+        )
+        g = ratio.groupby(at["point"])
+        stats = pd.DataFrame({"mean": g.mean(), "sem": g.sem(), "n": g.count()})
+        return self.design.set_index("point").join(stats, how="inner").reset_index()
+
+    def grid_means(self, metric: str, month: float | None = None) -> pd.DataFrame:
+        """`point_means` of a metric, or `roi` for ``"roi"``."""
+        return self.roi(month) if metric == "roi" else self.point_means(metric, month)
+
+    def plot(self, metric: str | None = None, ax=None, month: float | None = None):
+        """Draw a grid's heatmap over two parameters, else the metric against the first parameter.
+
+        Parameters
+        ----------
+        metric
+            Metric to show (default: the experiment's first).
+        ax
+            Matplotlib axes (None: a new figure).
+        month
+            Checkpoint (default: the last).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        metric = metric or self.experiment.metrics[0]
+        names = self.parameters
+        if self.experiment.design.kind == "grid" and len(names) >= 2:
+            x, y = self.experiment.analysis.heatmap or (names[0], names[1])
+            return plots.heatmap(self, metric, x, y, month=month, ax=ax)
+        return plots.scatter(self, metric, names[0], month=month, ax=ax)

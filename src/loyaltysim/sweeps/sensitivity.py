@@ -1,0 +1,174 @@
+"""Sensitivity indices of a sweep (Sobol, Morris) from SALib's analysers, with bootstrap confidence intervals.
+
+Nothing here re-implements them. The model's output at a point is the mean of the metric over its replications at
+one checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from loyaltysim.sweeps.designs import problem
+from loyaltysim.sweeps.results import SweepResults
+
+__all__ = ["Sensitivity", "morris_indices", "sensitivity", "sobol_indices"]
+
+
+@dataclass
+class Sensitivity:
+    """Sensitivity indices of one metric, with confidence intervals.
+
+    Attributes
+    ----------
+    method : str
+        ``"sobol"`` (columns S1, S1_conf, ST, ST_conf) or ``"morris"`` (mu, mu_star, mu_star_conf, sigma).
+    metric : str
+    month : float or None
+        Checkpoint the indices refer to.
+    table : pandas.DataFrame
+        One row per parameter.
+    second_order : pandas.DataFrame or None
+        Sobol S2 and S2_conf per pair of parameters, when the design has them.
+    conf_level : float
+    """
+
+    method: str
+    metric: str
+    month: float | None
+    table: pd.DataFrame
+    second_order: pd.DataFrame | None = None
+    conf_level: float = 0.95
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the indices, one row per parameter, with method, metric and month as columns."""
+        df = self.table.reset_index().rename(columns={"index": "parameter"})
+        df.insert(0, "month", self.month)
+        df.insert(0, "metric", self.metric)
+        df.insert(0, "method", self.method)
+        return df
+
+    def plot(self, ax=None):
+        """Bar chart of the indices with their confidence intervals; returns the axes."""
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(7, 0.45 * len(self.table) + 1.6), layout="constrained")
+        t = self.table
+        y = np.arange(len(t))
+        pct = f"{100 * self.conf_level:g} %"
+        if self.method == "sobol":
+            ax.barh(y + 0.2, t["ST"], 0.4, xerr=t["ST_conf"], label="total (ST)", color="#08519c", capsize=2)
+            ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="first order (S1)", color="#9ecae1", capsize=2)
+            ax.set_xlabel(f"Sobol index (bars: {pct} confidence interval)")
+        else:
+            ax.barh(y, t["mu_star"], 0.6, xerr=t["mu_star_conf"], color="#08519c", capsize=2, label="mu*")
+            ax.plot(t["sigma"], y, "o", color="#fc8d59", label="sigma")
+            ax.set_xlabel(f"elementary effect of {self.metric} (bars: {pct} confidence interval of mu*)")
+        ax.set_yticks(y, t.index)
+        ax.invert_yaxis()
+        ax.axvline(0, color="grey", lw=0.5)
+        ax.legend(fontsize="small")
+        when = f" at month {self.month:g}" if self.month is not None else ""
+        ax.set_title(f"{self.method.capitalize()} sensitivity of {self.metric}{when}")
+        return ax
+
+
+def sobol_indices(
+    design: pd.DataFrame,
+    y: Sequence[float],
+    bounds: Mapping[str, tuple[float, float]],
+    second_order: bool = False,
+    conf_level: float = 0.95,
+    seed: int = 0,
+    metric: str = "y",
+    month: float | None = None,
+) -> Sensitivity:
+    """Sobol first-order and total indices (SALib ``analyze.sobol``) of outputs ``y`` on a Saltelli design.
+
+    Parameters
+    ----------
+    design
+        The points in the order `loyaltysim.designs.saltelli` made them (only its order matters here).
+    y
+        One output per point, same order.
+    bounds
+        Parameter ranges, as given to the sampler.
+    second_order
+        Whether the design includes the second-order block.
+    conf_level
+        Level of the bootstrap confidence intervals.
+    seed
+        Seed of the bootstrap.
+    metric, month
+        Labels of the output, kept in the result.
+    """
+    from SALib.analyze import sobol
+
+    y = np.asarray(y, dtype=float)
+    if len(y) != len(design) or not np.all(np.isfinite(y)):
+        raise ValueError(
+            f"need one finite output per design point ({len(design)}), got {len(y)} "
+            f"({int(np.sum(~np.isfinite(y)))} not finite)"
+        )
+    si = sobol.analyze(
+        problem(bounds), y, calc_second_order=second_order, conf_level=conf_level, seed=seed, print_to_console=False
+    )
+    frames = si.to_df()
+    table = frames[1].join(frames[0])[["S1", "S1_conf", "ST", "ST_conf"]]
+    s2 = frames[2] if second_order else None
+    return Sensitivity("sobol", metric, month, table, s2, conf_level)
+
+
+def morris_indices(
+    design: pd.DataFrame,
+    y: Sequence[float],
+    bounds: Mapping[str, tuple[float, float]],
+    num_levels: int = 4,
+    conf_level: float = 0.95,
+    seed: int = 0,
+    metric: str = "y",
+    month: float | None = None,
+) -> Sensitivity:
+    """Morris elementary-effect statistics (SALib ``analyze.morris``) of outputs ``y`` on Morris trajectories."""
+    from SALib.analyze import morris
+
+    y = np.asarray(y, dtype=float)
+    x = design[list(bounds)].to_numpy(dtype=float)
+    si = morris.analyze(
+        problem(bounds), x, y, conf_level=conf_level, num_levels=num_levels, seed=seed, print_to_console=False
+    )
+    table = si.to_df()[["mu", "mu_star", "mu_star_conf", "sigma"]]
+    return Sensitivity("morris", metric, month, table, None, conf_level)
+
+
+def sensitivity(
+    results: SweepResults,
+    method: str | None = None,
+    metric: str | None = None,
+    month: float | None = None,
+    conf_level: float = 0.95,
+) -> Sensitivity:
+    """Sensitivity indices of a sweep's metric at a checkpoint (default: its design's method, first metric, last).
+
+    The output at each point is the mean over its replications.
+    """
+    exp = results.experiment
+    method = method or exp.design.kind
+    metric = metric or exp.metrics[0]
+    if method != exp.design.kind:
+        raise ValueError(f"{method} indices need a {method} design; this experiment's design is '{exp.design.kind}'")
+    if not results.complete:
+        raise ValueError("the sweep is incomplete: run the same sweep command again to finish it first")
+    means = results.point_means(metric, month)
+    at = results.month(month)
+    if method == "sobol":
+        return sobol_indices(
+            results.design, means["mean"], exp.bounds, exp.design.second_order, conf_level, exp.seed, metric, at
+        )
+    return morris_indices(
+        results.design, means["mean"], exp.bounds, exp.design.num_levels, conf_level, exp.seed, metric, at
+    )

@@ -1,0 +1,149 @@
+"""The result directory of a sweep: finished runs as part files, a manifest, and the copies that make it resumable.
+
+DIR/manifest.json      experiment hash, status, counts, the validated experiment and base scenario
+DIR/experiment.toml    the experiment file as written
+DIR/design.parquet     the expanded design (also design.csv): one row per point
+DIR/parts/part-*.parquet  finished runs, written atomically as they finish
+DIR/results.parquet    every run, sorted, once the sweep is complete
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from loyaltysim.errors import ScenarioError
+from loyaltysim.runs.files import atomic_write
+from loyaltysim.sweeps.plan import SweepPlan
+
+__all__ = ["Store", "open_directory", "tidy", "write_json"]
+
+
+class Store:
+    """Finished runs as Parquet part files in ``DIR/parts``, each written atomically."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.parts = directory / "parts"
+        self._buffer: list[pd.DataFrame] = []
+
+    def prepare(self) -> None:
+        """Create ``parts/`` and remove temporary files of an interrupted write."""
+        self.parts.mkdir(parents=True, exist_ok=True)
+        for stale in self.parts.glob(".part-*"):  # temporary files of an interrupted write
+            stale.unlink(missing_ok=True)
+
+    def finished(self) -> set[tuple[int, int]]:
+        """(point, replication) of every run on disk; an unreadable part is set aside and its runs redone."""
+        done: set[tuple[int, int]] = set()
+        for part in sorted(self.parts.glob("part-*.parquet")):
+            try:
+                ids = pd.read_parquet(part, columns=["point", "replication"])
+            except Exception:  # any damage means: run these tasks again
+                part.rename(part.with_name(part.name + ".corrupt"))
+                continue
+            done.update(zip(ids["point"].tolist(), ids["replication"].tolist(), strict=True))
+        return done
+
+    def add(self, rows: pd.DataFrame) -> None:
+        """Keep finished rows until the next `flush`."""
+        self._buffer.append(rows)
+
+    def flush(self) -> None:
+        """Write the kept rows as one new part file."""
+        if not self._buffer:
+            return
+        df = pd.concat(self._buffer, ignore_index=True)
+        name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+        atomic_write(self.parts / name, lambda p: df.to_parquet(p, index=False))
+        self._buffer.clear()
+
+    def read(self) -> pd.DataFrame:
+        """Every finished run on disk, tidy."""
+        files = sorted(self.parts.glob("part-*.parquet"))
+        if not files:
+            return pd.DataFrame()
+        df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        return tidy(df)
+
+
+def tidy(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per point, replication and month (the last written wins), sorted."""
+    if df.empty:
+        return df
+    df = df.drop_duplicates(subset=["point", "replication", "month"], keep="last")
+    return df.sort_values(["point", "replication", "month"], kind="stable").reset_index(drop=True)
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    atomic_write(path, lambda p: Path(p).write_text(text, encoding="utf-8"))
+
+
+def open_directory(directory: Path, sp: SweepPlan) -> dict[str, Any]:
+    """Create the result directory, or check that an existing one holds this very experiment."""
+    manifest_path = directory / "manifest.json"
+    digest = sp.fingerprint()
+    if manifest_path.exists():
+        try:
+            old = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise ScenarioError(
+                str(manifest_path), None, None, "unreadable manifest; use a new --out directory"
+            ) from None
+        if old.get("hash") != digest:
+            raise ScenarioError(
+                str(manifest_path),
+                "hash",
+                old.get("hash"),
+                f"this directory holds results of a different experiment; "
+                f"{sp.experiment.source or 'the experiment'} now hashes to {digest} (it or its "
+                f"scenario changed): use a new --out directory, or delete this one to start over",
+            )
+        write_copies(directory, sp)
+        return old
+    if directory.exists() and any(directory.iterdir()):
+        raise ScenarioError(
+            str(directory),
+            None,
+            None,
+            "exists and is not a sweep result directory; choose an empty or new --out directory",
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    from loyaltysim import __version__
+
+    exp = sp.experiment
+    manifest = {
+        "name": exp.name,
+        "hash": digest,
+        "status": "running",
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "loyaltysim": __version__,
+        "experiment_file": exp.source,
+        "points": len(sp.design),
+        "replications": exp.replications,
+        "tasks": sp.n_tasks,
+        "seeds": sp.seeds if not exp.independent_seeds else "per point: see the seed column of the results",
+        "experiment": exp.model_dump(mode="json"),
+        "scenario": sp.base.model_dump(mode="json"),
+    }
+    write_json(manifest_path, manifest)
+    write_copies(directory, sp)
+    return manifest
+
+
+def write_copies(directory: Path, sp: SweepPlan) -> None:
+    """Write the experiment file as written and the expanded design, unless a first attempt already did."""
+    if sp.experiment.source and not (directory / "experiment.toml").exists():
+        text = Path(sp.experiment.source).read_text(encoding="utf-8")
+        atomic_write(directory / "experiment.toml", lambda p: Path(p).write_text(text, encoding="utf-8"))
+    if not (directory / "design.parquet").exists():
+        atomic_write(directory / "design.parquet", lambda p: sp.design.to_parquet(p, index=False))
+        atomic_write(directory / "design.csv", lambda p: sp.design.to_csv(p, index=False))
