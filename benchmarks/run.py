@@ -38,10 +38,11 @@ import numpy as np
 from numba import njit, prange
 
 import loyaltysim
-from loyaltysim.engine import kernels
+from loyaltysim.engine import kernels, listen
 from loyaltysim.engine.model import LoyaltyModel
 from loyaltysim.engine.network import build_network
 from loyaltysim.engine.rng import Purpose, draw_keys
+from loyaltysim.engine.state import new_state
 from loyaltysim.engine.threads import threads
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,7 +138,7 @@ def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
     clock = [time.perf_counter()]
     kernels.interact(st, keys, plan.levels[t], plan.visit_rate[t], plan.visit_none[t], plan.persona_tab, p)
     clock.append(time.perf_counter())
-    kernels._spread(
+    listen._spread(
         st,
         net.indptr,
         net.indices,
@@ -147,7 +148,7 @@ def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
         numba.get_num_threads(),
     )
     clock.append(time.perf_counter())
-    kernels._hear(st, net.indptr, p)
+    listen._hear(st, net.indptr, p)
     clock.append(time.perf_counter())
     kernels.transition(st, keys, plan.marketing[t], plan.price[t], p)
     clock.append(time.perf_counter())
@@ -227,7 +228,7 @@ def memory(cfg: dict) -> list[dict]:
     same beyond a 1,000-customer run (which has the compiled kernels loaded too: the marginal cost of a customer)."""
     base = child_peak_rss(0)
     tiny = child_peak_rss(1000)
-    state = sum(a.dtype.itemsize for a in kernels.new_state(1))
+    state = sum(a.dtype.itemsize for a in new_state(1))
     rows = []
     for n in cfg["memory_sizes"]:
         peak = child_peak_rss(n)
@@ -382,7 +383,7 @@ def mover_share(n: int = 100_000) -> float:
         model.plan.persona_tab,
         model.plan.params,
     )
-    return len(kernels._movers(model.state.flags)) / n
+    return len(listen._movers(model.state.flags)) / n
 
 
 def machine() -> dict:

@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 import loyaltysim as ls
 from conftest import ROOT, SCENARIOS
 from loyaltysim.cli import app
-from loyaltysim.comparisons.comparison import DEFAULT_CHECKPOINTS, compare
-from loyaltysim.comparisons.report import FIGURES, format_value, text_table
+from loyaltysim.comparisons.report import FIGURES
+from loyaltysim.comparisons.run import DEFAULT_CHECKPOINTS, compare
+from loyaltysim.comparisons.text import format_value, text_table
 from loyaltysim.runs.metrics import checkpoint_steps
 from loyaltysim.runs.statistics import t_interval, welch_interval
 

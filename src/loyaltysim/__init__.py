@@ -19,7 +19,8 @@ from loyaltysim.errors import ScenarioError
 from loyaltysim.scenario import STAGES, Scenario, load_scenario
 
 if TYPE_CHECKING:
-    from loyaltysim.comparisons.comparison import Comparison, compare
+    from loyaltysim.comparisons.comparison import Comparison
+    from loyaltysim.comparisons.run import compare
     from loyaltysim.engine.model import LoyaltyModel
     from loyaltysim.runs.results import Results
     from loyaltysim.runs.simulate import simulate
@@ -46,7 +47,7 @@ _LAZY = {
     "Results": "loyaltysim.runs.results",
     "simulate": "loyaltysim.runs.simulate",
     "Comparison": "loyaltysim.comparisons.comparison",
-    "compare": "loyaltysim.comparisons.comparison",
+    "compare": "loyaltysim.comparisons.run",
     "SweepResults": "loyaltysim.sweeps.results",
     "sweep": "loyaltysim.sweeps.run",
 }

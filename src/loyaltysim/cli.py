@@ -165,9 +165,9 @@ def compare_command(
     discount_rate: Annotated[float, typer.Option(help="Yearly discount rate of the CLV.")] = 0.10,
 ) -> None:
     """Compare a baseline with variants over replications: differences, 95 % CIs, ROI, and a report."""
-    from loyaltysim.comparisons.comparison import compare as run_comparison
     from loyaltysim.comparisons.comparison import comparison_metrics
-    from loyaltysim.comparisons.report import text_table
+    from loyaltysim.comparisons.run import compare as run_comparison
+    from loyaltysim.comparisons.text import text_table
 
     _headless()
     if replications < 1:

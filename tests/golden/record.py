@@ -71,7 +71,7 @@ def timeseries(threads: int) -> pd.DataFrame:
 
 def comparison() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The README's comparison, small: its table and its per-replication metrics."""
-    from loyaltysim.comparisons.comparison import compare
+    from loyaltysim.comparisons.run import compare
 
     files = [SCENARIOS / f for f in ("baseline.toml", "cut-effort.toml", "add-empathy.toml", "personalize.toml")]
     c = compare(files, replications=3, seed=5, overrides=SIZE, progress=False)

@@ -1,14 +1,13 @@
-"""Array kernels: one phase of a step over all customers, in parallel.
+"""Array kernels of phases 1, 3 and 4 (and the initial population): one phase over all customers, in parallel.
 
-Kernels import only numpy, numba, the layout, the rng and the scalar rules; they take the state arrays, a few
-tables and the rule parameters, loop over customers, call the rules and store what they return, in place (the
-interact and tally kernels return their counts). All randomness comes from `loyaltysim.engine.rng` keyed by
-(seed, step, customer, purpose), so the thread count never changes a result.
+Phase 2, word of mouth, is in `loyaltysim.engine.listen`. Kernels import only numpy, numba, the layout, the state,
+the rng and the scalar rules; they take the state arrays, a few tables and the rule parameters, loop over
+customers, call the rules and store what they return, in place (the interact and tally kernels return their
+counts). All randomness comes from `loyaltysim.engine.rng` keyed by (seed, step, customer, purpose), so the thread
+count never changes a result.
 """
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -19,7 +18,6 @@ from loyaltysim.engine.layout import (
     ADOPTED,
     CHURNED,
     COHORT,
-    COUNTED,
     FIRST_STAGE,
     LEFT,
     N_STATES,
@@ -34,66 +32,12 @@ from loyaltysim.engine.layout import (
 )
 from loyaltysim.engine.params import RuleParams
 from loyaltysim.engine.rng import Purpose, draw, draw3, draw_at, stream_key
+from loyaltysim.engine.state import TALLY_CHUNK, CustomerState, n_chunks
 
-__all__ = [
-    "MAX_DEGREE",
-    "TALLY_CHUNK",
-    "CustomerState",
-    "count_signals",
-    "init_population",
-    "interact",
-    "listen",
-    "listen_mean_field",
-    "new_state",
-    "tally",
-    "transition",
-]
-
-_FIELD_BITS = 21
-_FIELD_MASK = (1 << _FIELD_BITS) - 1
-_ONE_POSITIVE = 1 << _FIELD_BITS
-_ONE_NEGATIVE = 1 << (2 * _FIELD_BITS)
-MAX_DEGREE = _FIELD_MASK
-"""Largest number of neighbours a person may have (the counts of `listen` are packed into 21-bit fields)."""
+__all__ = ["init_population", "interact", "tally", "transition"]
 
 N_TALLY = len(Tally)
 N_SUMS = len(Sum)
-
-TALLY_CHUNK = 16384
-"""Customers per tally chunk: partial sums are fixed per chunk, so totals do not depend on threads."""
-
-
-class CustomerState(NamedTuple):
-    """Structure-of-arrays state of every person in the market (index = customer id)."""
-
-    stage: np.ndarray  # int8: a stage code of `loyaltysim.engine.layout`
-    persona: np.ndarray  # int8
-    flags: np.ndarray  # uint8: the flag bits of `loyaltysim.engine.layout`
-    loyalty: np.ndarray  # float32 in [0, 1]
-    expectation: np.ndarray  # float32 in [0, 1]
-    frustration: np.ndarray  # float32: remembered frustrating experiences
-    base_hazard: np.ndarray  # float32: -log(1 - theta), theta ~ Beta(a, b) of the persona
-    influence: np.ndarray  # float32: share of neighbours who are customers
-    heard: np.ndarray  # float32: net word of mouth heard this step, per neighbour
-    neighbourhood: np.ndarray  # int64, packed by `listen`: customers among the neighbours (bits 0-20, kept from
-    # step to step) and positive (bits 21-41) and negative (bits 42-62) messages heard this step (zero between calls)
-
-
-def new_state(n: int) -> CustomerState:
-    """Allocate the state of ``n`` people (35 bytes each)."""
-    i1, f4 = np.int8, np.float32
-    return CustomerState(
-        stage=np.zeros(n, i1),
-        persona=np.zeros(n, i1),
-        flags=np.zeros(n, np.uint8),
-        loyalty=np.zeros(n, f4),
-        expectation=np.zeros(n, f4),
-        frustration=np.zeros(n, f4),
-        base_hazard=np.zeros(n, f4),
-        influence=np.zeros(n, f4),
-        heard=np.zeros(n, f4),
-        neighbourhood=np.zeros(n, np.int64),
-    )
 
 
 @njit(cache=True)
@@ -191,11 +135,11 @@ def interact(
     expectation = st.expectation
     frustration = st.frustration
     n = stage.shape[0]
-    n_chunks = (n + TALLY_CHUNK - 1) // TALLY_CHUNK
-    uses = np.zeros((n_chunks, levels.shape[0]), np.int64)
-    effort_sums = np.zeros(n_chunks, np.float64)
+    chunks = n_chunks(n)
+    uses = np.zeros((chunks, levels.shape[0]), np.int64)
+    effort_sums = np.zeros(chunks, np.float64)
     cum = levels[:, Level.CUMULATIVE_SHARE]
-    for c in prange(n_chunks):
+    for c in prange(chunks):
         effort_sum = 0.0
         for i in range(c * TALLY_CHUNK, min(n, (c + 1) * TALLY_CHUNK)):
             s = stage[i]
@@ -230,173 +174,6 @@ def interact(
             flags[i] |= np.uint8(signal)
         effort_sums[c] = effort_sum
     return uses, effort_sums
-
-
-@njit(cache=True, inline="always")
-def _must_push(f):
-    """Whether a person pushes this step.
-
-    Those whose status changed since the last call (ACTIVE differs from COUNTED) and customers who speak.
-    """
-    changed = ((f & ACTIVE) != 0) != ((f & COUNTED) != 0)
-    speaks = (f & ACTIVE) != 0 and (f & (SPOKE_POSITIVE | SPOKE_NEGATIVE)) != 0
-    return changed or speaks
-
-
-@njit(cache=True)
-def _movers(flags):
-    """Ids of the people who must push this step (`_must_push`), in id order."""
-    k = 0
-    for j in range(flags.shape[0]):
-        k += _must_push(flags[j])
-    movers = np.empty(k, np.int32)
-    k = 0
-    for j in range(flags.shape[0]):
-        if _must_push(flags[j]):
-            movers[k] = j
-            k += 1
-    return movers
-
-
-@njit(parallel=True, cache=True)
-def _spread(st, indptr, indices, key, positive_reach, negative_reach, parts):
-    """Push from the few people whose signal matters this step, in parallel.
-
-    Those who became or stopped being customers since the last call update their neighbours' customer counts
-    (flipping their COUNTED bit); each speaker reaches each listener with the draw keyed by (listener, speaker)
-    (what churned people hear is never read). Part ``t`` of the id range pushes from its own movers and writes
-    only to its own listeners; contributions to other parts' listeners are buffered and applied after, in one
-    thread. Contributions are integer counts, so neither their order nor the number of parts changes the result.
-    """
-    stage = st.stage
-    flags = st.flags
-    neighbourhood = st.neighbourhood
-    n = stage.shape[0]
-    movers = _movers(flags)
-    bounds = np.empty(parts + 1, np.int64)
-    for t in range(parts + 1):
-        bounds[t] = n * t // parts
-    first = np.searchsorted(movers, bounds)
-    room = np.zeros(parts + 1, np.int64)  # buffer offsets: a part never defers more than its movers' degrees
-    for t in range(parts):
-        room[t + 1] = room[t]
-        for q in range(first[t], first[t + 1]):
-            room[t + 1] += indptr[movers[q] + 1] - indptr[movers[q]]
-    who = np.empty(room[parts], np.int32)
-    what = np.empty(room[parts], np.int64)
-    used = room[:parts].copy()
-    for t in prange(parts):
-        lo = bounds[t]
-        hi = bounds[t + 1]
-        k = room[t]
-        for q in range(first[t], first[t + 1]):
-            j = movers[q]
-            f = flags[j]
-            active = f & ACTIVE
-            moved = 0
-            if active and not f & COUNTED:
-                moved = 1
-            elif f & COUNTED and not active:
-                moved = -1
-            if moved != 0:
-                flags[j] = f ^ np.uint8(COUNTED)
-            message = 0
-            reach = 0.0
-            if active and f & SPOKE_POSITIVE:
-                message, reach = _ONE_POSITIVE, positive_reach
-            elif active and f & SPOKE_NEGATIVE:
-                message, reach = _ONE_NEGATIVE, negative_reach
-            for e in range(indptr[j], indptr[j + 1]):
-                i = indices[e]
-                change = moved
-                if message and draw_at(key, i, j) < reach:  # churned listeners' counts are never read
-                    change += message
-                if change == 0:
-                    continue
-                if lo <= i < hi:
-                    neighbourhood[i] += change
-                else:
-                    who[k] = i
-                    what[k] = change
-                    k += 1
-        used[t] = k
-    for t in range(parts):
-        for k in range(room[t], used[t]):
-            neighbourhood[who[k]] += what[k]
-
-
-@njit(parallel=True, cache=True)
-def _hear(st, indptr, p):
-    """Influence and net word of mouth of everyone who has not churned, from the packed counts; clears messages."""
-    stage = st.stage
-    neighbourhood = st.neighbourhood
-    influence = st.influence
-    heard = st.heard
-    for i in prange(stage.shape[0]):
-        if stage[i] == CHURNED:
-            continue
-        packed = neighbourhood[i]
-        customers = packed & _FIELD_MASK
-        influence[i], heard[i] = r.wom_influence(
-            float(customers),
-            float((packed >> _FIELD_BITS) & _FIELD_MASK),
-            float((packed >> (2 * _FIELD_BITS)) & _FIELD_MASK),
-            float(indptr[i + 1] - indptr[i]),
-            p,
-        )
-        neighbourhood[i] = customers
-
-
-@njit(cache=True)
-def listen(
-    st: CustomerState, indptr: np.ndarray, indices: np.ndarray, keys: np.ndarray, p: RuleParams, parts: int
-) -> None:
-    """Phase 2: each person counts neighbours who are customers and hears their word of mouth.
-
-    Each speaking neighbour reaches each listener with its own chance, drawn from the key (step, listener,
-    speaker). The result is that of pulling from every neighbour (as the readable path does), computed by pushing from
-    the few who changed or spoke (in parallel, see `_spread`): about 1 % of people change status and 5 % speak
-    in a step, so this reads a few percent of the edges instead of all of them. Counts are integers, so the
-    order of pushes does not
-    matter. ``st.neighbourhood`` and the COUNTED flag bit carry the count from call to call; both start at
-    zero (`new_state`, `init_population`) and the network must stay the same. ``parts``: how many pieces
-    the push is split into (the number of threads; it does not change the result).
-    """
-    _spread(
-        st, indptr, indices, keys[Purpose.TELL], p.word_of_mouth_positive_reach, p.word_of_mouth_negative_reach, parts
-    )
-    _hear(st, indptr, p)
-
-
-@njit(cache=True)
-def count_signals(flags: np.ndarray) -> tuple[int, int, int]:
-    """Customers, positive and negative speakers this step (for the complete network's mean field)."""
-    a = 0
-    s_pos = 0
-    s_neg = 0
-    for i in range(flags.shape[0]):
-        f = flags[i]
-        if f & ACTIVE:
-            a += 1
-            if f & SPOKE_POSITIVE:
-                s_pos += 1
-            elif f & SPOKE_NEGATIVE:
-                s_neg += 1
-    return a, s_pos, s_neg
-
-
-@njit(parallel=True, cache=True)
-def listen_mean_field(st: CustomerState, n_active: float, n_pos: float, n_neg: float, p: RuleParams) -> None:
-    """Phase 2 on the complete network: everyone hears the expected word of mouth of everyone else."""
-    stage = st.stage
-    flags = st.flags
-    influence = st.influence
-    heard = st.heard
-    n = stage.shape[0]
-    for i in prange(n):
-        if stage[i] == CHURNED:
-            continue
-        influence[i], heard[i] = r.mean_field_influence(flags[i], n_active, n_pos, n_neg, n, p)
 
 
 @njit(parallel=True, cache=True)
@@ -452,11 +229,11 @@ def tally(st: CustomerState, n_personas: int) -> tuple[np.ndarray, np.ndarray]:
     loyalty = st.loyalty
     expectation = st.expectation
     n = stage.shape[0]
-    n_chunks = (n + TALLY_CHUNK - 1) // TALLY_CHUNK
+    chunks = n_chunks(n)
     extra = N_STATES * n_personas
-    counts = np.zeros((n_chunks, extra + N_TALLY), np.int64)
-    sums = np.zeros((n_chunks, N_SUMS), np.float64)
-    for c in prange(n_chunks):
+    counts = np.zeros((chunks, extra + N_TALLY), np.int64)
+    sums = np.zeros((chunks, N_SUMS), np.float64)
+    for c in prange(chunks):
         for i in range(c * TALLY_CHUNK, min(n, (c + 1) * TALLY_CHUNK)):
             s = stage[i]
             counts[c, s * n_personas + persona[i]] += 1

@@ -17,12 +17,13 @@ import mesa
 import numba
 import numpy as np
 
-from loyaltysim.engine import kernels
+from loyaltysim.engine import kernels, listen
 from loyaltysim.engine.layout import COLUMNS
 from loyaltysim.engine.network import SocialNetwork, build_network
 from loyaltysim.engine.outputs import step_outputs
 from loyaltysim.engine.plan import Plan, make_plan
 from loyaltysim.engine.rng import draw_keys
+from loyaltysim.engine.state import TALLY_CHUNK, n_chunks, new_state
 from loyaltysim.engine.threads import prefer_passive_threads
 from loyaltysim.errors import ScenarioError
 from loyaltysim.scenario import Scenario, load_scenario, scenario_from_dict
@@ -65,7 +66,7 @@ class LoyaltyModel(mesa.Model):
     ----------
     params : Scenario
         The validated scenario (``model.scenario`` is Mesa's own experiment object).
-    state : loyaltysim.engine.kernels.CustomerState
+    state : loyaltysim.engine.state.CustomerState
         Per-customer arrays.
     network : SocialNetwork
         The social network as CSR arrays.
@@ -93,11 +94,11 @@ class LoyaltyModel(mesa.Model):
         self.network: SocialNetwork = build_network(
             s.network.kind, s.population.size, s.network.mean_degree, self.seed, s.network.rewire, s.network.path
         )
-        if not self.network.complete and self.network.indices.size and self.network.degree().max() > kernels.MAX_DEGREE:
+        if not self.network.complete and self.network.indices.size and self.network.degree().max() > listen.MAX_DEGREE:
             raise ScenarioError(
-                s.source or "<scenario>", "network", None, f"at most {kernels.MAX_DEGREE:,} neighbours per person"
+                s.source or "<scenario>", "network", None, f"at most {listen.MAX_DEGREE:,} neighbours per person"
             )
-        self.state = kernels.new_state(s.population.size)
+        self.state = new_state(s.population.size)
         kernels.init_population(
             self.state,
             self.seed,
@@ -136,7 +137,7 @@ class LoyaltyModel(mesa.Model):
         else:
             uses = self._chunked(self.agents.map("interact"))
             if self.network.complete:
-                self.signal_counts = kernels.count_signals(self.state.flags)  # the mean field, once per step
+                self.signal_counts = listen.count_signals(self.state.flags)  # the mean field, once per step
             self.agents.do("listen")
             self.agents.do("transition")
         self._tally(t, *uses)
@@ -144,10 +145,10 @@ class LoyaltyModel(mesa.Model):
 
     def _listen(self) -> None:
         if self.network.complete:
-            a, pos, neg = kernels.count_signals(self.state.flags)
-            kernels.listen_mean_field(self.state, float(a), float(pos), float(neg), self.plan.params)
+            a, pos, neg = listen.count_signals(self.state.flags)
+            listen.listen_mean_field(self.state, float(a), float(pos), float(neg), self.plan.params)
         else:
-            kernels.listen(
+            listen.listen(
                 self.state,
                 self.network.indptr,
                 self.network.indices,
@@ -161,11 +162,11 @@ class LoyaltyModel(mesa.Model):
 
         From each agent's (touchpoint, effort) list in id order: the same sums in the same order.
         """
-        n_chunks = -(-len(interactions) // kernels.TALLY_CHUNK)
-        uses = np.zeros((n_chunks, len(self.plan.touchpoints)), np.int64)
-        effort = np.zeros(n_chunks)
+        chunks = n_chunks(len(interactions))
+        uses = np.zeros((chunks, len(self.plan.touchpoints)), np.int64)
+        effort = np.zeros(chunks)
         for i, done in enumerate(interactions):
-            c = i // kernels.TALLY_CHUNK
+            c = i // TALLY_CHUNK
             for k, e in done:
                 uses[c, k] += 1
                 effort[c] += e
