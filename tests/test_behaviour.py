@@ -57,16 +57,16 @@ def test_conservation_and_bookkeeping(path):
     assert ((ts["ces"].dropna() >= 1) & (ts["ces"].dropna() <= 7)).all()
 
 
-def test_intervention_costs_are_booked_once_and_per_month():
-    scenario = ls.load_scenario(SCENARIOS / "cut-effort.toml", {"population.size": 2000})
+def test_intervention_costs_are_booked_once_per_month_and_per_interaction():
+    # on every touchpoint, so that the per-interaction part is 0.3 x the interactions the outputs count
+    overrides = {"population.size": 2000, "interventions.callback_and_context.touchpoint": "all"}
+    scenario = ls.load_scenario(SCENARIOS / "cut-effort.toml", overrides)
     ts = ls.simulate(scenario, seed=1).timeseries
-    months = scenario.months_per_step
-    phone_calls = None  # per-interaction cost is part of intervention cost: check the fixed part only
-    fixed = 15000 + 20000 + 1500 * months
-    assert ts["intervention_cost"].iloc[1] >= fixed
-    later = ts["intervention_cost"].iloc[2:]
-    assert (later >= 1500 * months - 1e-9).all() and (later < fixed).all()
-    assert phone_calls is None
+    expected = 1500 * scenario.months_per_step + 0.3 * ts["interactions"]
+    expected.iloc[0] = 0.0  # the initial state costs nothing
+    expected.iloc[1] += 15000 + 20000  # both one-off costs in the first step
+    assert ts["interactions"].iloc[1:].min() > 0
+    assert np.allclose(ts["intervention_cost"], expected, rtol=1e-12)
 
 
 def test_interventions_start_on_their_day():

@@ -145,18 +145,13 @@ class Column(NamedTuple):
     ``kind`` says what it is and how a checkpoint reads it: ``label`` (step, day), ``state`` (a count or level at
     the end of the step, read at the checkpoint), ``flow`` (what happened during the step, summed over the steps up
     to the checkpoint) or ``mean`` (a mean over the step's interactions, weighted by interactions up to the
-    checkpoint). ``meaning`` names the quantity without saying when; `describe` adds that.
+    checkpoint). ``meaning`` names the quantity; ``kind`` says when it is measured.
     """
 
     label: str
     unit: str
     meaning: str
     kind: Kind
-
-    def describe(self) -> str:
-        """The meaning of the per-step column, with when it is measured."""
-        when = {"label": "", "state": " at the end of the step", "flow": " during the step", "mean": " in the step"}
-        return f"{self.meaning}{when[self.kind]}."
 
 
 COLUMNS: dict[str, Column] = {

@@ -18,8 +18,8 @@ from loyaltysim.scenario import MARKET_LEVERS, MAX_VISITS_PER_STEP, TOUCHPOINT_L
 
 __all__ = ["Plan", "make_plan"]
 
-_VISITS = TOUCHPOINT_LEVERS.index("visits_per_month")
-_LEVEL_OF = {lever: Level[lever.upper()] for lever in TOUCHPOINT_LEVERS if lever != "visits_per_month"}
+_TOUCHPOINT_COLUMNS = ("visits_per_month", *(level.name.lower() for level in Level if level != Level.CUMULATIVE_SHARE))
+"""The touchpoint values a plan tracks per step: visits (for the shares) and one per `Level` column of that name."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def make_plan(s: Scenario) -> Plan:
     tps = tuple(s.touchpoints)
     n_steps = s.n_steps
     months = s.months_per_step
-    base = np.array([[getattr(s.touchpoints[t], lever) for lever in TOUCHPOINT_LEVERS] for t in tps])
+    base = np.array([[getattr(s.touchpoints[t], col) for col in _TOUCHPOINT_COLUMNS] for t in tps])
     levels = np.zeros((n_steps + 1, len(tps), len(Level)))
     visit_rate = np.zeros(n_steps + 1)
     market = {lever: np.zeros(n_steps + 1) for lever in MARKET_LEVERS}
@@ -72,9 +72,10 @@ def make_plan(s: Scenario) -> Plan:
             if iv.start_day > day:
                 continue
             rows = range(len(tps)) if iv.touchpoint == "all" else [tps.index(iv.touchpoint)]
-            for col, lever in enumerate(TOUCHPOINT_LEVERS):
-                for k in rows:
-                    lv[k, col] = iv.apply(lever, lv[k, col])
+            for col, name in enumerate(_TOUCHPOINT_COLUMNS):
+                if name in TOUCHPOINT_LEVERS:
+                    for k in rows:
+                        lv[k, col] = iv.apply(name, lv[k, col])
             for lever in MARKET_LEVERS:
                 mk[lever] = iv.apply(lever, mk[lever])
             for k in rows:
@@ -82,11 +83,11 @@ def make_plan(s: Scenario) -> Plan:
             iv_fixed[t] += iv.cost_per_month * months
             if t == 1 or iv.start_day > day - s.time.step_days:  # the first step the intervention is in force
                 iv_fixed[t] += iv.cost_once
-        rate = lv[:, _VISITS]
+        rate = lv[:, 0]
         total = float(rate.sum())
         levels[t, :, Level.CUMULATIVE_SHARE] = _cumulative(list(rate)) if total > 0 else 1.0
-        for lever, level in _LEVEL_OF.items():
-            levels[t, :, level] = lv[:, TOUCHPOINT_LEVERS.index(lever)]
+        for col, name in enumerate(_TOUCHPOINT_COLUMNS[1:], start=1):
+            levels[t, :, Level[name.upper()]] = lv[:, col]
         visit_rate[t] = total * months
         for lever in MARKET_LEVERS:
             market[lever][t] = mk[lever]

@@ -7,7 +7,9 @@ return, so both engines follow the same rules by construction. The docking tests
 trajectories, ``tests/test_rules.py`` checks each rule against known answers and ``tests/oracle.py`` is an
 independent plain-Python oracle of a whole customer-step.
 
-Equations and the sources of their default numbers are in ``docs/model.md`` (section 7, submodels).
+Equations and the sources of their default numbers are in ``docs/model.md`` (section 7, submodels). The module is
+kept whole, though about 400 lines: it is the behaviour of one customer, read in order from a touchpoint use to
+the NPS question, and the docs point into it.
 """
 
 from __future__ import annotations

@@ -16,8 +16,6 @@ import pandas as pd
 
 __all__ = ["design_size", "grid", "latin", "morris", "problem", "saltelli"]
 
-"""Design kinds an experiment file may name."""
-
 
 def problem(bounds: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
     """SALib's problem description for parameters with uniform ``(low, high)`` ranges."""
