@@ -136,15 +136,14 @@ def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
     plan, p, st, net = model.plan, model.plan.params, model.state, model.network
     keys = draw_keys(model.seed, t)
     clock = [time.perf_counter()]
-    kernels.interact(st, keys, plan.levels[t], plan.visit_rate[t], plan.visit_none[t], plan.persona_tab, p)
+    kernels.interact(st, keys, plan.levels[t], plan.visit_rate[t], plan.visit_none[t], plan.persona_table, p)
     clock.append(time.perf_counter())
     listen._spread(
         st,
         net.indptr,
         net.indices,
         keys[Purpose.TELL],
-        p.word_of_mouth_positive_reach,
-        p.word_of_mouth_negative_reach,
+        p,
         numba.get_num_threads(),
     )
     clock.append(time.perf_counter())
@@ -380,7 +379,7 @@ def mover_share(n: int = 100_000) -> float:
         model.plan.levels[t],
         model.plan.visit_rate[t],
         model.plan.visit_none[t],
-        model.plan.persona_tab,
+        model.plan.persona_table,
         model.plan.params,
     )
     return len(listen._movers(model.state.flags)) / n

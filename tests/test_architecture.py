@@ -13,7 +13,18 @@ import pytest
 from conftest import ROOT
 
 SRC = ROOT / "src" / "loyaltysim"
-LAYERS = {"errors": 0, "scenario": 1, "engine": 2, "runs": 3, "comparisons": 4, "sweeps": 4, "teach": 5, "cli": 6}
+LAYERS = {
+    "_version": 0,
+    "vocabulary": 0,
+    "errors": 0,
+    "scenario": 1,
+    "engine": 2,
+    "runs": 3,
+    "comparisons": 4,
+    "sweeps": 4,
+    "teach": 5,
+    "cli": 6,
+}
 """Each top-level module or package of loyaltysim, bottom first; a module may import only from lower layers or from
 its own package."""
 KERNEL_MODULES = ("engine/kernels.py", "engine/listen.py", "engine/rules.py", "engine/rng.py", "engine/state.py")
@@ -61,8 +72,7 @@ def layer(module: str) -> tuple[str, int]:
 def test_imports_point_down(module):
     own, level = layer(module)
     for target in imports(modules()[module]):
-        if target == "loyaltysim":
-            continue
+        assert target != "loyaltysim", f"{module} imports the package root, which sits above everything"
         head, target_level = layer(target)
         assert head == own or target_level < level, f"{module} imports {target} (layer {head} is not below {own})"
 
@@ -103,6 +113,31 @@ def test_package_docstrings_name_the_flow_and_what_they_may_import(package):
     assert "may import" in doc.lower() or (package == "scenario" and "imports only" in doc), package
 
 
+def test_kernel_modules_do_not_load_the_declarations_even_indirectly():
+    """The compiled modules reach only numpy, numba and the engine's bottom (layout, rng, rules, state, vocabulary)."""
+    known = modules()
+    for name in KERNEL_MODULES:
+        todo, seen = [f"loyaltysim.{name.removesuffix('.py').replace('/', '.')}"], set()
+        while todo:
+            module = todo.pop()
+            if module in seen:
+                continue
+            seen.add(module)
+            todo.extend(imports(known[module], top_level_only=True))
+        pure = {"loyaltysim", "loyaltysim.engine", "loyaltysim.vocabulary"} | {
+            f"loyaltysim.engine.{m}" for m in ("kernels", "listen", "layout", "rng", "rules", "state")
+        }
+        assert seen <= pure, f"{name} reaches {sorted(seen - pure)}"
+
+
+def test_every_touchpoint_lever_has_a_level_column():
+    from loyaltysim.engine.layout import LEVEL_COLUMNS
+    from loyaltysim.scenario import TOUCHPOINT_LEVERS, Touchpoint
+
+    assert set(TOUCHPOINT_LEVERS) <= {"visits_per_month", *LEVEL_COLUMNS}
+    assert set(LEVEL_COLUMNS) - {"cumulative_share"} <= set(Touchpoint.model_fields)
+
+
 @pytest.mark.parametrize("name", KERNEL_MODULES)
 def test_kernel_modules_import_only_numpy_numba_and_the_engine(name):
     tree = ast.parse((SRC / name).read_text(encoding="utf-8"))
@@ -127,7 +162,8 @@ def test_kernel_modules_import_only_numpy_numba_and_the_engine(name):
 
 
 POSITIONAL = re.compile(
-    r"\b(levels|persona_tab|persona_ab|counts|sums)\[[^\]]*,\s*(extra\s*\+\s*)?\d+\s*\]|\bby_stage\[\d|\bflags\s*>>\s*\d"
+    r"\b(levels|persona_table|lv|counts|sums)\[[^\]]*,\s*(extra\s*\+\s*)?\d+\s*\]|\bby_stage\[\d|\bflags\s*>>\s*\d"
+    r"|FIRST_STAGE\s*\+\s*\d"
 )
 
 

@@ -4,7 +4,7 @@ The oracle shares no code with loyaltysim: it re-implements the random numbers, 
 every rule from docs/model.md. For each case and seed the model runs a few steps; before each checked step the test
 snapshots the state, lets the kernels compute the step, runs the oracle from the snapshot and compares:
 
-- ``stage`` exactly, ``flags`` exactly on the model bits (0x3F; bit 64 is bookkeeping of ``kernels.listen``);
+- ``stage`` exactly, ``flags`` exactly on the model bits (0x3F; bit 64 is bookkeeping of ``listen.listen``);
 - ``loyalty``, ``expectation``, ``frustration``, ``influence``, ``heard`` exactly (bit for bit): both sides compute in
   float64 and round to float32 where the model stores a value, so any difference is a difference in the rules;
 - ``persona`` and ``base_hazard`` are unchanged.

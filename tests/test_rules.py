@@ -17,18 +17,25 @@ from loyaltysim.engine import rules as r
 from loyaltysim.engine.layout import (
     ACTIVE,
     CHURNED,
+    DESIRES,
+    EMPATHY,
+    EXPECTATIONS,
     FIRST_STAGE,
+    NEEDS,
+    PERSONALIZATION,
+    PREFERENCES,
     PROSPECT,
     SPOKE_NEGATIVE,
     SPOKE_POSITIVE,
     TOP_STAGE,
     Level,
-    Sensitivity,
+    PersonaColumn,
 )
 from loyaltysim.engine.params import rule_params
 from loyaltysim.scenario import Scenario
 
 P = rule_params(Scenario())  # the documented defaults
+STAGE_ORDER = list(range(FIRST_STAGE, TOP_STAGE + 1))
 unit = st.floats(0.0, 1.0, allow_nan=False)
 
 
@@ -36,7 +43,13 @@ def test_the_defaults_are_what_the_hand_computations_assume():
     assert (P.behaviour_need_weight, P.behaviour_ease_weight, P.behaviour_feel_weight) == (0.4, 0.08, 0.52)
     assert (P.behaviour_loss_aversion, P.behaviour_neutral_satisfaction, P.stages_loyalty_bonus) == (2.25, 0.7, 0.15)
     assert P.months == pytest.approx(7 / (365.25 / 12))
-    assert P.frustration_decay == pytest.approx(0.5 ** (7 / 30))
+
+
+def test_rule_constants_come_from_the_declarations_but_levers_from_the_plan():
+    fields = set(P._fields)
+    assert {"behaviour_loss_aversion", "word_of_mouth_loyalty_effect", "churn_loyalty_effect"} <= fields
+    assert not {"market_marketing", "market_price"} & fields  # levers change per step: read from the plan
+    assert STAGE_ORDER == [NEEDS, EXPECTATIONS, DESIRES, PREFERENCES, PERSONALIZATION, EMPATHY]
 
 
 # --- conversions and draws -----------------------------------------------------------------------------------------
@@ -98,18 +111,18 @@ def test_satisfaction_and_smoothing():
 
 
 LADDER = [  # stage, need met, gap, felt, ease, empathy, personalization -> meets
-    (1, True, -0.5, 0.0, 0.0, 0.0, 0.0, True),
-    (1, False, 0.5, 1.0, 1.0, 1.0, 1.0, False),
-    (2, True, -0.01, 1.0, 1.0, 1.0, 1.0, False),
-    (2, True, 0.0, 0.0, 0.0, 0.0, 0.0, True),
-    (3, True, 0.0, 0.49, 1.0, 1.0, 1.0, False),
-    (3, True, 0.0, 0.5, 0.0, 0.0, 0.0, True),
-    (4, True, 0.0, 0.5, 0.54, 1.0, 1.0, False),
-    (4, True, 0.0, 0.5, 0.55, 0.0, 0.0, True),
-    (5, True, 0.0, 0.5, 0.55, 1.0, 0.49, False),
-    (5, True, 0.0, 0.5, 0.55, 0.0, 0.5, True),
-    (6, True, 0.0, 0.5, 0.55, 0.59, 0.5, False),
-    (6, True, 0.0, 0.5, 0.55, 0.6, 0.5, True),
+    (NEEDS, True, -0.5, 0.0, 0.0, 0.0, 0.0, True),
+    (NEEDS, False, 0.5, 1.0, 1.0, 1.0, 1.0, False),
+    (EXPECTATIONS, True, -0.01, 1.0, 1.0, 1.0, 1.0, False),
+    (EXPECTATIONS, True, 0.0, 0.0, 0.0, 0.0, 0.0, True),
+    (DESIRES, True, 0.0, 0.49, 1.0, 1.0, 1.0, False),
+    (DESIRES, True, 0.0, 0.5, 0.0, 0.0, 0.0, True),
+    (PREFERENCES, True, 0.0, 0.5, 0.54, 1.0, 1.0, False),
+    (PREFERENCES, True, 0.0, 0.5, 0.55, 0.0, 0.0, True),
+    (PERSONALIZATION, True, 0.0, 0.5, 0.55, 1.0, 0.49, False),
+    (PERSONALIZATION, True, 0.0, 0.5, 0.55, 0.0, 0.5, True),
+    (EMPATHY, True, 0.0, 0.5, 0.55, 0.59, 0.5, False),
+    (EMPATHY, True, 0.0, 0.5, 0.55, 0.6, 0.5, True),
 ]
 
 
@@ -119,12 +132,12 @@ def test_each_stage_asks_for_the_one_below_and_one_thing_more(stage, need, gap, 
 
 
 def test_stage_moves_up_on_meeting_and_down_on_disappointment():
-    assert r.next_stage(3, True, 0.1, 0.24, P) == 4  # advance_prob 0.25
-    assert r.next_stage(3, True, 0.1, 0.25, P) == 3
+    assert r.next_stage(DESIRES, True, 0.1, 0.24, P) == PREFERENCES  # advance_prob 0.25
+    assert r.next_stage(DESIRES, True, 0.1, 0.25, P) == DESIRES
     assert r.next_stage(TOP_STAGE, True, 0.1, 0.0, P) == TOP_STAGE
-    assert r.next_stage(3, False, -0.1, 0.29, P) == 2  # slip_prob 0.3
-    assert r.next_stage(3, False, -0.1, 0.3, P) == 3
-    assert r.next_stage(3, False, 0.0, 0.0, P) == 3  # not met, but no disappointment
+    assert r.next_stage(DESIRES, False, -0.1, 0.29, P) == EXPECTATIONS  # slip_prob 0.3
+    assert r.next_stage(DESIRES, False, -0.1, 0.3, P) == DESIRES
+    assert r.next_stage(DESIRES, False, 0.0, 0.0, P) == DESIRES  # not met, but no disappointment
     assert r.next_stage(FIRST_STAGE, False, -1.0, 0.0, P) == FIRST_STAGE
 
 
@@ -138,12 +151,19 @@ def test_speaking_needs_salience_and_its_chance():
     assert r.speak(0.0, 1.0, 0.0, P) == 0
 
 
-def test_frustration_fades_by_its_half_life():
-    p = P._replace(frustration_decay=0.5 ** (7 / 30))
+@pytest.mark.parametrize("step_days,half_life", [(7.0, 28.0), (1.0, 30.0), (30.4375, 60.875)])
+def test_frustration_fades_by_its_half_life(step_days, half_life):
+    scenario = Scenario.model_validate(
+        {
+            "time": {"step_days": step_days, "horizon_days": 10 * step_days},
+            "behaviour": {"frustration_half_life_days": half_life},
+        }
+    )
+    p = rule_params(scenario)
     f = 1.0
-    for _ in range(30):
+    for _ in range(round(half_life / step_days)):
         f = r.decay_frustration(f, p)
-    assert f == pytest.approx(0.5**7)
+    assert f == pytest.approx(0.5)  # one half-life later, half the memory is left
 
 
 def test_one_interaction_by_hand():
@@ -155,9 +175,9 @@ def test_one_interaction_by_hand():
         0.4,
         0.3,
     )
-    persona = np.ones(len(Sensitivity))
+    persona = np.ones(len(PersonaColumn))
     stage, loyalty, expectation, frustration, told, effort = r.interaction(
-        3, 0.6, 0.5, 2.0, touchpoint, persona, (0.5, 0.5, 0.5, 0.99, 0.99), P
+        DESIRES, 0.6, 0.5, 2.0, touchpoint, persona, (0.5, 0.5, 0.5, 0.99, 0.99), P
     )
     quality = 0.4 + 0.08 * 0.6 + 0.52 * (0.5 * 0.4 + 0.5 * 0.3)  # need met, effort 0.4, feel 0.35
     satisfaction = 0.7 + 0.15 * 2 / 5 + 1.5 * (quality - 0.5)
@@ -165,12 +185,12 @@ def test_one_interaction_by_hand():
     assert loyalty == pytest.approx(0.6 + 0.1 * (satisfaction - 0.6))
     assert expectation == pytest.approx(0.5 + 0.2 * (0.7 * quality + 0.3 * 0.5 - 0.5))
     assert frustration == 2.0 and told == 0
-    assert stage == 3  # desires asks to feel 0.5; it felt 0.35, but no disappointment: no slip
+    assert stage == DESIRES  # desires asks to feel 0.5; it felt 0.35, but no disappointment: no slip
     # the need unmet: worthless, frustrating, told (u_speak below negative_share), slipping (u_stage below slip_prob)
     stage, loyalty, _, frustration, told, _ = r.interaction(
-        3, 0.6, 0.5, 2.0, touchpoint, persona, (0.95, 0.5, 0.5, 0.1, 0.1), P
+        DESIRES, 0.6, 0.5, 2.0, touchpoint, persona, (0.95, 0.5, 0.5, 0.1, 0.1), P
     )
-    assert (stage, frustration, told) == (2, 3.0, SPOKE_NEGATIVE) and loyalty < 0.6
+    assert (stage, frustration, told) == (EXPECTATIONS, 3.0, SPOKE_NEGATIVE) and loyalty < 0.6
 
 
 # --- word of mouth, adoption, churn ----------------------------------------------------------------------------
@@ -186,6 +206,23 @@ def test_word_of_mouth_heard_per_neighbour():
     assert r.expectation_after_hearing(0.5, 0.5, P) == pytest.approx(0.6)
     assert r.loyalty_after_hearing(0.5, -0.5, P) == pytest.approx(0.35)
     assert r.loyalty_after_hearing(0.99, 1.0, P) == 1.0
+    assert r.hear(0.5, 0.5, 0.5, P) == pytest.approx((0.65, 0.6))
+    assert [r.message(f) for f in (ACTIVE | SPOKE_POSITIVE, ACTIVE | SPOKE_NEGATIVE, SPOKE_POSITIVE, ACTIVE)] == [
+        r.POSITIVE,
+        r.NEGATIVE,
+        0,
+        0,
+    ]  # former customers and prospects tell nobody
+    assert (r.reach(r.POSITIVE, P), r.reach(r.NEGATIVE, P), r.reach(0, P)) == (0.1, 0.4, 0.0)  # bad news 4x further
+
+
+def test_initial_population_rules():
+    assert r.initial_loyalty(0.5, P) == pytest.approx(0.68)
+    assert (r.initial_loyalty(0.0, P), r.initial_loyalty(1.0, P)) == pytest.approx((0.43, 0.93))
+    theta = 0.02
+    log_a, log_b = math.log(theta), math.log(1 - theta)  # Ga / (Ga + Gb) = theta
+    assert r.base_hazard(log_a, log_b) == pytest.approx(-math.log(1 - theta))
+    assert math.isfinite(r.base_hazard(0.0, -800.0))  # theta near 1 stays finite
 
 
 def test_adoption_is_bass_p_plus_q_influence():

@@ -107,8 +107,9 @@ def test_sampled_designs_come_from_salib_and_stay_in_range():
     assert len(lhs) == 20 and lhs["a"].between(0, 1).all() and lhs["b"].between(-2, 2).all()
     # a Latin hypercube has exactly one point in each of the 20 strata of every parameter
     assert sorted(np.floor(lhs["a"] * 20).astype(int)) == list(range(20))
-    assert len(designs.saltelli(bounds, 16, False, 1)) == designs.design_size("sobol", 2, 16) == 64
-    assert len(designs.morris(bounds, 5, 4, 1)) == designs.design_size("morris", 2, 5) == 15
+    assert len(designs.saltelli(bounds, 16, False, 1)) == 16 * (2 + 2)  # N (D + 2)
+    assert len(designs.saltelli(bounds, 16, True, 1)) == 16 * (2 * 2 + 2)  # N (2 D + 2)
+    assert len(designs.morris(bounds, 5, 4, 1)) == 5 * (2 + 1)  # N (D + 1)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from loyaltysim._version import __version__ as __version__
 from loyaltysim.errors import ScenarioError
 from loyaltysim.scenario import STAGES, Scenario, load_scenario
 
@@ -40,7 +41,6 @@ __all__ = [
     "simulate",
     "sweep",
 ]
-__version__ = "0.1.0"
 
 _LAZY = {
     "LoyaltyModel": "loyaltysim.engine.model",

@@ -69,7 +69,7 @@ class Comparison:
         ``(month, step)`` of each checkpoint; the last one is the horizon.
     runs : pandas.DataFrame
         Raw per-step time series of every run: ``scenario``, ``replication``, ``seed``, then the columns of
-        `loyaltysim.outputs.COLUMNS`; sorted by scenario (baseline first), replication and step.
+        `loyaltysim.engine.layout.COLUMNS`; sorted by scenario (baseline first), replication and step.
     replicates : pandas.DataFrame
         One row per scenario, replication and checkpoint with every metric of `METRICS` as a column.
     discount_rate : float
@@ -161,7 +161,23 @@ class Comparison:
         return pd.DataFrame(rows)
 
     def value(self, scenario: str, metric: str, column: str = "mean", month: float | None = None) -> float:
-        """One number of the table, e.g. ``value("cut-effort", "retention", "diff")`` at the horizon."""
+        """One number of the table, e.g. ``value("cut-effort", "retention", "diff")`` at the horizon.
+
+        Parameters
+        ----------
+        scenario
+            A compared scenario's name.
+        metric
+            A name of `COMPARISON_METRICS`.
+        column
+            A column of `to_frame`: ``mean``, ``ci_low``, ``ci_high``, ``diff``, ``diff_low``, ``diff_high``, ``n``.
+        month
+            A checkpoint month; default: the horizon.
+
+        Returns
+        -------
+        float
+        """
         df = self.to_frame([metric])
         month = self.horizon_month if month is None else month
         hit = df[(df["scenario"] == scenario) & (df["month"] == month)]

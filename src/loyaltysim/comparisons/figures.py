@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from loyaltysim.comparisons.text import variant_columns
 from loyaltysim.runs.figures import STAGE_COLOURS
 from loyaltysim.runs.metrics import METRICS
 from loyaltysim.scenario import STAGES
@@ -68,7 +69,7 @@ def differences(df: pd.DataFrame, metric: str, title: str, ax=None):
         _, ax = plt.subplots(figsize=(7, 0.6 + 0.5 * (len(df) + 1)), layout="constrained")
     from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
-    cols = ("mean", "ci_low", "ci_high") if metric == "roi" else ("diff", "diff_low", "diff_high")
+    cols = variant_columns(metric)
     y = np.arange(len(df))[::-1]
     for yi, (_, row), i in zip(y, df.iterrows(), range(1, len(df) + 1), strict=True):
         ax.errorbar(

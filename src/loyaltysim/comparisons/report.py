@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from loyaltysim.comparisons.text import HEADLINE, format_value, header, interval, verdict
+from loyaltysim.comparisons.text import HEADLINE, format_value, header, interval, variant_columns, verdict
 from loyaltysim.runs.files import atomic_write
 from loyaltysim.runs.metrics import COMPARISON_METRICS, METRICS
 from loyaltysim.scenario import Scenario
@@ -132,7 +132,7 @@ def _html_block(c: Comparison, month: float, metrics: list[str]) -> str:
                     )
                 )
                 continue
-            cols = ("mean", "ci_low", "ci_high") if m == "roi" else ("diff", "diff_low", "diff_high")
+            cols = variant_columns(m)
             text = f"{format_value(r[cols[0]], m, True)} {interval(r[cols[1]], r[cols[2]], m)}"
             cells.append(_td(text + (" *" if r["excludes_zero"] else ""), "n sure" if r["excludes_zero"] else "n"))
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -180,7 +180,7 @@ def _assumptions(c: Comparison) -> str:
 
 def report_html(comparison: Comparison, figures: dict[str, bytes]) -> str:
     """The report as one HTML page with the figures embedded as base64 PNG."""
-    from loyaltysim import __version__
+    from loyaltysim._version import __version__
 
     c = comparison
     verdict_rows = []

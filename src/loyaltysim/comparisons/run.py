@@ -91,7 +91,7 @@ def compare(
     replications
         Runs per scenario (at least 1; confidence intervals need 2 or more).
     seed
-        Seed of replication 0; replication ``r`` uses ``seed + r`` (see `loyaltysim.execution.replication_seeds`).
+        Seed of replication 0; replication ``r`` uses ``seed + r`` (see `loyaltysim.runs.executors.replication_seeds`).
     independent
         False (default): every scenario uses the same seeds (common random numbers, paired differences). True:
         independent seeds per scenario and Welch intervals for the differences.

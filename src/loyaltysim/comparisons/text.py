@@ -16,10 +16,19 @@ from loyaltysim.runs.metrics import COMPARISON_METRICS, METRICS, check_metrics
 if TYPE_CHECKING:
     from loyaltysim.comparisons.comparison import Comparison
 
-__all__ = ["HEADLINE", "format_value", "header", "interval", "text_table", "verdict"]
+__all__ = ["HEADLINE", "format_value", "header", "interval", "text_table", "variant_columns", "verdict"]
 
 HEADLINE = ("retention", "active", "profit", "nps")
 """Metrics shown at the checkpoints before the horizon when no metric is chosen."""
+
+
+def variant_columns(metric: str) -> tuple[str, str, str]:
+    """Columns of `Comparison.to_frame` that show a variant.
+
+    Its difference to the baseline and that interval, or, for ROI (itself a comparison with the baseline), its own
+    value and interval.
+    """
+    return ("mean", "ci_low", "ci_high") if metric == "roi" else ("diff", "diff_low", "diff_high")
 
 
 def format_value(x: float, metric: str, signed: bool = False) -> str:
@@ -41,7 +50,7 @@ def _cell(row: pd.Series, is_base: bool) -> str:
     m = row["metric"]
     if is_base:
         return format_value(row["mean"], m)
-    cols = ("mean", "ci_low", "ci_high") if m == "roi" else ("diff", "diff_low", "diff_high")
+    cols = variant_columns(m)
     value = format_value(row[cols[0]], m, signed=True)
     if not math.isfinite(row[cols[1]]):
         return value

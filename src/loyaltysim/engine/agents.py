@@ -20,8 +20,6 @@ from loyaltysim.engine.layout import (
     CHURNED,
     LEFT,
     PROSPECT,
-    SPOKE_NEGATIVE,
-    SPOKE_POSITIVE,
     STEP_BITS,
     Level,
 )
@@ -78,7 +76,7 @@ class Customer(CellAgent):
             return []
         self.frustration = r.decay_frustration(self.frustration, p)
         signal = ACTIVE
-        persona = plan.persona_tab[self.persona]
+        persona = plan.persona_table[self.persona]
         done = []
         for v in range(r.visit_count(draw(keys[Purpose.VISIT], i), plan.visit_rate[t], plan.visit_none[t])):
             u_channel, u_need, u_effort = draw3(keys[Purpose.CHANNEL], i, v)
@@ -117,11 +115,11 @@ class Customer(CellAgent):
             f = other.flags
             if f & ACTIVE:
                 active += 1.0
-                if f & SPOKE_POSITIVE and draw_at(m.keys[Purpose.TELL], i, other.idx) < p.word_of_mouth_positive_reach:
+            told = r.message(f)
+            if told and draw_at(m.keys[Purpose.TELL], i, other.idx) < r.reach(told, p):
+                if told == r.POSITIVE:
                     positive += 1.0
-                elif (
-                    f & SPOKE_NEGATIVE and draw_at(m.keys[Purpose.TELL], i, other.idx) < p.word_of_mouth_negative_reach
-                ):
+                else:
                     negative += 1.0
         self.influence, self.heard = r.wom_influence(active, positive, negative, float(len(neighbours)), p)
 
@@ -137,8 +135,7 @@ class Customer(CellAgent):
                 self.stage, self.expectation, self.frustration = r.adopt(heard, p)
                 self.flags = self.flags | ADOPTED
             return
-        self.loyalty = r.loyalty_after_hearing(self.loyalty, heard, p)
-        self.expectation = r.expectation_after_hearing(self.expectation, heard, p)
+        self.loyalty, self.expectation = r.hear(self.loyalty, self.expectation, heard, p)
         hazard = r.churn_hazard(self.base_hazard, self.loyalty, self.frustration, m.plan.price[m.steps], p)
         if r.churns(draw(m.keys[Purpose.CHURN], i), hazard, p.months):
             self.stage = CHURNED

@@ -9,6 +9,8 @@ count never changes a result.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit, prange
 
@@ -26,13 +28,15 @@ from loyaltysim.engine.layout import (
     SPOKE_POSITIVE,
     STEP_BITS,
     Level,
-    Propensity,
+    PersonaColumn,
     Sum,
     Tally,
 )
-from loyaltysim.engine.params import RuleParams
 from loyaltysim.engine.rng import Purpose, draw, draw3, draw_at, stream_key
 from loyaltysim.engine.state import TALLY_CHUNK, CustomerState, n_chunks
+
+if TYPE_CHECKING:
+    from loyaltysim.engine.params import RuleParams
 
 __all__ = ["init_population", "interact", "tally", "transition"]
 
@@ -70,9 +74,8 @@ def init_population(
     st: CustomerState,
     seed: int,
     persona_cum: np.ndarray,
-    persona_ab: np.ndarray,
+    persona_table: np.ndarray,
     stage_cum: np.ndarray,
-    initial_customers: float,
     p: RuleParams,
 ) -> None:
     """Draw every person's persona, churn propensity, starting stage and loyalty from the seed alone."""
@@ -93,15 +96,14 @@ def init_population(
     for i in prange(stage.shape[0]):
         m = r.choose(draw(k_pers, i), persona_cum)
         persona[i] = m
-        log_a = _log_gamma(k_prop, i, persona_ab[m, Propensity.CHURN_A])
-        log_b = _log_gamma(k_prop_b, i, persona_ab[m, Propensity.CHURN_B])
-        theta = min(1.0 / (1.0 + np.exp(log_b - log_a)), 1.0 - 1e-12)  # Beta(a, b) = Ga / (Ga + Gb)
-        base_hazard[i] = -np.log1p(-theta)
+        log_a = _log_gamma(k_prop, i, persona_table[m, PersonaColumn.CHURN_A])
+        log_b = _log_gamma(k_prop_b, i, persona_table[m, PersonaColumn.CHURN_B])
+        base_hazard[i] = r.base_hazard(log_a, log_b)
         expectation[i] = p.population_initial_expectation
-        loyalty[i] = r.clip01(p.population_initial_loyalty + p.population_loyalty_spread * (2.0 * draw(k_loy, i) - 1.0))
+        loyalty[i] = r.initial_loyalty(draw(k_loy, i), p)
         frustration[i] = 0.0
         neighbourhood[i] = 0
-        if draw(k_cust, i) < initial_customers:
+        if draw(k_cust, i) < p.population_initial_customers:
             stage[i] = FIRST_STAGE + r.choose(draw(k_stage, i), stage_cum)
             flags[i] = COHORT | ACTIVE
         else:
@@ -116,7 +118,7 @@ def interact(
     levels: np.ndarray,
     visit_rate: float,
     none_chance: float,
-    persona_tab: np.ndarray,
+    persona_table: np.ndarray,
     p: RuleParams,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Phase 1: each customer uses touchpoints a Poisson number of times, judges each use and reacts.
@@ -124,7 +126,7 @@ def interact(
     After each interaction the customer updates expectation, loyalty, frustration and stage, and may decide to
     tell others (the last salient experience of the step is what is told). The number of interactions is
     Poisson(``visit_rate``), ``none_chance`` = exp(-visit_rate). ``levels``: one row per touchpoint (`Level`
-    columns); ``persona_tab``: one row per persona (`Sensitivity` columns); the rule is `rules.interaction`.
+    columns); ``persona_table``: one row per persona (`PersonaColumn` columns); the rule is `rules.interaction`.
     Returns per-chunk interactions by touchpoint and summed effort (fixed chunks: totals do not depend on
     the number of threads).
     """
@@ -159,7 +161,7 @@ def interact(
                     float(expectation[i]),
                     float(frustration[i]),
                     levels[k],
-                    persona_tab[m],
+                    persona_table[m],
                     (u_need, u_effort, u_feel, u_stage, u_speak),
                     p,
                 )
@@ -207,9 +209,9 @@ def transition(st: CustomerState, keys: np.ndarray, marketing: float, price: flo
                 frustration[i] = new_frustration
                 flags[i] |= np.uint8(ADOPTED)
             continue
-        h = float(heard[i])
-        loyalty[i] = r.loyalty_after_hearing(float(loyalty[i]), h, p)
-        expectation[i] = r.expectation_after_hearing(float(expectation[i]), h, p)
+        new_loyalty, new_expectation = r.hear(float(loyalty[i]), float(expectation[i]), float(heard[i]), p)
+        loyalty[i] = new_loyalty
+        expectation[i] = new_expectation
         hazard = r.churn_hazard(float(base_hazard[i]), float(loyalty[i]), float(frustration[i]), price, p)
         if r.churns(draw(keys[Purpose.CHURN], i), hazard, p.months):
             stage[i] = CHURNED

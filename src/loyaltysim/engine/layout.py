@@ -4,8 +4,8 @@ Stage codes, flag bits, table columns, tally slots and output columns.
 
 No other module indexes these arrays by a number: kernels write ``counts[c, extra + Tally.ADOPTED]`` and read
 ``levels[k, Level.EFFORT]``; `loyaltysim.engine.outputs` reads the same names. `IntEnum` members compile to plain
-integers in numba. Stage names come from `loyaltysim.scenario.STAGES` (the scenario files' vocabulary); their codes
-follow that order.
+integers in numba. Stage names come from `loyaltysim.vocabulary.STAGES` (the scenario files' vocabulary); their
+codes follow that order. This module imports nothing heavier than that, so the kernels may use it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Literal, NamedTuple
 
-from loyaltysim.scenario import STAGES
+from loyaltysim.vocabulary import STAGES
 
 __all__ = [
     "ACTIVE",
@@ -22,21 +22,28 @@ __all__ = [
     "COHORT",
     "COLUMNS",
     "COUNTED",
+    "DESIRES",
+    "EMPATHY",
+    "EXPECTATIONS",
     "FIRST_STAGE",
     "LEFT",
     "LEVEL_COLUMNS",
+    "NEEDS",
     "N_STATES",
+    "PERSONALIZATION",
+    "PREFERENCES",
     "PROSPECT",
     "SPOKE_NEGATIVE",
     "SPOKE_POSITIVE",
     "STAGES",
+    "STAGE_CODES",
     "STATE_NAMES",
     "STEP_BITS",
     "TOP_STAGE",
     "Column",
+    "Kind",
     "Level",
-    "Propensity",
-    "Sensitivity",
+    "PersonaColumn",
     "Sum",
     "Tally",
     "columns_of_kind",
@@ -57,6 +64,14 @@ N_STATES = CHURNED + 1
 """Number of codes."""
 STATE_NAMES = ("prospects", *STAGES, "churned")
 """Name of each code, in code order (the output columns of the same names count them)."""
+STAGE_CODES = {name: FIRST_STAGE + k for k, name in enumerate(STAGES)}
+"""Code of each CX Spectrum stage, by name."""
+NEEDS = STAGE_CODES["needs"]
+EXPECTATIONS = STAGE_CODES["expectations"]
+DESIRES = STAGE_CODES["desires"]
+PREFERENCES = STAGE_CODES["preferences"]
+PERSONALIZATION = STAGE_CODES["personalization"]
+EMPATHY = STAGE_CODES["empathy"]
 
 # ---------------------------------------------------------------------------------------------------------------
 # Flag bits: one uint8 per person
@@ -96,18 +111,13 @@ LEVEL_COLUMNS = tuple(level.name.lower() for level in Level)
 """Names of the `Level` columns; every one but the first is the touchpoint lever of the same name."""
 
 
-class Sensitivity(IntEnum):
-    """Columns of the plan's per-persona ``persona_tab``."""
+class PersonaColumn(IntEnum):
+    """Columns of the plan's per-persona ``persona_table``: sensitivities and the Beta(a, b) of churn propensity."""
 
-    EFFORT = 0
-    EMOTION = 1
-
-
-class Propensity(IntEnum):
-    """Columns of the plan's per-persona ``persona_ab``: Beta(a, b) of the base churn propensity."""
-
-    CHURN_A = 0
-    CHURN_B = 1
+    EFFORT_SENSITIVITY = 0
+    EMOTION_SENSITIVITY = 1
+    CHURN_A = 2
+    CHURN_B = 3
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -8,14 +8,18 @@ numba, the layout, the rng and the rules.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit, prange
 
 from loyaltysim.engine import rules as r
-from loyaltysim.engine.layout import ACTIVE, CHURNED, COUNTED, SPOKE_NEGATIVE, SPOKE_POSITIVE
-from loyaltysim.engine.params import RuleParams
+from loyaltysim.engine.layout import ACTIVE, CHURNED, COUNTED
 from loyaltysim.engine.rng import Purpose, draw_at
 from loyaltysim.engine.state import CustomerState
+
+if TYPE_CHECKING:
+    from loyaltysim.engine.params import RuleParams
 
 __all__ = ["MAX_DEGREE", "count_signals", "listen", "listen_mean_field"]
 
@@ -34,7 +38,7 @@ def _must_push(f):
     Those whose status changed since the last call (ACTIVE differs from COUNTED) and customers who speak.
     """
     changed = ((f & ACTIVE) != 0) != ((f & COUNTED) != 0)
-    speaks = (f & ACTIVE) != 0 and (f & (SPOKE_POSITIVE | SPOKE_NEGATIVE)) != 0
+    speaks = r.message(f) != 0
     return changed or speaks
 
 
@@ -54,7 +58,7 @@ def _movers(flags):
 
 
 @njit(parallel=True, cache=True)
-def _spread(st, indptr, indices, key, positive_reach, negative_reach, parts):
+def _spread(st, indptr, indices, key, p, parts):
     """Push from the few people whose signal matters this step, in parallel.
 
     Those who became or stopped being customers since the last call update their neighbours' customer counts
@@ -95,12 +99,9 @@ def _spread(st, indptr, indices, key, positive_reach, negative_reach, parts):
                 moved = -1
             if moved != 0:
                 flags[j] = f ^ np.uint8(COUNTED)
-            message = 0
-            reach = 0.0
-            if active and f & SPOKE_POSITIVE:
-                message, reach = _ONE_POSITIVE, positive_reach
-            elif active and f & SPOKE_NEGATIVE:
-                message, reach = _ONE_NEGATIVE, negative_reach
+            told = r.message(f)
+            reach = r.reach(told, p)
+            message = _ONE_POSITIVE if told == r.POSITIVE else _ONE_NEGATIVE if told == r.NEGATIVE else 0
             for e in range(indptr[j], indptr[j + 1]):
                 i = indices[e]
                 change = moved
@@ -157,9 +158,7 @@ def listen(
     zero (`new_state`, `init_population`) and the network must stay the same. ``parts``: how many pieces
     the push is split into (the number of threads; it does not change the result).
     """
-    _spread(
-        st, indptr, indices, keys[Purpose.TELL], p.word_of_mouth_positive_reach, p.word_of_mouth_negative_reach, parts
-    )
+    _spread(st, indptr, indices, keys[Purpose.TELL], p, parts)
     _hear(st, indptr, p)
 
 
@@ -173,10 +172,11 @@ def count_signals(flags: np.ndarray) -> tuple[int, int, int]:
         f = flags[i]
         if f & ACTIVE:
             a += 1
-            if f & SPOKE_POSITIVE:
-                s_pos += 1
-            elif f & SPOKE_NEGATIVE:
-                s_neg += 1
+        told = r.message(f)
+        if told == r.POSITIVE:
+            s_pos += 1
+        elif told == r.NEGATIVE:
+            s_neg += 1
     return a, s_pos, s_neg
 
 

@@ -18,6 +18,7 @@ import numba
 import numpy as np
 
 from loyaltysim.engine import kernels, listen
+from loyaltysim.engine.agents import populate
 from loyaltysim.engine.layout import COLUMNS
 from loyaltysim.engine.network import SocialNetwork, build_network
 from loyaltysim.engine.outputs import step_outputs
@@ -103,17 +104,15 @@ class LoyaltyModel(mesa.Model):
             self.state,
             self.seed,
             self.plan.persona_cum,
-            self.plan.persona_ab,
+            self.plan.persona_table,
             self.plan.stage_cum,
-            s.population.initial_customers,
             self.plan.params,
         )
         self.keys: np.ndarray | None = None  # this step's stream keys, set by step()
+        self.signal_counts = (0, 0, 0)  # customers and speakers of this step (reference engine, complete network)
         self._row: dict[str, float] = {}  # this step's outputs, read by the DataCollector's reporters
         self.datacollector = mesa.DataCollector(model_reporters={c: _reporter(c) for c in COLUMNS})
         if engine == "reference":
-            from loyaltysim.engine.agents import populate
-
             populate(self)
         self._tally(0)
         self.running = True
@@ -130,7 +129,7 @@ class LoyaltyModel(mesa.Model):
         self.keys = draw_keys(self.seed, t)
         if self.engine == "kernel":
             uses = kernels.interact(
-                self.state, self.keys, plan.levels[t], plan.visit_rate[t], plan.visit_none[t], plan.persona_tab, p
+                self.state, self.keys, plan.levels[t], plan.visit_rate[t], plan.visit_none[t], plan.persona_table, p
             )
             self._listen()
             kernels.transition(self.state, self.keys, plan.marketing[t], plan.price[t], p)

@@ -4,7 +4,8 @@
 per scalar parameter of the behaviour tables, named ``<table>_<key>`` after its dotted scenario key: the rules read
 ``p.behaviour_loss_aversion`` for ``behaviour.loss_aversion`` and ``p.churn_loyalty_effect`` for
 ``churn.loyalty_effect``. The fields are generated from the declarations, so a parameter added to one of
-`RULE_TABLES` is in `RuleParams` without further ado. Only the genuinely derived per-step values of `DERIVED` are
+`RULE_TABLES` is in `RuleParams` without further ado. Levers are left out: interventions change them per step, so
+the kernels read them from the plan's per-step tables. Only the genuinely derived per-step values of `DERIVED` are
 written by hand, once.
 """
 
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from loyaltysim.scenario import Scenario
+from loyaltysim.scenario.declare import is_lever
 
 __all__ = ["DERIVED", "RULE_TABLES", "RuleParams", "rule_fields", "rule_params"]
 
@@ -41,8 +43,9 @@ def rule_fields() -> list[tuple[str, str, str]]:
     """``(field, table, key)`` of every declared scalar of `RULE_TABLES`, in declaration order."""
     out = []
     for table in RULE_TABLES:
-        for key, field in _table_type(table).model_fields.items():
-            if field.annotation in _SCALARS:
+        model = _table_type(table)
+        for key, field in model.model_fields.items():
+            if field.annotation in _SCALARS and not is_lever(model, key):
                 out.append((f"{table}_{key}", table, key))
     return out
 

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from loyaltysim.engine.layout import FIRST_STAGE, N_STATES, TOP_STAGE, Level, Propensity, Sensitivity
+from loyaltysim.engine.layout import FIRST_STAGE, LEVEL_COLUMNS, N_STATES, TOP_STAGE, Level, PersonaColumn
 from loyaltysim.engine.params import RuleParams, rule_params
 from loyaltysim.errors import ScenarioError
 from loyaltysim.scenario import MARKET_LEVERS, MAX_VISITS_PER_STEP, TOUCHPOINT_LEVERS, Scenario
 
 __all__ = ["Plan", "make_plan"]
 
-_TOUCHPOINT_COLUMNS = ("visits_per_month", *(level.name.lower() for level in Level if level != Level.CUMULATIVE_SHARE))
+_TOUCHPOINT_COLUMNS = ("visits_per_month", *(c for c in LEVEL_COLUMNS if c != "cumulative_share"))
 """The touchpoint values a plan tracks per step: visits (for the shares) and one per `Level` column of that name."""
+_COLUMN = {name: i for i, name in enumerate(_TOUCHPOINT_COLUMNS)}
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,7 @@ class Plan:
     service_cost: np.ndarray  # (touchpoints,) the touchpoints' own cost per interaction
     intervention_fixed_cost: np.ndarray  # (steps + 1,) one-off and running intervention costs
     intervention_interaction_cost: np.ndarray  # (steps + 1, touchpoints) the intervention part of the above
-    persona_tab: np.ndarray  # (personas, len(Sensitivity))
-    persona_ab: np.ndarray  # (personas, len(Propensity))
+    persona_table: np.ndarray  # (personas, len(PersonaColumn)): sensitivities, churn propensity Beta(a, b)
     persona_cum: np.ndarray  # (personas,) cumulative shares
     spend: np.ndarray  # (personas,) per month at the desires stage
     stage_cum: np.ndarray  # (stages,) cumulative initial stage shares
@@ -72,10 +72,10 @@ def make_plan(s: Scenario) -> Plan:
             if iv.start_day > day:
                 continue
             rows = range(len(tps)) if iv.touchpoint == "all" else [tps.index(iv.touchpoint)]
-            for col, name in enumerate(_TOUCHPOINT_COLUMNS):
-                if name in TOUCHPOINT_LEVERS:
-                    for k in rows:
-                        lv[k, col] = iv.apply(name, lv[k, col])
+            for name in TOUCHPOINT_LEVERS:
+                col = _COLUMN[name]
+                for k in rows:
+                    lv[k, col] = iv.apply(name, lv[k, col])
             for lever in MARKET_LEVERS:
                 mk[lever] = iv.apply(lever, mk[lever])
             for k in rows:
@@ -83,11 +83,11 @@ def make_plan(s: Scenario) -> Plan:
             iv_fixed[t] += iv.cost_per_month * months
             if t == 1 or iv.start_day > day - s.time.step_days:  # the first step the intervention is in force
                 iv_fixed[t] += iv.cost_once
-        rate = lv[:, 0]
+        rate = lv[:, _COLUMN["visits_per_month"]]
         total = float(rate.sum())
         levels[t, :, Level.CUMULATIVE_SHARE] = _cumulative(list(rate)) if total > 0 else 1.0
-        for col, name in enumerate(_TOUCHPOINT_COLUMNS[1:], start=1):
-            levels[t, :, Level[name.upper()]] = lv[:, col]
+        for name in _TOUCHPOINT_COLUMNS[1:]:
+            levels[t, :, Level[name.upper()]] = lv[:, _COLUMN[name]]
         visit_rate[t] = total * months
         for lever in MARKET_LEVERS:
             market[lever][t] = mk[lever]
@@ -104,12 +104,9 @@ def make_plan(s: Scenario) -> Plan:
     persona = [s.personas[p] for p in ps]
     mult = np.zeros(N_STATES)
     mult[FIRST_STAGE : TOP_STAGE + 1] = s.stages.spend_multipliers
-    tab = np.zeros((len(ps), len(Sensitivity)))
-    tab[:, Sensitivity.EFFORT] = [p.effort_sensitivity for p in persona]
-    tab[:, Sensitivity.EMOTION] = [p.emotion_sensitivity for p in persona]
-    ab = np.zeros((len(ps), len(Propensity)))
-    ab[:, Propensity.CHURN_A] = [p.churn_a for p in persona]
-    ab[:, Propensity.CHURN_B] = [p.churn_b for p in persona]
+    table = np.zeros((len(ps), len(PersonaColumn)))
+    for column in PersonaColumn:
+        table[:, column] = [getattr(p, column.name.lower()) for p in persona]
     return Plan(
         scenario=s,
         params=rule_params(s),
@@ -125,8 +122,7 @@ def make_plan(s: Scenario) -> Plan:
         service_cost=np.array([s.touchpoints[t].cost_per_interaction for t in tps]),
         intervention_fixed_cost=iv_fixed,
         intervention_interaction_cost=iv_interaction,
-        persona_tab=tab,
-        persona_ab=ab,
+        persona_table=table,
         persona_cum=_cumulative([p.share for p in persona]),
         spend=np.array([p.spend_per_month for p in persona]),
         stage_cum=_cumulative(s.population.initial_stage_shares),

@@ -13,7 +13,7 @@ from enum import IntEnum
 import numpy as np
 from numba import int64, njit, uint64
 
-__all__ = ["Purpose", "customer_key", "draw", "draw3", "draw_at", "draw_keys", "draw_slot", "stream_key"]
+__all__ = ["Purpose", "draw", "draw3", "draw_at", "draw_keys", "stream_key"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -65,21 +65,10 @@ def draw(key: uint64, customer: int) -> float:
 
 
 @njit(cache=True, inline="always")
-def customer_key(key: uint64, customer: int) -> uint64:
-    """Key of one customer's sub-stream: ``draw_at(key, i, s) == draw_slot(customer_key(key, i), s)``."""
-    return _mix(uint64(key) + uint64(customer) * _GOLDEN)
-
-
-@njit(cache=True, inline="always")
-def draw_slot(sub_key: uint64, slot: int) -> float:
-    """Uniform on [0, 1) for a sub-index of a customer's sub-stream (hoists one mix out of loops over slots)."""
-    return float(int64(_mix(uint64(sub_key) + uint64(slot + 1) * _GOLDEN) >> _S11)) * _TO_UNIT
-
-
-@njit(cache=True, inline="always")
 def draw_at(key: uint64, customer: int, slot: int) -> float:
     """Uniform on [0, 1) for one customer and a sub-index (a neighbour slot, a rejection attempt)."""
-    return draw_slot(customer_key(key, customer), slot)
+    sub_key = _mix(uint64(key) + uint64(customer) * _GOLDEN)
+    return float(int64(_mix(uint64(sub_key) + uint64(slot + 1) * _GOLDEN) >> _S11)) * _TO_UNIT
 
 
 @njit(cache=True)

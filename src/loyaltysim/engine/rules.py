@@ -15,6 +15,7 @@ the NPS question, and the docs point into it.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
@@ -22,22 +23,32 @@ from numba import njit
 from loyaltysim.engine.layout import (
     ACTIVE,
     CHURNED,
+    DESIRES,
+    EMPATHY,
+    EXPECTATIONS,
     FIRST_STAGE,
+    PERSONALIZATION,
+    PREFERENCES,
     SPOKE_NEGATIVE,
     SPOKE_POSITIVE,
     TOP_STAGE,
     Level,
-    Sensitivity,
+    PersonaColumn,
 )
-from loyaltysim.engine.params import RuleParams
+
+if TYPE_CHECKING:  # the rules read the constants; the type is for readers (kernels stay free of pydantic)
+    from loyaltysim.engine.params import RuleParams
 
 __all__ = [
     "DETRACTOR_MAX",
     "MAX_VISITS",
+    "NEGATIVE",
+    "POSITIVE",
     "PROMOTER_MIN",
     "adapt",
     "adopt",
     "adoption_probability",
+    "base_hazard",
     "choose",
     "churn_hazard",
     "churns",
@@ -47,12 +58,17 @@ __all__ = [
     "expectation_after_hearing",
     "expectation_target",
     "hazard_probability",
+    "hear",
+    "initial_loyalty",
     "interaction",
+    "is_customer",
     "loyalty_after_hearing",
     "mean_field_influence",
     "meets_stage",
+    "message",
     "next_stage",
     "perceive",
+    "reach",
     "realized_effort",
     "realized_feel",
     "recommend_score",
@@ -116,6 +132,26 @@ def choose(u: float, cumulative_share: np.ndarray) -> int:
         if u < cumulative_share[k]:
             return k
     return n - 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The initial population
+
+
+@njit(cache=True)
+def base_hazard(log_a: float, log_b: float) -> float:
+    """Monthly base churn hazard -ln(1 - theta) of theta ~ Beta(a, b), from the logs of Gamma(a) and Gamma(b) draws.
+
+    theta = Ga / (Ga + Gb), kept below 1 so that the hazard is finite.
+    """
+    theta = min(1.0 / (1.0 + np.exp(log_b - log_a)), 1.0 - 1e-12)
+    return -np.log1p(-theta)
+
+
+@njit(cache=True)
+def initial_loyalty(u: float, p: RuleParams) -> float:
+    """Starting loyalty: uniform within ``loyalty_spread`` of ``initial_loyalty``, clipped to [0, 1]."""
+    return clip01(p.population_initial_loyalty + p.population_loyalty_spread * (2.0 * u - 1.0))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -203,15 +239,15 @@ def meets_stage(
     """
     if not need_met:
         return False
-    if stage >= FIRST_STAGE + 1 and gap < 0.0:
+    if stage >= EXPECTATIONS and gap < 0.0:
         return False
-    if stage >= FIRST_STAGE + 2 and felt < p.stages_feel_threshold:
+    if stage >= DESIRES and felt < p.stages_feel_threshold:
         return False
-    if stage >= FIRST_STAGE + 3 and ease < p.stages_ease_threshold:
+    if stage >= PREFERENCES and ease < p.stages_ease_threshold:
         return False
-    if stage >= FIRST_STAGE + 4 and personalization < p.stages_personalization_threshold:
+    if stage >= PERSONALIZATION and personalization < p.stages_personalization_threshold:
         return False
-    if stage >= FIRST_STAGE + 5 and empathy < p.stages_empathy_threshold:  # noqa: SIM103 - a line per stage
+    if stage >= EMPATHY and empathy < p.stages_empathy_threshold:  # noqa: SIM103 - a line per stage
         return False
     return True
 
@@ -265,8 +301,8 @@ def interaction(
 ) -> tuple[int, float, float, float, int, float]:
     """One use of a touchpoint, from the draws to the customer's reaction.
 
-    ``touchpoint`` is its row of the plan's levels (`Level` columns), ``persona`` the customer's row of
-    sensitivities (`Sensitivity` columns), ``u`` the draws (need, effort, feel, stage move, speaking). The need is
+    ``touchpoint`` is its row of the plan's levels (`Level` columns), ``persona`` the customer's persona's row
+    (`PersonaColumn` columns), ``u`` the draws (need, effort, feel, stage move, speaking). The need is
     met or not, effort and feel are realised, the pyramid judges them, the loss-weighted gap to expectation moves
     loyalty; expectation adapts; a frustrating use is remembered; the stage may move; a salient experience may be
     told. Returns (stage, loyalty, expectation, frustration, word-of-mouth bit, realised effort).
@@ -274,12 +310,12 @@ def interaction(
     u_need, u_effort, u_feel, u_stage, u_speak = u
     empathy = touchpoint[Level.EMPATHY]
     personalization = touchpoint[Level.PERSONALIZATION]
-    emotion_sensitivity = persona[Sensitivity.EMOTION]
+    emotion_sensitivity = persona[PersonaColumn.EMOTION_SENSITIVITY]
     need_met = u_need < touchpoint[Level.FULFILMENT]
     effort = realized_effort(touchpoint[Level.EFFORT], u_effort, p.behaviour_effort_noise)
     feel = realized_feel(empathy, personalization, u_feel, p)
     quality, ease, felt, frustrating = perceive(
-        need_met, effort, feel, persona[Sensitivity.EFFORT], emotion_sensitivity, p
+        need_met, effort, feel, persona[PersonaColumn.EFFORT_SENSITIVITY], emotion_sensitivity, p
     )
     value = disconfirmation(quality, expectation, p.behaviour_loss_aversion)
     new_loyalty = adapt(loyalty, satisfaction(value, stage, p), p.behaviour_loyalty_learning)
@@ -294,6 +330,33 @@ def interaction(
 
 # ---------------------------------------------------------------------------------------------------------------
 # Word of mouth (phase 2)
+
+POSITIVE = 1
+"""`message` of a customer who tells about a good experience this step."""
+NEGATIVE = -1
+"""`message` of a customer who tells about a bad experience this step."""
+
+
+@njit(cache=True)
+def message(flags: int) -> int:
+    """What a person tells its neighbours this step: `POSITIVE`, `NEGATIVE` or 0 (only customers speak)."""
+    if not flags & ACTIVE:
+        return 0
+    if flags & SPOKE_POSITIVE:
+        return POSITIVE
+    if flags & SPOKE_NEGATIVE:
+        return NEGATIVE
+    return 0
+
+
+@njit(cache=True)
+def reach(told: int, p: RuleParams) -> float:
+    """Chance that a message reaches one neighbour: bad news travels further (seed 004)."""
+    if told == POSITIVE:
+        return p.word_of_mouth_positive_reach
+    if told == NEGATIVE:
+        return p.word_of_mouth_negative_reach
+    return 0.0
 
 
 @njit(cache=True)
@@ -317,8 +380,8 @@ def mean_field_influence(
     flags are taken out); each speaker reaches a listener with the chance of their message's reach.
     """
     own_a = 1.0 if flags & ACTIVE else 0.0
-    own_p = 1.0 if (flags & ACTIVE) and (flags & SPOKE_POSITIVE) else 0.0
-    own_n = 1.0 if (flags & ACTIVE) and (flags & SPOKE_NEGATIVE) and not (flags & SPOKE_POSITIVE) else 0.0
+    own_p = 1.0 if message(flags) == POSITIVE else 0.0
+    own_n = 1.0 if message(flags) == NEGATIVE else 0.0
     return wom_influence(
         n_active - own_a,
         p.word_of_mouth_positive_reach * (n_positive - own_p),
@@ -341,6 +404,12 @@ def expectation_after_hearing(expectation: float, heard: float, p: RuleParams) -
 def loyalty_after_hearing(loyalty: float, heard: float, p: RuleParams) -> float:
     """Net word of mouth heard moves loyalty (seed 004)."""
     return clip01(loyalty + p.word_of_mouth_loyalty_effect * heard)
+
+
+@njit(cache=True)
+def hear(loyalty: float, expectation: float, heard: float, p: RuleParams) -> tuple[float, float]:
+    """A customer's (loyalty, expectation) after taking in the net word of mouth heard this step."""
+    return loyalty_after_hearing(loyalty, heard, p), expectation_after_hearing(expectation, heard, p)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Threads of the compiled kernels: how many, and how idle OpenMP threads wait.
 
-Nothing here runs at import. `prefer_passive_threads` is called where a run starts (`LoyaltyModel.__init__`, before
-its first parallel kernel), `threads` wraps a run in ``simulate``.
+Nothing here runs at import. `prefer_passive_threads` is called where runs start, before anything touches numba's
+thread pool (asking numba for its thread count launches the OpenMP layer): by `threads`, which wraps a run in
+``simulate``, by the executors' workers, and by `LoyaltyModel.__init__` for a model built by hand.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def prefer_passive_threads() -> None:
 @contextmanager
 def threads(n: int | None):
     """Run the enclosed code with ``n`` numba threads (None: leave as is)."""
+    prefer_passive_threads()
     import numba
 
     if n is None:

@@ -19,6 +19,9 @@ __all__ = ["DaskExecutor"]
 
 def _one_thread(fn: Callable[[Any], Any], item: Any) -> Any:
     """Call ``fn(item)`` with one numba thread (in the worker)."""
+    from loyaltysim.engine.threads import prefer_passive_threads
+
+    prefer_passive_threads()
     import numba
 
     numba.set_num_threads(1)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from loyaltysim.engine.threads import prefer_passive_threads
 from loyaltysim.scenario import Scenario
 
 __all__ = ["LocalExecutor", "SerialExecutor", "Task", "make_executor", "replication_seeds", "run_task"]
@@ -66,6 +67,7 @@ def _init_worker() -> None:
     """
     if "numba" not in sys.modules:
         os.environ["NUMBA_NUM_THREADS"] = "1"
+    prefer_passive_threads()
     import numba
 
     numba.set_num_threads(1)
@@ -84,6 +86,7 @@ class SerialExecutor:
         self._threads: int | None = None
 
     def __enter__(self) -> SerialExecutor:
+        prefer_passive_threads()
         import numba
 
         self._threads = numba.get_num_threads()

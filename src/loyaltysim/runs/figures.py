@@ -6,7 +6,7 @@ Called by `Results.plot` and `Results.save`; imports matplotlib only inside the 
 from __future__ import annotations
 
 from loyaltysim.engine.layout import STATE_NAMES
-from loyaltysim.scenario import MONTH_DAYS
+from loyaltysim.vocabulary import MONTH_DAYS
 
 __all__ = ["STAGE_COLOURS", "plot_run", "run_panels"]
 

@@ -16,41 +16,49 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from loyaltysim.engine.layout import COLUMNS, STAGES, columns_of_kind
+from loyaltysim.engine.layout import COLUMNS, STAGES, Kind, columns_of_kind
 from loyaltysim.errors import ScenarioError
 from loyaltysim.scenario import MONTH_DAYS, Scenario
 
 __all__ = [
     "COMPARISON_METRICS",
+    "DISCOUNT_RATE",
     "METRICS",
     "SUMMARY_METRICS",
     "Metric",
     "at_checkpoint",
     "check_metrics",
+    "checkpoint_step",
     "checkpoint_steps",
     "clv",
     "month_to_step",
     "monthly_discount",
     "roi",
+    "step_to_month",
 ]
 
 
+DISCOUNT_RATE = 0.10
+"""Yearly discount rate of the CLV unless a comparison is given another (assumption: a typical cost of capital)."""
+
+
 class Metric(NamedTuple):
-    """A metric: table label, unit, decimals shown, meaning, and how a checkpoint reads it."""
+    """A metric: table label, unit, decimals shown, meaning, and how a checkpoint reads it (a column's kind)."""
 
     label: str
     unit: str
     decimals: int
     meaning: str
-    read: Literal["state", "flow", "mean", "derived"]
+    read: Kind | Literal["derived"]
 
 
-_DECIMALS = {"customers": 0, "people": 0, "interactions": 0, "currency": 0, "points": 1, "1-7": 2, "score": 3}
+_DECIMALS = {"customers": 0, "people": 0, "interactions": 0, "currency": 0, "points": 1, "1-7": 2}
+"""Decimals shown by unit; other units show 3."""
 _WHEN = {"state": "at the checkpoint", "flow": "from the start to the checkpoint", "mean": "up to the checkpoint"}
 
 METRICS: dict[str, Metric] = {
     **{
-        name: Metric(col.label, col.unit, _DECIMALS[col.unit], f"{col.meaning}, {_WHEN[col.kind]}.", col.kind)
+        name: Metric(col.label, col.unit, _DECIMALS.get(col.unit, 3), f"{col.meaning}, {_WHEN[col.kind]}.", col.kind)
         for name, col in COLUMNS.items()
         if col.kind != "label"
     },
@@ -76,7 +84,8 @@ METRICS: dict[str, Metric] = {
         "currency",
         1,
         "Margin-based CLV m r / (1 + d - r) from simulated margin per customer-month m and monthly "
-        "retention r up to the checkpoint, discount d per month.",
+        f"retention r up to the checkpoint, discount d per month (from a yearly rate, {DISCOUNT_RATE:.0%} unless a "
+        "comparison is given another).",
         "derived",
     ),
     "roi": Metric(
@@ -125,6 +134,7 @@ SUMMARY_METRICS = (
 
 _FLOWS = columns_of_kind("flow")
 _STATES = columns_of_kind("state")
+_MEANS = columns_of_kind("mean")
 
 
 def check_metrics(metrics: Iterable[str] | None, allowed: Iterable[str], label: str, where: str) -> list[str]:
@@ -144,6 +154,20 @@ def month_to_step(month: float, step_days: float) -> int:
     return round(month * MONTH_DAYS / step_days)
 
 
+def step_to_month(step: float, step_days: float) -> float:
+    """The month at the end of ``step`` (any array of steps too); the one conversion back."""
+    return step * step_days / MONTH_DAYS
+
+
+def checkpoint_step(scenario: Scenario, month: float, where: str = "month") -> int:
+    """The step of one checkpoint month within the horizon; a `ScenarioError` for a month outside it."""
+    horizon = step_to_month(scenario.n_steps, scenario.time.step_days)
+    step = month_to_step(month, scenario.time.step_days) if month >= 0 and math.isfinite(month) else -1
+    if not 0 <= step <= scenario.n_steps:
+        raise ScenarioError(where, "month", f"{month:g}", f"a month within the horizon (0 .. {horizon:.4g})")
+    return step
+
+
 def checkpoint_steps(
     scenario: Scenario, months: Iterable[float], where: str = "checkpoints"
 ) -> list[tuple[float, int]]:
@@ -159,7 +183,7 @@ def checkpoint_steps(
         step = month_to_step(m, scenario.time.step_days)
         if step <= scenario.n_steps:
             out.setdefault(step, float(m))
-    out.setdefault(scenario.n_steps, round(scenario.n_steps * scenario.time.step_days / MONTH_DAYS, 1))
+    out.setdefault(scenario.n_steps, round(step_to_month(scenario.n_steps, scenario.time.step_days), 1))
     return sorted(((month, step) for step, month in out.items()), key=lambda p: p[1])
 
 
@@ -185,15 +209,18 @@ def roi(profit: np.ndarray, cost: np.ndarray, reference_profit: np.ndarray, refe
 
 
 def at_checkpoint(
-    series: Mapping[str, np.ndarray], k: int, months: float, size: int, discount: float = 0.0
+    series: Mapping[str, np.ndarray], k: int, months: float, size: int, discount: float | None = None
 ) -> dict[str, np.ndarray]:
     """Every metric but ROI of one or many runs at step ``k``.
 
     ``series`` maps output columns to arrays whose last axis is the step (0 = initial state), shaped (steps,) for one
     run or e.g. (scenarios, replications, steps); ``months`` is the step length in months, ``size`` the market
-    size and ``discount`` the monthly discount rate of the CLV. Flows are summed over steps 1..k, states read at
+    size and ``discount`` the monthly discount rate of the CLV (default: `DISCOUNT_RATE` a year). Flows are summed
+    over steps 1..k, states read at
     step k, CES weighted by interactions (NaN without any).
     """
+    if discount is None:
+        discount = monthly_discount(DISCOUNT_RATE)
     col = {name: np.asarray(values) for name, values in series.items()}
     out: dict[str, np.ndarray] = {name: col[name][..., 1 : k + 1].sum(axis=-1) for name in _FLOWS}
     out.update({name: col[name][..., k] for name in _STATES})
@@ -201,10 +228,13 @@ def at_checkpoint(
     active = col["active"]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["retention"] = np.where(start > 0, 100.0 * col["initial_active"][..., k] / start, np.nan)
-        ces = col["ces"][..., 1 : k + 1]
         n = col["interactions"][..., 1 : k + 1]
         used = n.sum(axis=-1)
-        out["ces"] = np.where(used > 0, np.nan_to_num(ces * n).sum(axis=-1) / np.where(used > 0, used, 1), np.nan)
+        for name in _MEANS:  # means per interaction, weighted by the interactions of each step
+            per_step = col[name][..., 1 : k + 1]
+            out[name] = np.where(
+                used > 0, np.nan_to_num(per_step * n).sum(axis=-1) / np.where(used > 0, used, 1), np.nan
+            )
         out["adoption"] = (out["active"] + out["churned"]) / size
         at_risk = active[..., :k].sum(axis=-1) * months  # customer-months at risk of churning
         served = active[..., 1 : k + 1].sum(axis=-1) * months  # customer-months billed

@@ -10,8 +10,8 @@ import pandas as pd
 
 from loyaltysim.runs import figures
 from loyaltysim.runs.files import atomic_write
-from loyaltysim.runs.metrics import SUMMARY_METRICS, at_checkpoint, month_to_step
-from loyaltysim.scenario import MONTH_DAYS, Scenario
+from loyaltysim.runs.metrics import SUMMARY_METRICS, at_checkpoint, checkpoint_step, step_to_month
+from loyaltysim.scenario import Scenario
 
 __all__ = ["Results"]
 
@@ -48,17 +48,39 @@ class Results:
         return df
 
     def metrics(self, month: float | None = None) -> dict[str, float]:
-        """Every metric of `loyaltysim.runs.metrics.METRICS` but ROI at a month (default: the horizon)."""
-        ts = self.timeseries
-        k = len(ts) - 1 if month is None else min(len(ts) - 1, month_to_step(month, self.scenario.time.step_days))
+        """Every metric but ROI at a checkpoint.
+
+        Parameters
+        ----------
+        month
+            Months from the start (the step that ends closest to it); default: the horizon.
+
+        Returns
+        -------
+        dict
+            Metric name (`loyaltysim.runs.metrics.METRICS`) to its value.
+
+        Raises
+        ------
+        ScenarioError
+            For a month outside the horizon.
+        """
         s = self.scenario
+        k = s.n_steps if month is None else checkpoint_step(s, month, "Results.metrics")
+        ts = self.timeseries
         at = at_checkpoint({name: ts[name].to_numpy() for name in ts.columns}, k, s.months_per_step, s.population.size)
         return {name: float(value) for name, value in at.items()}
 
     def summary(self) -> pd.Series:
-        """Key figures at the horizon (`SUMMARY_METRICS`, by metric name), after ``months``, the horizon."""
+        """Key figures at the horizon.
+
+        Returns
+        -------
+        pandas.Series
+            ``months`` (the horizon), then `loyaltysim.runs.metrics.SUMMARY_METRICS` by metric name.
+        """
         at = self.metrics()
-        months = round(float(self.timeseries["day"].iloc[-1]) / MONTH_DAYS, 2)
+        months = step_to_month(self.scenario.n_steps, self.scenario.time.step_days)
         return pd.Series({"months": months, **{m: at[m] for m in SUMMARY_METRICS}}, name=self.scenario.name)
 
     def plot(self, ax=None):

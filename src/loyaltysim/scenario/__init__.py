@@ -1,6 +1,7 @@
 """Scenarios: every model parameter declared once, and how TOML files with ``extends`` and ``--set`` become one.
 
-The bottom of the flow: this package imports only pydantic and `loyaltysim.errors`; everything else imports it.
+The bottom of the flow: this package imports only pydantic, `loyaltysim.errors` and `loyaltysim.vocabulary`;
+everything else imports it.
 
 - `declare`: how a parameter is declared (`param`, `Section`, limits, levers), `STAGES` and `MONTH_DAYS`;
 - `sections`: the market and behaviour tables; `journey`: touchpoints, personas, interventions;

@@ -34,7 +34,19 @@ __all__ = ["Scenario", "parse_value", "scenario_from_dict", "section_type", "set
 
 
 class Scenario(Section):
-    """A complete, validated scenario: everything a run needs besides the seed."""
+    """A complete, validated scenario: everything a run needs besides the seed.
+
+    Attributes
+    ----------
+    name, description
+        How tables and figures call it, and what it represents.
+    time, population, market, behaviour, stages, word_of_mouth, churn, economics, network
+        The tables of `loyaltysim.scenario.sections`.
+    touchpoints, personas, interventions
+        Named `Touchpoint`, `Persona` and `Intervention` tables.
+    source
+        The file it was read from (None when built in Python); not part of the scenario's content.
+    """
 
     name: str = param("scenario", "Short name used in tables and figures.", unit="")
     description: str = param("", "What this scenario represents.", unit="")
@@ -101,7 +113,23 @@ class Scenario(Section):
         return self.time.step_days / MONTH_DAYS
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
-        """Return a copy with dotted keys changed, validated like a file."""
+        """Return a copy with dotted keys changed, validated like a file.
+
+        Parameters
+        ----------
+        overrides
+            Dotted keys and values, e.g. ``{"touchpoints.phone_support.effort": 0.3}``; strings are read as TOML
+            values (``"0.3"``, ``"true"``).
+
+        Returns
+        -------
+        Scenario
+
+        Raises
+        ------
+        ScenarioError
+            With a one-line message naming the key, the value and what is allowed.
+        """
         data = self.model_dump(exclude={"source"})
         origin: dict[str, str] = {}
         for key, value in overrides.items():

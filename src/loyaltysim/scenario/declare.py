@@ -3,7 +3,7 @@
 Every scenario table is a `Section`; every value in it is a `param`. Everything else reads these declarations:
 validation (pydantic), the JSON Schema, the parameter table of ``docs/model.md``, the CLI's ``--set``, the
 intervention levers and their clipping, the rule constants of the engine, the teaching sliders and sweep axes.
-This module imports only pydantic.
+This module imports only pydantic and `loyaltysim.vocabulary` (`STAGES`, `MONTH_DAYS`).
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from loyaltysim.vocabulary import MONTH_DAYS, STAGES
+
 __all__ = ["MONTH_DAYS", "STAGES", "Section", "clip_bounds", "is_lever", "levers", "limits", "param"]
 
-MONTH_DAYS = 365.25 / 12
-"""Length of the month in which every rate is stated, in days."""
-
-STAGES = ("needs", "expectations", "desires", "preferences", "personalization", "empathy")
-"""The six stages of the CX Spectrum (seed 000), shallowest first; the engine's stage codes follow this order."""
 
 EXCLUSIVE_MARGIN = 1e-6
 """How far inside an exclusive bound (gt, lt) a changed value is clipped."""

@@ -26,7 +26,8 @@ __all__ = [
 ]
 
 MAX_VISITS_PER_STEP = 150
-"""Largest expected number of interactions of one customer in one step (the Poisson draw is capped at 255)."""
+"""Largest expected number of interactions of one customer in one step (well below the cap on the Poisson draw,
+`loyaltysim.engine.rules.MAX_VISITS`)."""
 
 
 class Touchpoint(Section):
@@ -94,7 +95,7 @@ class Change(Section):
             raise ValueError(f"give exactly one of set, scale, add (got {given or 'none'})")
         return self
 
-    def apply(self, value: float, lo: float = 0.0, hi: float = 1.0) -> float:
+    def apply(self, value: float, lo: float, hi: float) -> float:
         """Return ``value`` changed, clipped to ``[lo, hi]``."""
         if self.set is not None:
             out = self.set

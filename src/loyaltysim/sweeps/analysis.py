@@ -1,7 +1,7 @@
 """`analyze`: the analysis that suits a sweep, written as tables (CSV) and figures (PNG) into ``DIR/analysis``.
 
 Sensitivity indices for Sobol and Morris designs (`loyaltysim.sweeps.sensitivity`), heatmaps and ROI for grids
-(`loyaltysim.sweeps.plots`), closed forms for validation experiments (`loyaltysim.sweeps.validation`). This is what
+(`loyaltysim.sweeps.figures`), closed forms for validation experiments (`loyaltysim.sweeps.validation`). This is what
 ``loyaltysim analyze DIR`` runs.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from loyaltysim.runs.files import atomic_write
-from loyaltysim.sweeps import plots
+from loyaltysim.sweeps import figures
 from loyaltysim.sweeps.results import SweepResults
 from loyaltysim.sweeps.sensitivity import sensitivity
 from loyaltysim.sweeps.validation import validation
@@ -62,6 +62,11 @@ def analyze(
         Checkpoint (default: the last).
     out
         Directory for the files (default: ``<sweep directory>/analysis``).
+
+    Returns
+    -------
+    Report
+        The tables by name and the files written.
     """
     from matplotlib.figure import Figure
 
@@ -106,9 +111,9 @@ def analyze(
             fig = Figure(figsize=(6.4, 5), layout="constrained")
             if len(names) >= 2:
                 x, y = exp.analysis.heatmap or (names[0], names[1])
-                plots.heatmap(results, m, x, y, month, fig.subplots())
+                figures.heatmap(results, m, x, y, month, fig.subplots())
             else:
-                plots.scatter(results, m, names[0], month, fig.subplots())
+                figures.scatter(results, m, names[0], month, fig.subplots())
             save_figure(f"heatmap_{m}" if len(names) >= 2 else f"grid_{m}", fig)
     elif method == "validation":
         table, fig = validation(results)

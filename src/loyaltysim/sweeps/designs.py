@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["design_size", "grid", "latin", "morris", "problem", "saltelli"]
+__all__ = ["grid", "latin", "morris", "problem", "saltelli"]
 
 
 def problem(bounds: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
@@ -59,12 +59,3 @@ def morris(bounds: Mapping[str, tuple[float, float]], trajectories: int, num_lev
 
     x = sampler.sample(problem(bounds), trajectories, num_levels=num_levels, seed=seed)
     return pd.DataFrame(x, columns=list(bounds))
-
-
-def design_size(kind: str, n_params: int, samples: int, second_order: bool = False) -> int:
-    """Count the points a sampling design makes (for messages before it is expanded)."""
-    if kind == "sobol":
-        return samples * (2 * n_params + 2 if second_order else n_params + 2)
-    if kind == "morris":
-        return samples * (n_params + 1)
-    return samples

@@ -35,14 +35,15 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-Level = bool | int | float | str
+LevelValue = bool | int | float | str
+"""A value a grid level or a reference point may take."""
 
 
 class ParameterSpec(_Section):
     """One varied parameter: a dotted scenario key with levels (grid) or a range (every design)."""
 
     key: str | None = Field(None, description="Dotted scenario key; defaults to the parameter's name.")
-    levels: list[Level] | None = Field(None, min_length=1, description="Values a grid takes, in order.")
+    levels: list[LevelValue] | None = Field(None, min_length=1, description="Values a grid takes, in order.")
     range: tuple[float, float] | None = Field(
         None, description="[low, high] for sampled designs, or a grid with `steps`."
     )
@@ -100,7 +101,7 @@ class AnalysisSpec(_Section):
     """What `loyaltysim analyze` draws by default."""
 
     heatmap: tuple[str, str] | None = Field(None, description="Two parameters for grid heatmaps (x, y).")
-    reference: dict[str, Level] | None = Field(
+    reference: dict[str, LevelValue] | None = Field(
         None, description="The reference point (parameter values) for paired differences and the return on investment."
     )
     compare: Literal["bass", "sbg"] | None = Field(None, description="Closed-form curve to compare with.")

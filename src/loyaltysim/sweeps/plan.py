@@ -19,8 +19,8 @@ import pandas as pd
 
 from loyaltysim.errors import ScenarioError
 from loyaltysim.runs.executors import Task, replication_seeds
-from loyaltysim.runs.metrics import month_to_step
-from loyaltysim.scenario import MONTH_DAYS, Scenario, load_scenario
+from loyaltysim.runs.metrics import checkpoint_step
+from loyaltysim.scenario import Scenario, load_scenario
 from loyaltysim.sweeps import designs
 from loyaltysim.sweeps.experiment import Experiment, load_experiment
 from loyaltysim.sweeps.expressions import compile_expression, evaluate
@@ -212,7 +212,8 @@ def _check_checkpoints(exp: Experiment, scenarios: list[Scenario], label: str) -
     if exp.checkpoints is None:
         return
     for s in {(sc.time.step_days, sc.n_steps): sc for sc in scenarios}.values():
-        horizon = s.n_steps * s.time.step_days / MONTH_DAYS
-        late = [m for m in exp.checkpoints if month_to_step(m, s.time.step_days) > s.n_steps]
-        if late:
-            raise ScenarioError(label, "checkpoints", repr(late), f"months within the horizon (0 .. {horizon:.4g})")
+        for m in exp.checkpoints:
+            try:
+                checkpoint_step(s, m, label)
+            except ScenarioError as exc:
+                raise ScenarioError(label, "checkpoints", repr(m), exc.allowed) from None

@@ -13,7 +13,7 @@ import pandas as pd
 from loyaltysim.errors import ScenarioError
 from loyaltysim.runs.metrics import roi
 from loyaltysim.scenario import Scenario
-from loyaltysim.sweeps import plots
+from loyaltysim.sweeps import figures
 from loyaltysim.sweeps.experiment import Experiment
 from loyaltysim.sweeps.store import Store, tidy
 
@@ -91,7 +91,20 @@ class SweepResults:
         return float(months[np.argmin(np.abs(months - month))])
 
     def point_means(self, metric: str, month: float | None = None) -> pd.DataFrame:
-        """Per point at one checkpoint: parameters, mean over replications, its standard error and count."""
+        """Per point at one checkpoint: parameters, mean over replications, its standard error and count.
+
+        Parameters
+        ----------
+        metric
+            A recorded metric.
+        month
+            Checkpoint (the nearest recorded one); default: the last.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The design's columns, then ``mean``, ``sem`` and ``n``.
+        """
         at = self.frame[self.frame["month"] == self.month(month)]
         g = at.groupby("point")[metric]
         stats = pd.DataFrame({"mean": g.mean(), "sem": g.sem(), "n": g.count()})
@@ -102,8 +115,18 @@ class SweepResults:
 
         `loyaltysim.runs.metrics.roi` per replication (the same seed at every point: common random numbers):
         (profit - reference profit) / (intervention cost - reference intervention cost), both summed to the
-        checkpoint. Undefined where a point spends what the reference spends. Returns per point the parameters,
-        the mean ROI over replications (``mean``), its standard error (``sem``) and ``n``.
+        checkpoint. Undefined where a point spends what the reference spends.
+
+        Parameters
+        ----------
+        month
+            Checkpoint (the nearest recorded one); default: the last.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Per point: the parameters, the mean ROI over replications (``mean``), its standard error (``sem``)
+            and ``n``.
         """
         ref = self.experiment.analysis.reference
         if ref is None:
@@ -132,7 +155,7 @@ class SweepResults:
         return self.design.set_index("point").join(stats, how="inner").reset_index()
 
     def grid_means(self, metric: str, month: float | None = None) -> pd.DataFrame:
-        """`point_means` of a metric, or `roi` for ``"roi"``."""
+        """`point_means` of a metric, or `roi` for ``"roi"`` (what heatmaps and grid tables show)."""
         return self.roi(month) if metric == "roi" else self.point_means(metric, month)
 
     def plot(self, metric: str | None = None, ax=None, month: float | None = None):
@@ -155,5 +178,5 @@ class SweepResults:
         names = self.parameters
         if self.experiment.design.kind == "grid" and len(names) >= 2:
             x, y = self.experiment.analysis.heatmap or (names[0], names[1])
-            return plots.heatmap(self, metric, x, y, month=month, ax=ax)
-        return plots.scatter(self, metric, names[0], month=month, ax=ax)
+            return figures.heatmap(self, metric, x, y, month=month, ax=ax)
+        return figures.scatter(self, metric, names[0], month=month, ax=ax)

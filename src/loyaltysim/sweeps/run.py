@@ -17,8 +17,8 @@ import pandas as pd
 from loyaltysim.engine.layout import COLUMNS
 from loyaltysim.runs.executors import make_executor, run_task
 from loyaltysim.runs.files import atomic_write
-from loyaltysim.runs.metrics import at_checkpoint, month_to_step
-from loyaltysim.scenario import MONTH_DAYS, Scenario
+from loyaltysim.runs.metrics import at_checkpoint, checkpoint_step, step_to_month
+from loyaltysim.scenario import Scenario
 from loyaltysim.sweeps.experiment import Experiment
 from loyaltysim.sweeps.plan import SweepPlan, SweepTask, plan
 from loyaltysim.sweeps.results import SweepResults
@@ -51,9 +51,10 @@ def checkpoint_rows(
     n_labels
         How many leading columns of ``ts`` are labels.
     """
-    days = scenario.time.step_days
-    months = list(checkpoints) if checkpoints is not None else [scenario.n_steps * days / MONTH_DAYS]
-    steps = [min(scenario.n_steps, month_to_step(m, days)) for m in months]
+    months = (
+        list(checkpoints) if checkpoints is not None else [step_to_month(scenario.n_steps, scenario.time.step_days)]
+    )
+    steps = [checkpoint_step(scenario, m, "checkpoints") for m in months]
     labels = ts.iloc[0, :n_labels].to_dict()
     series = {name: ts[name].to_numpy() for name in COLUMNS}
     rows = []

@@ -92,7 +92,7 @@ def sobol_indices(
     Parameters
     ----------
     design
-        The points in the order `loyaltysim.designs.saltelli` made them (only its order matters here).
+        The points in the order `loyaltysim.sweeps.designs.saltelli` made them (only its order matters here).
     y
         One output per point, same order.
     bounds
@@ -152,9 +152,31 @@ def sensitivity(
     month: float | None = None,
     conf_level: float = 0.95,
 ) -> Sensitivity:
-    """Sensitivity indices of a sweep's metric at a checkpoint (default: its design's method, first metric, last).
+    """Sensitivity indices of a sweep's metric at a checkpoint.
 
     The output at each point is the mean over its replications.
+
+    Parameters
+    ----------
+    results
+        A complete sweep with a Sobol or Morris design.
+    method
+        ``"sobol"`` or ``"morris"``; default and only choice: the design's own.
+    metric
+        A recorded metric; default: the experiment's first.
+    month
+        Checkpoint; default: the last.
+    conf_level
+        Level of the bootstrap confidence intervals.
+
+    Returns
+    -------
+    Sensitivity
+
+    Raises
+    ------
+    ValueError
+        For a method that does not fit the design, or an incomplete sweep.
     """
     exp = results.experiment
     method = method or exp.design.kind

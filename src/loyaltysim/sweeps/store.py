@@ -117,7 +117,7 @@ def open_directory(directory: Path, sp: SweepPlan) -> dict[str, Any]:
             "exists and is not a sweep result directory; choose an empty or new --out directory",
         )
     directory.mkdir(parents=True, exist_ok=True)
-    from loyaltysim import __version__
+    from loyaltysim._version import __version__
 
     exp = sp.experiment
     manifest = {

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loyaltysim.scenario import MONTH_DAYS
 from loyaltysim.sweeps.results import SweepResults
 
 __all__ = ["bass_closed_form", "bass_recursion", "sbg_survival", "validation"]
@@ -77,15 +76,15 @@ def validation(results: SweepResults) -> tuple[pd.DataFrame, Any]:
         raise ValueError(f"analysis.compare = '{kind}' needs metric '{metric}'")
     curves = results.frame.groupby(["point", "month"])[metric].mean().unstack("point")
     months = curves.index.to_numpy(dtype=float)
+    steps = results.frame.groupby("month")["step"].first().loc[curves.index].to_numpy(dtype=int)
     rows, groups = [], {}
-    step_months = results.scenario.time.step_days / MONTH_DAYS
+    step_months = results.scenario.months_per_step
     for point in results.design.to_dict("records"):
         sim = curves[point["point"]].to_numpy()
         if kind == "bass":
             p, q = float(_value(results, point, "market.marketing")), float(_value(results, point, "market.imitation"))
             net = str(_value(results, point, "network.kind"))
             exact = bass_closed_form(p, q, months)
-            steps = np.rint(months / step_months).astype(int)
             rec = bass_recursion(p, q, int(steps.max()), step_months)[steps]
             label, group = net, f"p = {p:g}, q = {q:g}"
             rows.append(

@@ -1,6 +1,6 @@
 """Drawings of a classroom run: the network as inline SVG for the page, charts and slides with matplotlib.
 
-Colours come from `loyaltysim.results.STAGE_COLOURS`, so the app, the exports and the report figures agree.
+Colours come from `loyaltysim.runs.figures.STAGE_COLOURS`, so the app, the exports and the report figures agree.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from loyaltysim.teach.classroom import Classroom
 
 __all__ = [
-    "STATE_KEYS",
     "charts_figure",
     "colours",
     "draw_charts",
@@ -31,19 +30,16 @@ __all__ = [
     "slide_figure",
 ]
 
-STATE_KEYS = STATE_NAMES
-"""Name of each stage code (prospect, the six CX Spectrum stages, churned), in code order."""
-
 
 def colours() -> list[str]:
     """Colour of each stage code, in code order."""
-    return [STAGE_COLOURS[k] for k in STATE_KEYS]
+    return [STAGE_COLOURS[k] for k in STATE_NAMES]
 
 
 def legend(stage: np.ndarray, lang: str) -> list[tuple[str, str, int]]:
     """``(label, colour, count)`` of each stage code, in order."""
-    counts = np.bincount(stage.astype(np.int64), minlength=len(STATE_KEYS))
-    return [(t(lang, k), c, int(n)) for k, c, n in zip(STATE_KEYS, colours(), counts, strict=True)]
+    counts = np.bincount(stage.astype(np.int64), minlength=len(STATE_NAMES))
+    return [(t(lang, k), c, int(n)) for k, c, n in zip(STATE_NAMES, colours(), counts, strict=True)]
 
 
 def network_svg(positions: np.ndarray, edges: np.ndarray, stage: np.ndarray, lang: str, size: int = 560) -> str:
@@ -89,7 +85,7 @@ def draw_charts(axes: list[Axes], ts: pd.DataFrame, lang: str, horizon: int | No
     weeks = ts["step"].to_numpy()
     xmax = max(horizon or 0, int(weeks[-1]), 1)
     ax_stage, ax_active, ax_money, ax_nps = axes
-    keys = list(STATE_KEYS)
+    keys = list(STATE_NAMES)
     ax_stage.stackplot(weeks, *(ts[k] for k in keys), colors=colours(), labels=[t(lang, k) for k in keys])
     ax_stage.set(title=t(lang, "chart_stages"), ylabel=t(lang, "people"))
     ax_active.plot(weeks, ts["active"], color=STAGE_COLOURS["personalization"], lw=2)
