@@ -216,6 +216,15 @@ def test_word_of_mouth_heard_per_neighbour():
     assert (r.reach(r.POSITIVE, P), r.reach(r.NEGATIVE, P), r.reach(0, P)) == (0.1, 0.4, 0.0)  # bad news 4x further
 
 
+def test_the_push_bookkeeping_agrees_with_who_speaks():
+    from loyaltysim.engine.layout import COUNTED
+    from loyaltysim.engine.listen import _must_push
+
+    for f in range(256):
+        changed = bool(f & ACTIVE) != bool(f & COUNTED)
+        assert bool(_must_push(np.uint8(f))) == (changed or r.message(f) != 0), f
+
+
 def test_initial_population_rules():
     assert r.initial_loyalty(0.5, P) == pytest.approx(0.68)
     assert (r.initial_loyalty(0.0, P), r.initial_loyalty(1.0, P)) == pytest.approx((0.43, 0.93))

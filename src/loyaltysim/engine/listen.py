@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from loyaltysim.engine import rules as r
-from loyaltysim.engine.layout import ACTIVE, CHURNED, COUNTED
+from loyaltysim.engine.layout import ACTIVE, CHURNED, COUNTED, SPOKE_NEGATIVE, SPOKE_POSITIVE
 from loyaltysim.engine.rng import Purpose, draw_at
 from loyaltysim.engine.state import CustomerState
 
@@ -37,9 +37,10 @@ def _must_push(f):
 
     Those whose status changed since the last call (ACTIVE differs from COUNTED) and customers who speak.
     """
-    changed = ((f & ACTIVE) != 0) != ((f & COUNTED) != 0)
-    speaks = r.message(f) != 0
-    return changed or speaks
+    active = (f & ACTIVE) != 0
+    changed = active != ((f & COUNTED) != 0)
+    speaks = active & ((f & (SPOKE_POSITIVE | SPOKE_NEGATIVE)) != 0)  # rules.message(f) != 0, without branches
+    return changed | speaks
 
 
 @njit(cache=True)
