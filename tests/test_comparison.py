@@ -221,7 +221,8 @@ def test_cli_table_json_csv_and_report(tmp_path):
 
 def _variant(tmp_path, body: str):
     path = tmp_path / "variant.toml"
-    path.write_text(f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\nname = "other"\n{body}\n')
+    (path.parent / "baseline.toml").write_text((SCENARIOS / "baseline.toml").read_text())
+    path.write_text(f'extends = "baseline.toml"\nname = "other"\n{body}\n')
     return path
 
 

@@ -41,12 +41,12 @@ CASES = {
         {
             "population.size": 300,
             "interventions.app_redesign.start_day": 14.0,
-            "interventions.promo.start_day": 10.0,
-            "interventions.promo.touchpoint": "store",
-            "interventions.promo.empathy": {"add": 0.3},
-            "interventions.promo.marketing": {"add": 0.05},
-            "interventions.promo.price": {"set": 1.3},
-            "interventions.promo.visits_per_month": {"set": 2.0},
+            "interventions.callback_and_context.start_day": 10.0,  # overrides fill existing interventions only
+            "interventions.callback_and_context.touchpoint": "store",
+            "interventions.callback_and_context.empathy": {"add": 0.3},
+            "interventions.callback_and_context.marketing": {"add": 0.05},
+            "interventions.callback_and_context.price": {"set": 1.3},
+            "interventions.callback_and_context.visits_per_month": {"set": 2.0},
         },
         1,
         3,

@@ -55,12 +55,16 @@ def test_overrides_parse_toml_values(baseline_path):
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
+    """Write a file beside a copy of the shipped baseline (files extend it from their own folder)."""
+    copy = tmp_path / "baseline.toml"
+    if not copy.exists():
+        copy.write_text((SCENARIOS / "baseline.toml").read_text())
     path = tmp_path / name
     path.write_text(text)
     return path
 
 
-BASE = f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\n'
+BASE = 'extends = "baseline.toml"\n'
 
 BAD = {
     "unknown-key": (BASE + "[touchpoints.app]\nefort = 0.2\n", "touchpoints.app.efort", "did you mean 'effort'"),
@@ -138,7 +142,7 @@ def test_missing_file():
 
 
 def test_bad_override_key_and_value(baseline_path):
-    with pytest.raises(ls.ScenarioError, match=r"--set: market\.imitaton .*did you mean 'imitation'"):
+    with pytest.raises(ls.ScenarioError, match=r"overrides: market\.imitaton: .*did you mean 'imitation'"):
         ls.load_scenario(baseline_path, {"market.imitaton": 0.1})
     with pytest.raises(ls.ScenarioError, match=r"population\.initial_customers = 2"):
         ls.load_scenario(baseline_path, {"population.initial_customers": 2})
@@ -155,7 +159,12 @@ def test_edge_list_network(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "content,fragment", [("0 1\n1 x\n", "'x'"), ("0 1\n2\n", "even number"), ("0 1\n1 9\n", "9: node ids in 0..3")]
+    "content,fragment",
+    [
+        ("0 1\n1 x\n", "line 2: expected two node ids"),
+        ("0 1\n2\n", "line 2"),
+        ("0 1\n1 9\n", "line 2: node ids must lie in 0..3"),
+    ],
 )
 def test_unreadable_edge_list(tmp_path, content, fragment):
     write(tmp_path, "edges.txt", content)
@@ -169,7 +178,7 @@ def test_unreadable_edge_list(tmp_path, content, fragment):
 
 def test_missing_edge_list(tmp_path):
     scenario = write(tmp_path, "s.toml", BASE + '[network]\nkind = "edge_list"\npath = "gone.txt"\n')
-    with pytest.raises(ls.ScenarioError, match=r"gone\.txt.*readable edge-list file"):
+    with pytest.raises(ls.ScenarioError, match=r"gone\.txt.*edge-list file not found"):
         ls.simulate(scenario)
 
 

@@ -16,7 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from loyaltysim._version import __version__ as __version__
-from loyaltysim.errors import ScenarioError
+from loyaltysim.errors import InputError, InputWarning, ScenarioError
 from loyaltysim.scenario import STAGES, Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = [
     "STAGES",
     "Comparison",
+    "InputError",
+    "InputWarning",
     "LoyaltyModel",
     "Results",
     "Scenario",

@@ -1,6 +1,8 @@
 """The ``loyaltysim`` command line.
 
-Every command turns a bad input into one line on stderr (file, key, value, what is allowed) and exit code 2.
+Every command turns a bad input into one line on stderr (file, key, value, what is allowed) and exit code 2, and an
+odd one (`loyaltysim.errors.InputWarning`) into one line ``loyaltysim: warning: ...``. The module is kept whole,
+though a little over 400 lines: one function a command, in the order ``loyaltysim --help`` lists them.
 """
 
 from __future__ import annotations
@@ -8,12 +10,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from loyaltysim.errors import ScenarioError
+from loyaltysim.errors import InputWarning, ScenarioError
+from loyaltysim.runs.metrics import DEFAULT_CHECKPOINTS, DISCOUNT_RATE
 
 app = typer.Typer(
     add_completion=False,
@@ -27,10 +31,34 @@ SetOption = Annotated[
     typer.Option(
         "--set",
         metavar="KEY=VALUE",
-        help="Change one scenario value by dotted key, e.g. --set touchpoints.phone.effort=0.3 (repeatable).",
+        help="Change one scenario value by dotted key, e.g. --set touchpoints.phone_support.effort=0.3 (repeatable).",
     ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", min=0, help="Seed of population, network and draws.")]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace an --out folder that holds other outputs (it is replaced whole).")
+]
+RootOption = Annotated[
+    Path | None,
+    typer.Option(help="Folder that extends and edge-list files may come from [default: the scenario's folder]."),
+]
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Input warnings as one line each on standard error; other warnings as Python shows them."""
+    if issubclass(category, InputWarning):
+        typer.echo(f"loyaltysim: warning: {message}", err=True)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
+
+
+@app.callback()
+def _setup() -> None:
+    """Simulate customer loyalty through the CX Spectrum."""
+    warnings.showwarning = _show_warning
 
 
 def fail(message: str) -> None:
@@ -45,7 +73,7 @@ def parse_sets(sets: list[str] | None) -> dict[str, Any]:
     for item in sets or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            fail(f"--set {item!r}: expected KEY=VALUE, e.g. --set touchpoints.phone.effort=0.3")
+            fail(f"--set {item!r}: expected KEY=VALUE, e.g. --set touchpoints.phone_support.effort=0.3")
         out[key.strip()] = value.strip()
     return out
 
@@ -64,9 +92,12 @@ def run(
     ] = "kernel",
     out: Annotated[Path | None, typer.Option(help="Output directory [default: results/<scenario name>].")] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="numba threads [default: all cores].")] = None,
+    root: RootOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Run one scenario and write timeseries.parquet, timeseries.csv and timeseries.png."""
     from loyaltysim.engine.model import ENGINES
+    from loyaltysim.runs.files import check_output_folder, safe_name
     from loyaltysim.runs.simulate import simulate
     from loyaltysim.scenario import load_scenario
 
@@ -74,13 +105,13 @@ def run(
     if engine not in ENGINES:
         fail(f"--engine {engine!r}: allowed: {', '.join(ENGINES)}")
     try:
-        spec = load_scenario(scenario, parse_sets(sets))
+        spec = load_scenario(scenario, parse_sets(sets), root=root, label="--set")
+        directory = out or Path("results") / safe_name(spec.name)
+        check_output_folder(directory, "run", force)
         results = simulate(spec, seed=seed, engine=engine, n_threads=threads)
+        paths = results.save(directory, force)
     except ScenarioError as exc:
         fail(str(exc))
-    directory = out or Path("results") / spec.name
-    try:
-        paths = results.save(directory)
     except OSError as exc:
         fail(f"{directory}: cannot write results ({exc.strerror or exc})")
     s = results.summary()
@@ -161,13 +192,24 @@ def compare_command(
         list[str] | None,
         typer.Option("--metric", help="Metric to show at every checkpoint (repeatable) [default: all at the horizon]."),
     ] = None,
-    checkpoints: Annotated[str, typer.Option(help="Checkpoint months, comma-separated.")] = "3,6,12",
-    discount_rate: Annotated[float, typer.Option(help="Yearly discount rate of the CLV.")] = 0.10,
+    checkpoints: Annotated[str, typer.Option(help="Checkpoint months, comma-separated.")] = ",".join(
+        f"{m:g}" for m in DEFAULT_CHECKPOINTS
+    ),
+    discount_rate: Annotated[float, typer.Option(help="Yearly discount rate of the CLV.")] = DISCOUNT_RATE,
+    allow_different_markets: Annotated[
+        bool,
+        typer.Option(
+            "--allow-different-markets", help="Compare scenarios of different markets (people, touchpoints, personas)."
+        ),
+    ] = False,
+    root: RootOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Compare a baseline with variants over replications: differences, 95 % CIs, ROI, and a report."""
     from loyaltysim.comparisons.comparison import comparison_metrics
     from loyaltysim.comparisons.run import compare as run_comparison
     from loyaltysim.comparisons.text import text_table
+    from loyaltysim.runs.files import check_output_folder
 
     _headless()
     if replications < 1:
@@ -182,6 +224,8 @@ def compare_command(
         fail(f"--checkpoints {checkpoints!r}: allowed: months separated by commas, e.g. 3,6,12")
     try:
         chosen = comparison_metrics(metric, "--metric") if metric else None
+        if out is not None:
+            check_output_folder(out, "compare", force)
         comparison = run_comparison(
             [baseline, *variants],
             replications=replications,
@@ -191,6 +235,9 @@ def compare_command(
             overrides=parse_sets(sets),
             checkpoints=months,
             discount_rate=discount_rate,
+            allow_different_markets=allow_different_markets,
+            root=root,
+            overrides_label="--set",
         )
     except ScenarioError as exc:
         fail(str(exc))
@@ -218,7 +265,9 @@ def compare_command(
             sys.stdout.write(json.dumps(meta, indent=1) + "\n")
     if out is not None:
         try:
-            comparison.save(out)
+            comparison.save(out, force)
+        except ScenarioError as exc:
+            fail(str(exc))
         except OSError as exc:
             fail(f"{out}: cannot write report ({exc.strerror or exc})")
         typer.echo(f"wrote {out / 'report.html'} and its figures and tables", err=fmt != "table")

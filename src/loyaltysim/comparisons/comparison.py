@@ -22,6 +22,7 @@ from loyaltysim.comparisons import figures, report
 from loyaltysim.errors import ScenarioError
 from loyaltysim.runs.metrics import (
     COMPARISON_METRICS,
+    DISCOUNT_RATE,
     METRICS,
     check_metrics,
 )
@@ -85,7 +86,7 @@ class Comparison:
     checkpoints: list[tuple[float, int]]
     runs: pd.DataFrame
     replicates: pd.DataFrame
-    discount_rate: float = 0.10
+    discount_rate: float = DISCOUNT_RATE
     level: float = LEVEL
     _frame: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -300,9 +301,9 @@ class Comparison:
         title = f"{what}, month {month:g} ({self.level:.0%} CI)"
         return figures.differences(df, metric, title, ax)
 
-    def save(self, directory: str | Path) -> list[Path]:
-        """Write the report (``report.html``, figures, tables, raw runs) into ``directory``.
+    def save(self, directory: str | Path, force: bool = False) -> list[Path]:
+        """Write the report (``report.html``, figures, tables, raw runs) into ``directory``, whole.
 
-        See `loyaltysim.comparisons.report.write_report`.
+        See `loyaltysim.comparisons.report.write_report`; ``force`` replaces a folder holding other outputs.
         """
-        return report.write_report(self, directory)
+        return report.write_report(self, directory, force)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loyaltysim.comparisons.text import HEADLINE, format_value, header, interval, variant_columns, verdict
-from loyaltysim.runs.files import atomic_write
+from loyaltysim.runs.files import output_folder
 from loyaltysim.runs.metrics import COMPARISON_METRICS, METRICS
 from loyaltysim.scenario import Scenario
 
@@ -236,35 +236,35 @@ runs.parquet (the raw per-step time series of every run), and the figures as PNG
 """
 
 
-def write_report(comparison: Comparison, directory: str | Path) -> list[Path]:
-    """Write the report of a comparison into ``directory`` (created if missing); every file atomically.
+def write_report(comparison: Comparison, directory: str | Path, force: bool = False) -> list[Path]:
+    """Write the report of a comparison into ``directory``, whole: the old folder stays until the new one is done.
 
     Files: ``report.html`` (self-contained), one PNG per figure of `FIGURES`, ``summary.csv`` and
     ``summary.parquet`` (`Comparison.to_frame`), ``replicates.parquet`` (per-replication metrics) and
-    ``runs.parquet`` (raw per-replication time series).
+    ``runs.parquet`` (raw per-replication time series). A ``directory`` holding another command's outputs is
+    refused unless ``force`` (`loyaltysim.runs.files.output_folder`).
 
     Returns
     -------
     list of pathlib.Path
-        The files written.
+        The files, at their final place.
     """
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
     table = comparison.to_frame()
-    paths: list[Path] = []
+    names: list[str] = []
+    with output_folder(out, "compare", force) as tmp:
 
-    def put(name: str, write) -> None:
-        path = out / name
-        atomic_write(path, write)
-        paths.append(path)
+        def put(name: str, write) -> None:
+            write(tmp / name)
+            names.append(name)
 
-    put("summary.csv", lambda p: table.to_csv(p, index=False))
-    put("summary.parquet", lambda p: table.to_parquet(p, index=False))
-    put("replicates.parquet", lambda p: comparison.replicates.to_parquet(p, index=False))
-    put("runs.parquet", lambda p: comparison.runs.to_parquet(p, index=False))
-    figures = _figures(comparison)
-    for key, data in figures.items():
-        put(f"{key}.png", lambda p, data=data: Path(p).write_bytes(data))
-    page = report_html(comparison, figures)
-    put("report.html", lambda p: Path(p).write_text(page, encoding="utf-8"))
-    return paths
+        put("summary.csv", lambda p: table.to_csv(p, index=False))
+        put("summary.parquet", lambda p: table.to_parquet(p, index=False))
+        put("replicates.parquet", lambda p: comparison.replicates.to_parquet(p, index=False))
+        put("runs.parquet", lambda p: comparison.runs.to_parquet(p, index=False))
+        figures = _figures(comparison)
+        for key, data in figures.items():
+            put(f"{key}.png", lambda p, data=data: Path(p).write_bytes(data))
+        page = report_html(comparison, figures)
+        put("report.html", lambda p: Path(p).write_text(page, encoding="utf-8"))
+    return [out / name for name in names]

@@ -17,16 +17,21 @@ import pandas as pd
 
 from loyaltysim.comparisons.comparison import Comparison, cube
 from loyaltysim.engine.layout import COLUMNS
-from loyaltysim.errors import ScenarioError
+from loyaltysim.errors import ScenarioError, check_int
 from loyaltysim.runs.executors import Task, make_executor, replication_seeds, run_task
-from loyaltysim.runs.metrics import COMPARISON_METRICS, at_checkpoint, checkpoint_steps, monthly_discount, roi
+from loyaltysim.runs.metrics import (
+    COMPARISON_METRICS,
+    DEFAULT_CHECKPOINTS,
+    DISCOUNT_RATE,
+    at_checkpoint,
+    checkpoint_steps,
+    monthly_discount,
+    roi,
+)
 from loyaltysim.runs.statistics import LEVEL
 from loyaltysim.scenario import Scenario, load_scenario
 
 __all__ = ["DEFAULT_CHECKPOINTS", "compare"]
-
-DEFAULT_CHECKPOINTS = (3.0, 6.0, 12.0)
-"""Checkpoints (months) read besides the horizon, clipped to the horizon."""
 
 
 def _window_metrics(
@@ -39,15 +44,34 @@ def _window_metrics(
     return out
 
 
-def _load(item: Scenario | str | Path, overrides: Mapping[str, Any]) -> Scenario:
+def _load(item: Scenario | str | Path, overrides: Mapping[str, Any], root: Path | None, label: str) -> Scenario:
     if isinstance(item, Scenario):
-        return item.with_overrides(overrides) if overrides else item
-    return load_scenario(item, overrides)
+        return item.with_overrides(overrides, label) if overrides else item
+    if not isinstance(item, str | Path):
+        raise ScenarioError("compare", "scenarios", type(item).__name__, "scenario files or Scenario objects")
+    return load_scenario(item, overrides, root=root, label=label)
 
 
-def _check_alike(scenarios: Sequence[Scenario]) -> None:
+def _market(s: Scenario) -> dict[str, Any]:
+    """What two compared scenarios must share.
+
+    The people, the horizon, the network, the journey's touchpoints and the personas: a lever changes how the market
+    is served, not which market it is.
+    """
+    return {
+        "population": s.population.model_dump(),
+        "time.horizon_days": s.time.horizon_days,
+        "time.step_days": s.time.step_days,
+        "network": s.network.model_dump(),
+        "touchpoints": sorted(s.touchpoints),
+        "personas": {name: (p.share, p.spend_per_month) for name, p in s.personas.items()},
+    }
+
+
+def _check_alike(scenarios: Sequence[Scenario], allow_different_markets: bool) -> None:
     base = scenarios[0]
     names = {base.name}
+    reference = _market(base)
     for s in scenarios[1:]:
         where = s.source or s.name
         for key, a, b in (
@@ -63,6 +87,17 @@ def _check_alike(scenarios: Sequence[Scenario]) -> None:
                     f"{a:g} as in the baseline {base.source or base.name} "
                     "(compared scenarios must share population size, horizon and step length)",
                 )
+        other = _market(s)
+        differ = [key for key in reference if reference[key] != other[key]]
+        if differ and not allow_different_markets:
+            raise ScenarioError(
+                where,
+                ", ".join(differ),
+                None,
+                f"the same as in the baseline {base.source or base.name}: a variant serves the same market "
+                "differently; compare different markets only with --allow-different-markets "
+                "(allow_different_markets=True)",
+            )
         if s.name in names:
             raise ScenarioError(where, "name", repr(s.name), "a name no other compared scenario has")
         names.add(s.name)
@@ -77,17 +112,21 @@ def compare(
     jobs: int = 1,
     overrides: Mapping[str, Any] | None = None,
     checkpoints: Iterable[float] = DEFAULT_CHECKPOINTS,
-    discount_rate: float = 0.10,
+    discount_rate: float = DISCOUNT_RATE,
     level: float = LEVEL,
     progress: bool | None = None,
+    allow_different_markets: bool = False,
+    root: str | Path | None = None,
+    overrides_label: str = "overrides",
 ) -> Comparison:
     """Run a baseline and its variants over replications and compare them.
 
     Parameters
     ----------
     scenarios
-        Baseline first, then one or more variants: `Scenario` objects or scenario files. They must share
-        population size, horizon and step length, and have distinct names.
+        Baseline first, then one or more variants: `Scenario` objects or scenario files (a list, not one
+        file). They must share the market (population, horizon, step length, network, touchpoints, personas) and
+        have distinct names.
     replications
         Runs per scenario (at least 1; confidence intervals need 2 or more).
     seed
@@ -107,6 +146,12 @@ def compare(
         Confidence level of the intervals.
     progress
         Show a progress bar on stderr; None: only when stderr is a terminal.
+    allow_different_markets
+        Compare scenarios of different markets (e.g. a telecom and a retailer) all the same.
+    root
+        The folder scenario files may extend and read edge lists from (default: each file's own folder).
+    overrides_label
+        What errors call the overrides (the command line says ``--set``).
 
     Returns
     -------
@@ -117,18 +162,21 @@ def compare(
     ScenarioError
         A bad scenario file or override, scenarios that cannot be compared, or a bad argument.
     """
+    if isinstance(scenarios, str | Path | Scenario) or not isinstance(scenarios, Sequence):
+        raise ScenarioError(
+            "compare", "scenarios", repr(scenarios)[:60], "a list of scenario files (baseline first), not one"
+        )
     if len(scenarios) < 2:
         raise ScenarioError("compare", "scenarios", str(len(scenarios)), "a baseline and at least one variant")
-    if not isinstance(replications, int | np.integer) or replications < 1:
-        raise ScenarioError("compare", "replications", repr(replications), "a whole number of at least 1")
-    if not isinstance(jobs, int | np.integer) or jobs < 1:
-        raise ScenarioError("compare", "jobs", repr(jobs), "a whole number of at least 1")
+    replications = check_int(replications, "replications", 1, "compare")
+    jobs = check_int(jobs, "jobs", 1, "compare")
+    seed = check_int(seed, "seed", 0, "compare")
     if not 0 < discount_rate <= 1:
         raise ScenarioError("compare", "discount_rate", f"{discount_rate:g}", "a yearly rate in (0, 1]")
     if not 0 < level < 1:
         raise ScenarioError("compare", "level", f"{level:g}", "a confidence level in (0, 1), e.g. 0.95")
-    specs = [_load(s, overrides or {}) for s in scenarios]
-    _check_alike(specs)
+    specs = [_load(s, overrides or {}, Path(root) if root is not None else None, overrides_label) for s in scenarios]
+    _check_alike(specs, allow_different_markets)
     marks = checkpoint_steps(specs[0], checkpoints, "compare")
     runs = _run_all(specs, int(replications), int(seed), independent, int(jobs), progress)
     replicates = _replicate_metrics(specs, int(replications), runs, marks, discount_rate)

@@ -23,10 +23,11 @@ from loyaltysim.engine.layout import COLUMNS
 from loyaltysim.engine.network import SocialNetwork, build_network
 from loyaltysim.engine.outputs import step_outputs
 from loyaltysim.engine.plan import Plan, make_plan
+from loyaltysim.engine.resources import check_memory
 from loyaltysim.engine.rng import draw_keys
 from loyaltysim.engine.state import TALLY_CHUNK, n_chunks, new_state
 from loyaltysim.engine.threads import prefer_passive_threads
-from loyaltysim.errors import ScenarioError
+from loyaltysim.errors import InputError, ScenarioError
 from loyaltysim.scenario import Scenario, load_scenario, scenario_from_dict
 
 __all__ = ["ENGINES", "LoyaltyModel", "resolve_scenario"]
@@ -37,13 +38,19 @@ ENGINES = ("kernel", "reference")
 def resolve_scenario(
     scenario: Scenario | str | Path | Mapping | None, overrides: Mapping[str, Any] | None = None
 ) -> Scenario:
-    """A `Scenario` from an object, a file path or a nested dict, with dotted-key overrides applied."""
+    """A `Scenario` from an object, a file path or a nested dict (None: the defaults), with overrides applied."""
     if scenario is None:
         scenario = Scenario()
     elif isinstance(scenario, str | Path):
         return load_scenario(scenario, overrides)
     elif isinstance(scenario, Mapping):
         scenario = scenario_from_dict(scenario)
+    elif not isinstance(scenario, Scenario):
+        raise InputError(
+            "arguments", "scenario", type(scenario).__name__, "a Scenario, a scenario file's path or a nested dict"
+        )
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise InputError("arguments", "overrides", type(overrides).__name__, "a dict of dotted keys and values")
     return scenario.with_overrides(overrides) if overrides else scenario
 
 
@@ -84,10 +91,11 @@ class LoyaltyModel(mesa.Model):
         **overrides: Any,
     ) -> None:
         if engine not in ENGINES:
-            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+            raise InputError("LoyaltyModel", "engine", repr(engine), f"one of {', '.join(ENGINES)}")
         super().__init__(rng=rng)
         self.seed = int(self._seed) % (2**63)
         self.params = resolve_scenario(scenario, overrides)
+        check_memory(self.params, engine)  # before anything of the run's size is allocated
         self.plan: Plan = make_plan(self.params)
         self.engine = engine
         s = self.params

@@ -8,6 +8,7 @@ self-loops or repeated edges.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,9 +16,9 @@ import numpy as np
 from numba import njit, prange
 
 from loyaltysim.engine.rng import Purpose, draw_at, stream_key
-from loyaltysim.errors import ScenarioError
+from loyaltysim.errors import ScenarioError, read_input, warn
 
-__all__ = ["SocialNetwork", "build_network", "read_edge_list", "to_networkx"]
+__all__ = ["EDGE_LIST_LIMIT", "SocialNetwork", "build_network", "read_edge_list", "to_networkx"]
 
 
 class SocialNetwork(NamedTuple):
@@ -194,28 +195,46 @@ def build_network(
     return from_edges(n, src, dst)
 
 
-def read_edge_list(path: str | Path | None, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Read an edge list: two 0-based ids a line, separated by spaces, tabs or a comma; '#' starts a comment."""
+EDGE_LIST_LIMIT = 64 << 20
+"""Largest edge-list file read, in bytes (64 MiB, a few million edges)."""
+
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def read_edge_list(path: str | Path, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Read an edge list: exactly two 0-based ids a line, separated by spaces, tabs or a comma; '#' starts a comment.
+
+    Only a regular file of at most `EDGE_LIST_LIMIT` bytes is read; an error names the line, never its content.
+    """
     label = str(path)
+    raw = read_input(Path(path), EDGE_LIST_LIMIT, label, "network.path", "edge-list file")
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, TypeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(label, "network.path", repr(str(path)), f"a readable edge-list file ({exc})") from None
-    if "#" in text:
-        text = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
-    tokens = text.replace(",", " ").split()
-    try:
-        ids = np.array(tokens, dtype=np.int64)
-    except (ValueError, OverflowError):
-        bad = next((t for t in tokens if not t.lstrip("-").isdigit() or abs(int(t)) >= 2**63), tokens[0])
-        raise ScenarioError(label, "network.path", repr(bad), "integer node ids, two a line") from None
-    if ids.size % 2:
-        raise ScenarioError(label, "network.path", f"{ids.size} ids", "an even number of ids (pairs)")
-    if ids.size and (ids.min() < 0 or ids.max() >= n):
-        bad = int(ids.min() if ids.min() < 0 else ids.max())
-        raise ScenarioError(label, "network.path", str(bad), f"node ids in 0..{n - 1} (population.size = {n})")
-    pairs = ids.reshape(-1, 2)
-    return pairs[:, 0].astype(np.int32), pairs[:, 1].astype(np.int32)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(label, "network.path", None, "not a text file (two integer node ids a line)") from None
+    src: list[int] = []
+    dst: list[int] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.split("#", 1)[0].replace(",", " ").split()
+        if not fields:
+            continue
+        if len(fields) != 2 or not all(_INTEGER.fullmatch(f) for f in fields):
+            raise ScenarioError(
+                label,
+                "network.path",
+                None,
+                f"line {number}: expected two node ids (whole numbers) separated by a space, a tab or a comma",
+            )
+        a, b = int(fields[0]), int(fields[1])
+        if not (0 <= a < n and 0 <= b < n):
+            raise ScenarioError(
+                label, "network.path", None, f"line {number}: node ids must lie in 0..{n - 1} (population.size = {n})"
+            )
+        src.append(a)
+        dst.append(b)
+    if not src:
+        warn(f"{label}: network.path: the edge list has no edges, so nobody hears anybody")
+    return np.array(src, np.int32), np.array(dst, np.int32)
 
 
 def to_networkx(net: SocialNetwork, n: int):

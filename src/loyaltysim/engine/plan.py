@@ -13,7 +13,7 @@ import numpy as np
 
 from loyaltysim.engine.layout import FIRST_STAGE, LEVEL_COLUMNS, N_STATES, TOP_STAGE, Level, PersonaColumn
 from loyaltysim.engine.params import RuleParams, rule_params
-from loyaltysim.errors import ScenarioError
+from loyaltysim.errors import ScenarioError, warn
 from loyaltysim.scenario import MARKET_LEVERS, MAX_VISITS_PER_STEP, TOUCHPOINT_LEVERS, Scenario
 
 __all__ = ["Plan", "make_plan"]
@@ -57,6 +57,13 @@ def make_plan(s: Scenario) -> Plan:
     """Resolve a scenario's interventions into per-step tables."""
     tps = tuple(s.touchpoints)
     n_steps = s.n_steps
+    last_start = (n_steps - 1) * s.time.step_days  # the day the last step starts
+    for name, iv in s.interventions.items():
+        if iv.start_day > last_start:
+            warn(
+                f"{s.source or '<scenario>'}: interventions.{name}.start_day = {iv.start_day:g} never starts: the last "
+                f"step starts on day {last_start:g} (time.horizon_days = {s.time.horizon_days:g})"
+            )
     months = s.months_per_step
     base = np.array([[getattr(s.touchpoints[t], col) for col in _TOUCHPOINT_COLUMNS] for t in tps])
     levels = np.zeros((n_steps + 1, len(tps), len(Level)))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 
+from loyaltysim.errors import warn
+
 __all__ = ["prefer_passive_threads", "threads"]
 
 
@@ -33,7 +35,10 @@ def threads(n: int | None):
         yield
         return
     before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+    cores = numba.config.NUMBA_NUM_THREADS
+    if n > cores:
+        warn(f"threads: {n} asked for, {cores} available: running with {cores}")
+    numba.set_num_threads(max(1, min(n, cores)))
     try:
         yield
     finally:

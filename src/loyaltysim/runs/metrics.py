@@ -22,6 +22,7 @@ from loyaltysim.scenario import MONTH_DAYS, Scenario
 
 __all__ = [
     "COMPARISON_METRICS",
+    "DEFAULT_CHECKPOINTS",
     "DISCOUNT_RATE",
     "METRICS",
     "SUMMARY_METRICS",
@@ -37,6 +38,9 @@ __all__ = [
     "step_to_month",
 ]
 
+
+DEFAULT_CHECKPOINTS = (3.0, 6.0, 12.0)
+"""Checkpoints (months) a comparison reads besides the horizon, clipped to the horizon."""
 
 DISCOUNT_RATE = 0.10
 """Yearly discount rate of the CLV unless a comparison is given another (assumption: a typical cost of capital)."""

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from loyaltysim.runs import figures
-from loyaltysim.runs.files import atomic_write
+from loyaltysim.runs.files import output_folder
 from loyaltysim.runs.metrics import SUMMARY_METRICS, at_checkpoint, checkpoint_step, step_to_month
 from loyaltysim.scenario import Scenario
 
@@ -100,21 +100,33 @@ class Results:
     def _title(self) -> str:
         return f"{self.scenario.name} (seed {self.seed})"
 
-    def save(self, directory: str | Path) -> list[Path]:
+    def save(self, directory: str | Path, force: bool = False) -> list[Path]:
         """Write ``timeseries.parquet``, ``timeseries.csv`` and ``timeseries.png`` into ``directory``.
 
-        Each file is written to a temporary name and renamed, so an interrupted save never leaves a
-        half-written file in place of a good one.
+        The folder is written whole beside ``directory`` and then put in its place (`output_folder`), so an
+        interrupted save leaves the earlier results as they were.
+
+        Parameters
+        ----------
+        directory
+            The results folder; one holding another command's outputs is refused unless ``force``.
+        force
+            Replace whatever ``directory`` holds.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files, at their final place.
         """
         from matplotlib.figure import Figure
 
         out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
+        names = ["timeseries.parquet", "timeseries.csv", "timeseries.png"]
         df = self.to_frame()
-        paths = [out / "timeseries.parquet", out / "timeseries.csv", out / "timeseries.png"]
-        atomic_write(paths[0], lambda p: df.to_parquet(p, index=False))
-        atomic_write(paths[1], lambda p: df.to_csv(p, index=False))
         fig = Figure(figsize=(15, 4.2), layout="constrained")
         self.plot(figures.run_panels(fig, self._title()))
-        atomic_write(paths[2], lambda p: fig.savefig(p, dpi=110, format="png"))
-        return paths
+        with output_folder(out, "run", force) as tmp:
+            df.to_parquet(tmp / names[0], index=False)
+            df.to_csv(tmp / names[1], index=False)
+            fig.savefig(tmp / names[2], dpi=110, format="png")
+        return [out / name for name in names]

@@ -9,8 +9,9 @@ from typing import Any
 
 import numba
 
-from loyaltysim.engine.model import LoyaltyModel, resolve_scenario
+from loyaltysim.engine.model import ENGINES, LoyaltyModel, resolve_scenario
 from loyaltysim.engine.threads import threads
+from loyaltysim.errors import InputError, check_int
 from loyaltysim.runs.results import Results
 from loyaltysim.scenario import Scenario
 
@@ -36,16 +37,28 @@ def simulate(
     engine
         ``"kernel"`` (compiled, parallel) or ``"reference"`` (readable Mesa agents; small populations).
     overrides
-        Dotted scenario keys to change, e.g. ``{"touchpoints.phone.effort": 0.3}``.
+        Dotted scenario keys to change, e.g. ``{"touchpoints.phone_support.effort": 0.3}``; only keys the
+        scenario has.
     n_threads
-        numba threads for this run (default: numba's setting, all cores).
+        numba threads for this run (default: numba's setting, all cores; more than the cores are capped, with a
+        warning).
 
     Returns
     -------
     Results
+
+    Raises
+    ------
+    InputError
+        For a bad scenario, override or argument, or a run that would not fit in memory.
     """
-    if int(seed) < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    if scenario is None:
+        raise InputError("simulate", "scenario", "None", "a Scenario, a scenario file's path or a nested dict")
+    seed = check_int(seed, "seed", 0, "simulate")
+    if engine not in ENGINES:
+        raise InputError("simulate", "engine", repr(engine), f"one of {', '.join(ENGINES)}")
+    if n_threads is not None:
+        n_threads = check_int(n_threads, "n_threads", 1, "simulate")
     spec = resolve_scenario(scenario, overrides)
     with threads(n_threads):
         start = time.perf_counter()

@@ -58,4 +58,5 @@ def json_schema() -> dict[str, Any]:
     schema["properties"].pop("source", None)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "loyaltysim scenario"
+    schema["description"] = (Scenario.__doc__ or "").strip().split("\n")[0]
     return schema

@@ -30,7 +30,7 @@ from loyaltysim.scenario.sections import (
     WordOfMouth,
 )
 
-__all__ = ["Scenario", "parse_value", "scenario_from_dict", "section_type", "set_dotted"]
+__all__ = ["Scenario", "check_override_key", "parse_value", "scenario_from_dict", "section_type", "set_dotted"]
 
 
 class Scenario(Section):
@@ -112,14 +112,19 @@ class Scenario(Section):
         """Step length in the month in which rates are stated."""
         return self.time.step_days / MONTH_DAYS
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+    def with_overrides(self, overrides: Mapping[str, Any], label: str = "overrides") -> Scenario:
         """Return a copy with dotted keys changed, validated like a file.
+
+        An override changes a key the scenario has (or fills a declared optional table, such as an intervention's
+        ``effort`` change); it never creates a touchpoint, persona or intervention.
 
         Parameters
         ----------
         overrides
             Dotted keys and values, e.g. ``{"touchpoints.phone_support.effort": 0.3}``; strings are read as TOML
             values (``"0.3"``, ``"true"``).
+        label
+            What errors name as the origin of the overrides (``--set`` on the command line).
 
         Returns
         -------
@@ -133,8 +138,9 @@ class Scenario(Section):
         data = self.model_dump(exclude={"source"})
         origin: dict[str, str] = {}
         for key, value in overrides.items():
-            set_dotted(data, key, value, label=self.source or "<scenario>")
-            origin[key] = "--set"
+            check_override_key(data, key, value, label)
+            set_dotted(data, key, value, label=label)
+            origin[key] = label
         return scenario_from_dict(data, label=self.source or "<scenario>", origin=origin, source=self.source)
 
 
@@ -152,6 +158,43 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+
+
+def check_override_key(data: Mapping[str, Any], key: str, value: Any, label: str) -> None:
+    """Refuse an override whose dotted key the scenario does not have (with a suggestion), or that names a table.
+
+    ``data`` is the scenario's dump. Declared optional tables left unset (None) may be filled; names of touchpoints,
+    personas and interventions must exist.
+    """
+    if not isinstance(key, str) or not key:
+        raise ScenarioError(label, repr(key), None, "a dotted scenario key such as touchpoints.app.effort")
+    parts = key.split(".")
+    node: Any = data
+    model: type[BaseModel] | None = Scenario
+    named = False  # node is a table of named entries (touchpoints, personas, interventions)
+    for i, part in enumerate(parts):
+        here = ".".join(parts[: i + 1])
+        if named:
+            if part not in node:
+                raise _unknown(label, here, part, list(node), f"no such name in {'.'.join(parts[:i])}")
+            node, named = node[part], False
+            continue
+        fields = [f for f in (model.model_fields if model else {}) if f != "source"]
+        if model is None or part not in fields:
+            where = ".".join(parts[:i]) or "the scenario"
+            raise _unknown(label, here, part, fields, f"not a key of {where}")
+        annotation = model.model_fields[part].annotation
+        model = section_type(annotation)
+        named = typing.get_origin(annotation) is dict
+        node = node.get(part) if isinstance(node, Mapping) else None
+    if (model is not None or named) and not isinstance(value, Mapping):
+        raise ScenarioError(label, key, _short(value), "a table, not a value: name one of its keys")
+
+
+def _unknown(label: str, key: str, part: str, allowed: list[str], what: str) -> ScenarioError:
+    hint = difflib.get_close_matches(part, allowed, n=1) or [a for a in allowed if a.startswith(part)][:1]
+    more = f"; did you mean '{hint[0]}'?" if hint else ""
+    return ScenarioError(label, key, None, f"{what}; allowed here: {', '.join(allowed) or 'none'}{more}")
 
 
 def set_dotted(data: dict, key: str, value: Any, label: str) -> None:

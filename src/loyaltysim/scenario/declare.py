@@ -8,9 +8,10 @@ This module imports only pydantic and `loyaltysim.vocabulary` (`STAGES`, `MONTH_
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from loyaltysim.vocabulary import MONTH_DAYS, STAGES
 
@@ -35,9 +36,26 @@ def param(
 
 
 class Section(BaseModel):
-    """Base of every scenario table: unknown keys are errors, values are checked on assignment."""
+    """Base of every scenario table: unknown keys are errors, values are checked on assignment.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    Numbers must be finite (no ``inf`` or ``nan``, written or as strings) and a boolean is never taken for a number.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and _numeric(cls.model_fields[info.field_name].annotation):
+            raise ValueError("a number, not true or false")
+        return value
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether a field holds numbers (int, float, optionally None, or a list of them)."""
+    if annotation in (int, float):
+        return True
+    return any(_numeric(a) for a in typing.get_args(annotation) if a is not type(None))
 
 
 def is_lever(model: type[BaseModel], name: str) -> bool:

@@ -51,14 +51,14 @@ class Touchpoint(Section):
     personalization: float = param(
         0.3, "How much the interaction is tailored to the customer.", unit="score", ge=0, le=1, lever=True
     )
-    cost_per_interaction: float = param(1.0, "Cost to the company of one interaction.", unit="currency", ge=0)
+    cost_per_interaction: float = param(1.0, "Cost to the company of one interaction.", unit="currency", ge=0, le=1e6)
 
 
 class Persona(Section):
     """A buyer persona (seed 001): a share of the market with its own spend and sensitivities."""
 
     share: float = param(1.0, "Share of the market.", unit="fraction", ge=0, le=1)
-    spend_per_month: float = param(30.0, "Monthly spend at the desires stage.", unit="currency/month", ge=0)
+    spend_per_month: float = param(30.0, "Monthly spend at the desires stage.", unit="currency/month", ge=0, le=1e6)
     effort_sensitivity: float = param(1.0, "How strongly effort is felt (1 = as measured).", unit="ratio", ge=0, le=5)
     emotion_sensitivity: float = param(
         1.0, "How strongly empathy and personalization are felt.", unit="ratio", ge=0, le=5
@@ -85,8 +85,8 @@ class Change(Section):
     """How an intervention changes one level: exactly one of set, scale, add."""
 
     set: float | None = param(None, "New value.", unit="")
-    scale: float | None = param(None, "Multiply the current value by this.", unit="ratio", ge=0)
-    add: float | None = param(None, "Add this to the current value.", unit="")
+    scale: float | None = param(None, "Multiply the current value by this.", unit="ratio", ge=0, le=1e6)
+    add: float | None = param(None, "Add this to the current value.", unit="", ge=-1e6, le=1e6)
 
     @model_validator(mode="after")
     def _one(self) -> Change:
@@ -128,7 +128,7 @@ def _change(lever: str) -> tuple[Any, Any]:
 class _InterventionBase(Section):
     """A lever a strategist pulls from a given day on, with what it costs (seed 002: the to-be journey)."""
 
-    start_day: float = param(0.0, "Day from which the change holds.", unit="days", ge=0)
+    start_day: float = param(0.0, "Day from which the change holds.", unit="days", ge=0, le=36525)
     touchpoint: str = param("all", "Touchpoint the level changes apply to, or 'all'.", unit="")
 
     def changes(self) -> dict[str, Change]:
@@ -149,11 +149,20 @@ Intervention = create_model(
     **{lever: _change(lever) for lever in LEVERS},
     cost_once=(
         float,
-        param(0.0, "One-off cost, paid in the first step that starts on or after start_day.", unit="currency", ge=0),
+        param(
+            0.0,
+            "One-off cost, paid in the first step that starts on or after start_day.",
+            unit="currency",
+            ge=0,
+            le=1e12,
+        ),
     ),
-    cost_per_month=(float, param(0.0, "Running cost per month from the start day.", unit="currency/month", ge=0)),
+    cost_per_month=(
+        float,
+        param(0.0, "Running cost per month from the start day.", unit="currency/month", ge=0, le=1e10),
+    ),
     cost_per_interaction=(
         float,
-        param(0.0, "Extra cost per interaction at the touchpoint(s).", unit="currency", ge=0),
+        param(0.0, "Extra cost per interaction at the touchpoint(s).", unit="currency", ge=0, le=1e6),
     ),
 )

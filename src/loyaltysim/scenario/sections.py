@@ -2,15 +2,18 @@
 
 Time, population, market, behaviour, stages, word of mouth, churn, economics and network.
 Each value is a `param` with its default, range, unit, one-line meaning and the source of the default number. Rates
-are stated per month (`MONTH_DAYS` days); a step lasts ``time.step_days`` days.
+are stated per month (`MONTH_DAYS` days); a step lasts ``time.step_days`` days. The module is kept whole, though a
+little over 400 lines: it is the list of declarations, one table after another, that ``docs/model.md`` tabulates.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import model_validator
 
+from loyaltysim.errors import warn
 from loyaltysim.scenario.declare import STAGES, Section, param
 
 __all__ = ["Behaviour", "Churn", "Economics", "Market", "Network", "Population", "Stages", "Time", "WordOfMouth"]
@@ -31,6 +34,13 @@ class Time(Section):
         if self.horizon_days < self.step_days:
             raise ValueError(
                 f"horizon_days ({self.horizon_days:g}) must be at least one step (step_days = {self.step_days:g})"
+            )
+        steps = self.horizon_days / self.step_days
+        whole = max(1, math.floor(steps + 0.5))
+        if abs(steps - whole) > 1e-9 * steps:
+            warn(
+                f"time.horizon_days: {self.horizon_days:g} days is not a whole number of {self.step_days:g}-day "
+                f"steps: running {whole} steps ({whole * self.step_days:g} days)"
             )
         return self
 
@@ -348,13 +358,14 @@ class Economics(Section):
         0.6, "Share of revenue left after the cost of goods or network.", unit="fraction", ge=0, le=1
     )
     cost_to_serve_per_month: float = param(
-        1.0, "Fixed monthly cost of keeping one customer (billing, retention).", unit="currency/month", ge=0
+        1.0, "Fixed monthly cost of keeping one customer (billing, retention).", unit="currency/month", ge=0, le=1e6
     )
     acquisition_cost: float = param(
         60.0,
         "Cost of winning one new customer.",
         unit="currency",
         ge=0,
+        le=1e7,
         source="seed 003: winning a customer costs about 5x keeping one (5 x 12 months x cost_to_serve)",
     )
 

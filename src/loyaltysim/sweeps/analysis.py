@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from loyaltysim.runs.files import atomic_write
+from loyaltysim.runs.files import output_folder
 from loyaltysim.sweeps import figures
 from loyaltysim.sweeps.results import SweepResults
 from loyaltysim.sweeps.sensitivity import sensitivity
@@ -47,6 +48,7 @@ def analyze(
     metrics: Sequence[str] | None = None,
     month: float | None = None,
     out: str | Path | None = None,
+    force: bool = False,
 ) -> Report:
     """Run the analysis of a sweep and write its tables (CSV) and figures (PNG) into ``out``.
 
@@ -61,7 +63,9 @@ def analyze(
     month
         Checkpoint (default: the last).
     out
-        Directory for the files (default: ``<sweep directory>/analysis``).
+        Directory for the files (default: ``<sweep directory>/analysis``); it is replaced whole by each analysis.
+    force
+        Replace ``out`` even if it holds files that another command wrote.
 
     Returns
     -------
@@ -78,19 +82,14 @@ def analyze(
             allowed = [*exp.metrics, *(["roi"] if exp.analysis.reference is not None else [])]
             raise ValueError(f"metric '{m}' was not recorded by this sweep; allowed: {', '.join(allowed)}")
     folder = Path(out) if out is not None else (results.directory or Path(".")) / "analysis"
-    folder.mkdir(parents=True, exist_ok=True)
     report = Report()
+    figs: dict[str, Any] = {}
 
     def save_table(name: str, df: pd.DataFrame) -> None:
         report.tables[name] = df
-        path = folder / f"{name}.csv"
-        atomic_write(path, lambda p: df.to_csv(p, index=False))
-        report.files.append(path)
 
     def save_figure(name: str, fig) -> None:
-        path = folder / f"{name}.png"
-        atomic_write(path, lambda p: fig.savefig(p, dpi=110, format="png"))
-        report.files.append(path)
+        figs[name] = fig
 
     if method in ("sobol", "morris"):
         for m in metrics:
@@ -121,4 +120,11 @@ def analyze(
         save_figure(f"validation_{exp.analysis.compare}", fig)
     else:
         raise ValueError(f"unknown method '{method}'; allowed: {', '.join(METHODS)}")
+    with output_folder(folder, "analyze", force) as tmp:  # the folder holds the latest analysis, whole
+        for name, df in report.tables.items():
+            df.to_csv(tmp / f"{name}.csv", index=False)
+            report.files.append(folder / f"{name}.csv")
+        for name, fig in figs.items():
+            fig.savefig(tmp / f"{name}.png", dpi=110, format="png")
+            report.files.append(folder / f"{name}.png")
     return report

@@ -20,6 +20,7 @@ import pandas as pd
 from loyaltysim.errors import ScenarioError
 from loyaltysim.runs.executors import Task, replication_seeds
 from loyaltysim.runs.metrics import checkpoint_step
+from loyaltysim.runs.provenance import code_hash, file_hash
 from loyaltysim.scenario import Scenario, load_scenario
 from loyaltysim.sweeps import designs
 from loyaltysim.sweeps.experiment import Experiment, load_experiment
@@ -83,9 +84,22 @@ class SweepPlan:
                 yield SweepTask(Task(scenario, seed, labels), checkpoints, tuple(exp.metrics))
 
     def fingerprint(self) -> str:
-        """Hash of what determines the results: the validated experiment and the base scenario."""
+        """Hash of what determines the results.
+
+        The validated experiment, the base scenario, the package version, the model's source
+        (`loyaltysim.runs.provenance.code_hash`) and the contents of every edge-list file the runs read.
+        """
+        from loyaltysim._version import __version__
+
+        edges = sorted({s.network.path for s in self.scenarios if s.network.kind == "edge_list" and s.network.path})
         text = json.dumps(
-            {"experiment": self.experiment.model_dump(mode="json"), "scenario": self.base.model_dump(mode="json")},
+            {
+                "experiment": self.experiment.model_dump(mode="json"),
+                "scenario": self.base.model_dump(mode="json"),
+                "loyaltysim": __version__,
+                "engine_source": code_hash(),
+                "edge_lists": {path: file_hash(path) for path in edges},
+            },
             sort_keys=True,
             default=str,
         )

@@ -16,21 +16,24 @@ import pandas as pd
 
 from loyaltysim.engine.layout import COLUMNS
 from loyaltysim.runs.executors import make_executor, run_task
-from loyaltysim.runs.files import atomic_write
+from loyaltysim.runs.files import atomic_write, safe_name
 from loyaltysim.runs.metrics import at_checkpoint, checkpoint_step, step_to_month
 from loyaltysim.scenario import Scenario
 from loyaltysim.sweeps.experiment import Experiment
 from loyaltysim.sweeps.plan import SweepPlan, SweepTask, plan
 from loyaltysim.sweeps.results import SweepResults
-from loyaltysim.sweeps.store import Store, open_directory, tidy, write_json
+from loyaltysim.sweeps.store import Store, SweepLock, open_directory, tidy, write_json
 
 __all__ = ["checkpoint_rows", "default_out", "run_sweep_task", "sweep"]
 
 
 def run_sweep_task(item: SweepTask) -> pd.DataFrame:
-    """Run one sweep task and return its rows: one per checkpoint, labels, seed and metrics as columns."""
+    """Run one sweep task and return its rows: one per checkpoint, labels, seed, metrics and the run's wall time."""
+    start = time.perf_counter()
     ts = run_task(item.task)
-    return checkpoint_rows(ts, item.task.scenario, item.checkpoints, item.metrics, len(item.task.labels) + 1)
+    rows = checkpoint_rows(ts, item.task.scenario, item.checkpoints, item.metrics, len(item.task.labels) + 1)
+    rows["seconds"] = time.perf_counter() - start
+    return rows
 
 
 def checkpoint_rows(
@@ -107,18 +110,25 @@ def sweep(
         A bad experiment file, or ``out`` holding the results of a different experiment.
     """
     sp = plan(experiment, quick)
+    if out is None:
+        return _sweep(sp, None, jobs, scheduler, executor, progress, flush_seconds)
+    with SweepLock(Path(out)):
+        return _sweep(sp, Store(Path(out)), jobs, scheduler, executor, progress, flush_seconds)
+
+
+def _sweep(sp, store, jobs, scheduler, executor, progress, flush_seconds) -> SweepResults:
     started = time.perf_counter()
-    store = Store(Path(out)) if out is not None else None
     done: set[tuple[int, int]] = set()
     frames: list[pd.DataFrame] = []
+    ex = executor if executor is not None else make_executor(jobs, scheduler)
     if store is not None:
         manifest = open_directory(store.directory, sp)
+        manifest["executor"] = type(ex).__name__
         store.prepare()
         done = store.finished()
     todo = list(sp.tasks(skip=done))
     resumed = sp.n_tasks - len(todo)
     bar = _progress(sp, resumed, progress)
-    ex = executor if executor is not None else make_executor(jobs, scheduler)
     last = time.monotonic()
     try:
         with ex:
@@ -147,7 +157,7 @@ def sweep(
         return SweepResults(frame, sp.design, sp.experiment, sp.base, None, info)
     frame = store.read()
     atomic_write(store.directory / "results.parquet", lambda p: frame.to_parquet(p, index=False))
-    manifest.update(status="complete", completed=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    manifest.update(status="complete", completed=time.strftime("%Y-%m-%dT%H:%M:%S%z"), run_seconds=store.timings())
     write_json(store.directory / "manifest.json", manifest)
     return SweepResults(frame, sp.design, sp.experiment, sp.base, store.directory, info)
 
@@ -173,5 +183,5 @@ def _progress(sp: SweepPlan, initial: int, show: bool | None):
 
 
 def default_out(experiment: Experiment) -> Path:
-    """``results/sweeps/<name>``: where the CLI writes when no ``--out`` is given."""
-    return Path("results") / "sweeps" / experiment.name
+    """``results/sweeps/<name>`` (the name made safe for a folder): where the CLI writes without ``--out``."""
+    return Path("results") / "sweeps" / safe_name(experiment.name, "experiment")

@@ -20,9 +20,48 @@ import pandas as pd
 
 from loyaltysim.errors import ScenarioError
 from loyaltysim.runs.files import atomic_write
+from loyaltysim.runs.provenance import environment
 from loyaltysim.sweeps.plan import SweepPlan
 
-__all__ = ["Store", "open_directory", "tidy", "write_json"]
+__all__ = ["LOCK", "Store", "SweepLock", "open_directory", "tidy", "write_json"]
+
+LOCK = ".lock"
+"""File a running sweep holds locked in its result directory."""
+
+
+class SweepLock:
+    """An exclusive lock on a sweep's result directory while a sweep writes into it; use as a context manager.
+
+    A second sweep into the same directory gets a one-line `InputError` at once instead of running every point
+    again. The lock is the operating system's (``flock``), so it goes with the process that held it.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._handle = None
+
+    def __enter__(self) -> SweepLock:
+        import fcntl
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        handle = open(self.directory / LOCK, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise ScenarioError(
+                str(self.directory),
+                None,
+                None,
+                "another sweep is writing into this directory; wait for it to finish, or choose another --out",
+            ) from None
+        self._handle = handle
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
 
 class Store:
@@ -64,6 +103,19 @@ class Store:
         atomic_write(self.parts / name, lambda p: df.to_parquet(p, index=False))
         self._buffer.clear()
 
+    def timings(self) -> list[dict[str, Any]]:
+        """Wall time of every finished run: ``point``, ``replication``, ``seconds``."""
+        files = sorted(self.parts.glob("part-*.parquet"))
+        frames = [pd.read_parquet(f, columns=["point", "replication", "seconds"]) for f in files]
+        if not frames:
+            return []
+        df = pd.concat(frames).drop_duplicates(["point", "replication"], keep="last")
+        df = df.sort_values(["point", "replication"])
+        return [
+            {"point": int(p), "replication": int(r), "seconds": round(float(s), 4)}
+            for p, r, s in zip(df["point"], df["replication"], df["seconds"], strict=True)
+        ]
+
     def read(self) -> pd.DataFrame:
         """Every finished run on disk, tidy."""
         files = sorted(self.parts.glob("part-*.parquet"))
@@ -77,6 +129,7 @@ def tidy(df: pd.DataFrame) -> pd.DataFrame:
     """One row per point, replication and month (the last written wins), sorted."""
     if df.empty:
         return df
+    df = df.drop(columns=[c for c in ("seconds",) if c in df.columns])  # run times go to the manifest
     df = df.drop_duplicates(subset=["point", "replication", "month"], keep="last")
     return df.sort_values(["point", "replication", "month"], kind="stable").reset_index(drop=True)
 
@@ -104,12 +157,12 @@ def open_directory(directory: Path, sp: SweepPlan) -> dict[str, Any]:
                 "hash",
                 old.get("hash"),
                 f"this directory holds results of a different experiment; "
-                f"{sp.experiment.source or 'the experiment'} now hashes to {digest} (it or its "
-                f"scenario changed): use a new --out directory, or delete this one to start over",
+                f"{sp.experiment.source or 'the experiment'} now hashes to {digest} (it, its scenario, an edge "
+                f"list or the model's code changed): use a new --out directory, or delete this one to start over",
             )
         write_copies(directory, sp)
         return old
-    if directory.exists() and any(directory.iterdir()):
+    if directory.exists() and any(p.name != LOCK for p in directory.iterdir()):
         raise ScenarioError(
             str(directory),
             None,
@@ -133,6 +186,8 @@ def open_directory(directory: Path, sp: SweepPlan) -> dict[str, Any]:
         "seeds": sp.seeds if not exp.independent_seeds else "per point: see the seed column of the results",
         "experiment": exp.model_dump(mode="json"),
         "scenario": sp.base.model_dump(mode="json"),
+        **environment(),
+        "executor": None,
     }
     write_json(manifest_path, manifest)
     write_copies(directory, sp)
