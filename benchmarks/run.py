@@ -151,7 +151,7 @@ def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
     clock.append(time.perf_counter())
     kernels.transition(st, keys, plan.marketing[t], plan.price[t], p)
     clock.append(time.perf_counter())
-    kernels.tally(st, len(plan.personas))
+    kernels.tally(st, len(plan.personas), keys, model.scale_key, p)
     clock.append(time.perf_counter())
     names = ("interact", "listen_push", "listen_hear", "transition", "tally")
     return {k: clock[i + 1] - clock[i] for i, k in enumerate(names)}

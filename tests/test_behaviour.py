@@ -94,3 +94,25 @@ def test_price_lever_raises_revenue_per_customer_and_churn():
     ).timeseries
     assert dear["revenue"].iloc[1] > 1.4 * base["revenue"].iloc[1]
     assert dear["churned"].iloc[-1] > base["churned"].iloc[-1]
+
+
+def test_nps_answers_spread_like_a_real_survey():
+    """Issue 10: promoters and detractors each 15-45 % of the baseline's customers after one and three years."""
+    for seed in range(1, 6):
+        overrides = {"population.size": 20_000, "time.horizon_days": 3 * 364.0}
+        ts = ls.simulate(SCENARIOS / "baseline.toml", seed=seed, overrides=overrides).timeseries
+        for step in (52, 156):
+            row = ts.iloc[step]
+            for share in (row["promoters"] / row["active"], row["detractors"] / row["active"]):
+                assert 0.15 <= share <= 0.45, (seed, step, share)
+            assert row["nps"] == pytest.approx(100 * (row["promoters"] - row["detractors"]) / row["active"])
+
+
+def test_more_loyal_customers_answer_higher():
+    """Raising everyone's loyalty by the same amount raises NPS (the same people and draws: common random numbers)."""
+    low = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=3, **{"population.size": 5000})
+    high = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=3, **{"population.size": 5000})
+    high.state.loyalty[:] = np.minimum(1.0, high.state.loyalty + 0.1)
+    low._tally(0)
+    high._tally(0)
+    assert high.last["nps"] > low.last["nps"] + 10

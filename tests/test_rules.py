@@ -263,7 +263,19 @@ def test_churn_decision_and_the_nps_question():
     prob = r.hazard_probability(0.1, 1.0)
     assert r.churns(prob - 1e-12, 0.1, 1.0) and not r.churns(prob + 1e-12, 0.1, 1.0)
     assert not r.churns(0.0, 0.0, 1.0)
-    assert [r.recommend_score(x) for x in (0.0, 0.5, 0.8, 0.82, 1.0)] == [0, 5, 8, 9, 10]
+    assert [r.recommend_score(x, 0.0, 0.0, P) for x in (0.0, 0.5, 0.64, 0.66, 0.84, 0.86, 1.0)] == [
+        0,
+        5,
+        6,
+        7,
+        8,
+        9,
+        10,
+    ]
+    assert r.recommend_score(0.7, 1.0, 0.0, P) == 9  # a generous scale user: 7 + 1.5 points
+    assert r.recommend_score(0.7, -1.0, -1.0, P) == 5  # a severe one on a bad day: 7 - 1.5 - 1
+    assert r.recommend_score(0.99, 3.0, 3.0, P) == 10 and r.recommend_score(0.01, -3.0, -3.0, P) == 0
+    assert r.normal(0.5, 0.0) == pytest.approx(math.sqrt(2 * math.log(2)))
     assert [r.is_customer(s) for s in (PROSPECT, FIRST_STAGE, TOP_STAGE, CHURNED)] == [False, True, True, False]
 
 

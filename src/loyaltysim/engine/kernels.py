@@ -219,8 +219,13 @@ def transition(st: CustomerState, keys: np.ndarray, marketing: float, price: flo
 
 
 @njit(parallel=True, cache=True)
-def tally(st: CustomerState, n_personas: int) -> tuple[np.ndarray, np.ndarray]:
-    """Phase 4: per-chunk counts for the step's outputs.
+def tally(
+    st: CustomerState, n_personas: int, keys: np.ndarray, scale_key: np.uint64, p: RuleParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Phase 4: per-chunk counts for the step's outputs, the answers to the NPS question among them.
+
+    Each customer answers from loyalty, a personal scale use drawn once from ``scale_key`` (the same at every
+    step) and the step's own noise (``keys[Purpose.ANSWER]``): `rules.recommend_score`.
 
     Returns ``counts`` (chunks x [`N_STATES` stage codes x personas | `Tally` slots]) and ``sums`` (chunks x `Sum`
     slots, over customers).
@@ -250,7 +255,9 @@ def tally(st: CustomerState, n_personas: int) -> tuple[np.ndarray, np.ndarray]:
                 counts[c, extra + Tally.WOM_NEGATIVE] += 1
             if not r.is_customer(s):
                 continue
-            score = r.recommend_score(loyalty[i])
+            scale_use = r.normal(draw_at(scale_key, i, 0), draw_at(scale_key, i, 1))
+            noise = r.normal(draw_at(keys[Purpose.ANSWER], i, 0), draw_at(keys[Purpose.ANSWER], i, 1))
+            score = r.recommend_score(float(loyalty[i]), scale_use, noise, p)
             if score >= r.PROMOTER_MIN:
                 counts[c, extra + Tally.PROMOTERS] += 1
             elif score <= r.DETRACTOR_MAX:

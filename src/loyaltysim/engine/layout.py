@@ -191,6 +191,8 @@ COLUMNS: dict[str, Column] = {
         "cost", "currency", "All costs, cost of goods (1 - gross margin) x revenue and interventions included", "flow"
     ),
     "profit": Column("profit", "currency", "Revenue minus all costs", "flow"),
+    "promoters": Column("promoters", "customers", "Active customers answering 9 or 10 to the NPS question", "state"),
+    "detractors": Column("detractors", "customers", "Active customers answering 0 to 6 to the NPS question", "state"),
     "nps": Column(
         "NPS", "points", "Net Promoter Score of active customers: % promoters (9-10) - % detractors (0-6)", "state"
     ),

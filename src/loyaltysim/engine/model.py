@@ -24,7 +24,7 @@ from loyaltysim.engine.network import SocialNetwork, build_network
 from loyaltysim.engine.outputs import step_outputs
 from loyaltysim.engine.plan import Plan, make_plan
 from loyaltysim.engine.resources import check_memory
-from loyaltysim.engine.rng import draw_keys
+from loyaltysim.engine.rng import Purpose, draw_keys, stream_key
 from loyaltysim.engine.state import TALLY_CHUNK, n_chunks, new_state
 from loyaltysim.engine.threads import prefer_passive_threads
 from loyaltysim.errors import InputError, ScenarioError
@@ -117,6 +117,7 @@ class LoyaltyModel(mesa.Model):
             self.plan.params,
         )
         self.keys: np.ndarray | None = None  # this step's stream keys, set by step()
+        self.scale_key = np.uint64(stream_key(self.seed, -1, Purpose.INIT_SCALE_USE))  # each customer's NPS scale use
         self.signal_counts = (0, 0, 0)  # customers and speakers of this step (reference engine, complete network)
         self._row: dict[str, float] = {}  # this step's outputs, read by the DataCollector's reporters
         self.datacollector = mesa.DataCollector(model_reporters={c: _reporter(c) for c in COLUMNS})
@@ -182,7 +183,8 @@ class LoyaltyModel(mesa.Model):
     def _tally(self, t: int, uses: np.ndarray | None = None, effort_sums: np.ndarray | None = None) -> None:
         if uses is None:
             uses, effort_sums = np.zeros((1, len(self.plan.touchpoints)), np.int64), np.zeros(1)
-        counts, sums = kernels.tally(self.state, len(self.plan.personas))
+        keys = draw_keys(self.seed, t) if self.keys is None else self.keys
+        counts, sums = kernels.tally(self.state, len(self.plan.personas), keys, self.scale_key, self.plan.params)
         self._row = step_outputs(self.plan, t, counts, sums, uses, effort_sums)
         self.datacollector.collect(self)
 

@@ -69,6 +69,7 @@ def step_outputs(
         profit=revenue - cost,
     )
     promoters, detractors = slot[Tally.PROMOTERS], slot[Tally.DETRACTORS]
+    row.update(promoters=promoters, detractors=detractors)
     row["nps"] = 100.0 * (promoters - detractors) / active if active else math.nan
     row["ces"] = 1.0 + 6.0 * effort / interactions if interactions else math.nan
     row["mean_loyalty"] = fsum[Sum.LOYALTY] / active if active else math.nan

@@ -20,7 +20,7 @@ from loyaltysim.scenario.declare import is_lever
 
 __all__ = ["DERIVED", "RULE_TABLES", "RuleParams", "rule_fields", "rule_params"]
 
-RULE_TABLES = ("population", "market", "behaviour", "stages", "word_of_mouth", "churn")
+RULE_TABLES = ("population", "market", "behaviour", "stages", "word_of_mouth", "churn", "nps")
 """Scenario tables whose scalar values the rules read."""
 
 DERIVED: dict[str, tuple[str, Callable[[Scenario], float]]] = {

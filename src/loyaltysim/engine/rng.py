@@ -35,12 +35,14 @@ class Purpose(IntEnum):
     TELL = 8
     ADOPT = 9
     CHURN = 10
+    ANSWER = 11
     INIT_CUSTOMER = 20
     INIT_STAGE = 21
     INIT_PERSONA = 22
     INIT_LOYALTY = 23
     INIT_PROPENSITY = 24
     INIT_PROPENSITY_B = 25
+    INIT_SCALE_USE = 26
     NETWORK = 30
 
 

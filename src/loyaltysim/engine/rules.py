@@ -67,6 +67,7 @@ __all__ = [
     "meets_stage",
     "message",
     "next_stage",
+    "normal",
     "perceive",
     "reach",
     "realized_effort",
@@ -464,9 +465,21 @@ def churns(u: float, hazard: float, months: float) -> bool:
 
 
 @njit(cache=True)
-def recommend_score(loyalty: float) -> int:
-    """0-10 likelihood to recommend (the NPS question) from loyalty in [0, 1]."""
-    return min(10, int(11.0 * loyalty))
+def normal(u1: float, u2: float) -> float:
+    """A standard normal variate from two uniforms on [0, 1) (Box-Muller)."""
+    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True)
+def recommend_score(loyalty: float, scale_use: float, noise: float, p: RuleParams) -> int:
+    """The 0-10 answer to the NPS question, from loyalty, the customer's scale use and the occasion.
+
+    Ten times loyalty, shifted by the customer's own way of using the scale and by the occasion, rounded and kept in
+    0..10. ``scale_use`` and ``noise`` are standard normal draws, scaled by ``nps.scale_use_sd`` and
+    ``nps.answer_noise_sd``.
+    """
+    answer = 10.0 * loyalty + p.nps_scale_use_sd * scale_use + p.nps_answer_noise_sd * noise
+    return min(10, max(0, math.floor(answer + 0.5)))
 
 
 @njit(cache=True)

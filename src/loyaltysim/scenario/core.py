@@ -24,6 +24,7 @@ from loyaltysim.scenario.sections import (
     Economics,
     Market,
     Network,
+    Nps,
     Population,
     Stages,
     Time,
@@ -40,7 +41,7 @@ class Scenario(Section):
     ----------
     name, description
         How tables and figures call it, and what it represents.
-    time, population, market, behaviour, stages, word_of_mouth, churn, economics, network
+    time, population, market, behaviour, stages, word_of_mouth, churn, nps, economics, network
         The tables of `loyaltysim.scenario.sections`.
     touchpoints, personas, interventions
         Named `Touchpoint`, `Persona` and `Intervention` tables.
@@ -57,6 +58,7 @@ class Scenario(Section):
     stages: Stages = Field(default_factory=Stages)
     word_of_mouth: WordOfMouth = Field(default_factory=WordOfMouth)
     churn: Churn = Field(default_factory=Churn)
+    nps: Nps = Field(default_factory=Nps)
     economics: Economics = Field(default_factory=Economics)
     network: Network = Field(default_factory=Network)
     touchpoints: dict[str, Touchpoint] = Field(

@@ -1,6 +1,6 @@
 """The tables of the market and of how customers behave.
 
-Time, population, market, behaviour, stages, word of mouth, churn, economics and network.
+Time, population, market, behaviour, stages, word of mouth, churn, NPS answers, economics and network.
 Each value is a `param` with its default, range, unit, one-line meaning and the source of the default number. Rates
 are stated per month (`MONTH_DAYS` days); a step lasts ``time.step_days`` days. The module is kept whole, though a
 little over 400 lines: it is the list of declarations, one table after another, that ``docs/model.md`` tabulates.
@@ -16,7 +16,18 @@ from pydantic import model_validator
 from loyaltysim.errors import warn
 from loyaltysim.scenario.declare import STAGES, Section, param
 
-__all__ = ["Behaviour", "Churn", "Economics", "Market", "Network", "Population", "Stages", "Time", "WordOfMouth"]
+__all__ = [
+    "Behaviour",
+    "Churn",
+    "Economics",
+    "Market",
+    "Network",
+    "Nps",
+    "Population",
+    "Stages",
+    "Time",
+    "WordOfMouth",
+]
 
 
 class Time(Section):
@@ -66,7 +77,7 @@ class Population(Section):
         unit="score",
         ge=0,
         le=1,
-        source="assumption (with loyalty_spread 0.25 the starting NPS is about -17, a weak telecom)",
+        source="assumption (with loyalty_spread 0.25 the starting NPS is about -21, a weak telecom)",
     )
     loyalty_spread: float = param(
         0.25, "Half-width of the uniform spread of starting loyalty around its mean.", unit="score", ge=0, le=0.5
@@ -348,6 +359,27 @@ class Churn(Section):
         le=10,
         source="assumption; seed 003: 56 % say they leave after a frustrating service "
         "experience (stated intent, far above behaviour)",
+    )
+
+
+class Nps(Section):
+    """How a customer answers the 0-10 likelihood-to-recommend question of the Net Promoter Score."""
+
+    scale_use_sd: float = param(
+        1.5,
+        "Spread of a customer's personal scale use: some answer high, some low, for the same loyalty.",
+        unit="points",
+        ge=0,
+        le=5,
+        source="assumption; response styles vary between respondents (Baumgartner & Steenkamp 2001)",
+    )
+    answer_noise_sd: float = param(
+        1.0,
+        "Spread of one answer around the customer's usual answer (the occasion's mood).",
+        unit="points",
+        ge=0,
+        le=5,
+        source="assumption",
     )
 
 
