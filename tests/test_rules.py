@@ -275,7 +275,10 @@ def test_churn_decision_and_the_nps_question():
     assert r.recommend_score(0.7, 1.0, 0.0, P) == 9  # a generous scale user: 7 + 1.5 points
     assert r.recommend_score(0.7, -1.0, -1.0, P) == 5  # a severe one on a bad day: 7 - 1.5 - 1
     assert r.recommend_score(0.99, 3.0, 3.0, P) == 10 and r.recommend_score(0.01, -3.0, -3.0, P) == 0
-    assert r.normal(0.5, 0.0) == pytest.approx(math.sqrt(2 * math.log(2)))
+    assert (r.bell(0.5, 0.5, 0.5), r.bell(0.0, 0.0, 0.0), r.bell(1.0, 1.0, 1.0)) == (0.0, -3.0, 3.0)
+    u = np.random.default_rng(1).random((3, 200_000))
+    z = r.bell(u[0], u[1], u[2])
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1.0) < 0.01
     assert [r.is_customer(s) for s in (PROSPECT, FIRST_STAGE, TOP_STAGE, CHURNED)] == [False, True, True, False]
 
 

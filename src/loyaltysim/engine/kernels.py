@@ -255,9 +255,9 @@ def tally(
                 counts[c, extra + Tally.WOM_NEGATIVE] += 1
             if not r.is_customer(s):
                 continue
-            scale_use = r.normal(draw_at(scale_key, i, 0), draw_at(scale_key, i, 1))
-            noise = r.normal(draw_at(keys[Purpose.ANSWER], i, 0), draw_at(keys[Purpose.ANSWER], i, 1))
-            score = r.recommend_score(float(loyalty[i]), scale_use, noise, p)
+            s1, s2, s3 = draw3(scale_key, i, 0)
+            a1, a2, a3 = draw3(keys[Purpose.ANSWER], i, 0)
+            score = r.recommend_score(float(loyalty[i]), r.bell(s1, s2, s3), r.bell(a1, a2, a3), p)
             if score >= r.PROMOTER_MIN:
                 counts[c, extra + Tally.PROMOTERS] += 1
             elif score <= r.DETRACTOR_MAX:

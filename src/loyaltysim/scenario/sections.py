@@ -77,7 +77,7 @@ class Population(Section):
         unit="score",
         ge=0,
         le=1,
-        source="assumption (with loyalty_spread 0.25 the starting NPS is about -21, a weak telecom)",
+        source="assumption (with loyalty_spread 0.25 the starting NPS is about -22, a weak telecom)",
     )
     loyalty_spread: float = param(
         0.25, "Half-width of the uniform spread of starting loyalty around its mean.", unit="score", ge=0, le=0.5
