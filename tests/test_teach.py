@@ -379,3 +379,12 @@ def test_docs_python_example_runs(capsys):
     for block in blocks:
         exec(compile(block, "docs/teaching.md", "exec"), {})
     assert capsys.readouterr().out.strip() == "26 0.25"
+
+
+def test_classroom_reads_its_figures_through_the_metrics_vocabulary():
+    room = Classroom("pyramid")
+    room.run(10)
+    ts = room.model.timeseries()
+    now = room.metrics()
+    assert now["active"] == ts["active"].iloc[-1] and now["nps"] == ts["nps"].iloc[-1]
+    assert now["profit"] == pytest.approx(ts["profit"].sum())

@@ -166,13 +166,12 @@ def Network(room: Classroom, lang: str, tick: int) -> None:  # noqa: N802 (Solar
 def Charts(room: Classroom, lang: str, tick: int) -> None:  # noqa: N802 (Solara components are capitalised)
     """Customers per stage, active customers, revenue and profit, NPS."""
     fig = solara.use_memo(lambda: charts_figure(room.model.timeseries(), lang, room.horizon), dependencies=[tick, lang])
-    last = room.model.last
-    profit = float(room.model.timeseries()["profit"].sum())
+    now = room.metrics()  # read like every other result: loyaltysim.runs.metrics
     kpis = [
-        ("kpi_active", f"{last['active']:,}"),
-        ("kpi_nps", f"{last['nps']:+.0f}"),
-        ("kpi_profit", f"{profit:,.0f} {t(lang, 'currency')}"),
-        ("kpi_churned", f"{last['churned']:,}"),
+        ("kpi_active", f"{int(now['active']):,}"),
+        ("kpi_nps", f"{now['nps']:+.0f}"),
+        ("kpi_profit", f"{now['profit']:,.0f} {t(lang, 'currency')}"),
+        ("kpi_churned", f"{int(now['churned']):,}"),
     ]
     with solara.Card(t(lang, "charts"), classes=["lsim-charts"]):
         html = " · ".join(f'<span data-kpi="{k}">{t(lang, k)}: <b>{v}</b></span>' for k, v in kpis)

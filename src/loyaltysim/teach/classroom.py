@@ -10,6 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from loyaltysim.engine.model import LoyaltyModel
+from loyaltysim.runs.metrics import at_checkpoint
 from loyaltysim.teach.lessons import LESSON_IDS, lesson_scenario
 from loyaltysim.teach.levers import lever_values, levers
 
@@ -97,6 +98,13 @@ class Classroom:
     def pending(self) -> bool:
         """Whether some slider differs from the current run (a Reset would change it)."""
         return any(not np.isclose(self.levers[k], v) for k, v in self.applied.items())
+
+    def metrics(self) -> dict[str, float]:
+        """Every metric of `loyaltysim.runs.metrics.METRICS` but ROI at the current step (the one vocabulary)."""
+        ts = self.model.timeseries()
+        s = self.model.params
+        at = at_checkpoint({c: ts[c].to_numpy() for c in ts.columns}, self.steps, s.months_per_step, s.population.size)
+        return {name: float(value) for name, value in at.items()}
 
     def positions(self) -> np.ndarray:
         """Drawing position of every person, ``(n, 2)`` in ``[0, 1]``, fixed for the network of this run."""
