@@ -6,6 +6,7 @@ error message that repeats what a file contains.
 
 from __future__ import annotations
 
+import numbers
 import os
 import stat
 import warnings
@@ -59,8 +60,6 @@ def first_error(exc) -> dict:
 
 def check_int(value: object, name: str, minimum: int | None = None, where: str = "arguments") -> int:
     """``value`` as an int if it is a whole number (not a bool) of at least ``minimum``; else an `InputError`."""
-    import numbers
-
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InputError(where, name, repr(value), "a whole number" + (f" of at least {minimum}" if minimum else ""))
     if minimum is not None and value < minimum:
@@ -73,16 +72,19 @@ def inside(path: Path, root: Path) -> bool:
     return Path(path).resolve().is_relative_to(Path(root).resolve())
 
 
-def read_input(path: Path, limit: int, label: str, key: str | None = None, what: str = "file") -> bytes:
+def read_input(
+    path: Path, limit: int, label: str, key: str | None = None, what: str = "file", missing: str | None = None
+) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes, checked before it is opened for reading.
 
     Devices, FIFOs, sockets and folders are refused (so nothing blocks or grows without bound); an error never
-    repeats what the file contains.
+    repeats what the file contains. ``missing`` is what to say when there is no such file (default: "WHAT not
+    found").
     """
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise InputError(label, key, None, f"{what} not found") from None
+        raise InputError(label, key, None, missing or f"{what} not found") from None
     except OSError as exc:
         raise InputError(label, key, None, f"cannot read {what} ({exc.strerror})") from None
     if not stat.S_ISREG(info.st_mode):

@@ -58,10 +58,8 @@ def _market(s: Scenario) -> dict[str, Any]:
     The people, the horizon, the network, the journey's touchpoints and the personas: a lever changes how the market
     is served, not which market it is.
     """
-    return {
+    return {  # size, horizon and step length are checked first, with their own message
         "population": s.population.model_dump(),
-        "time.horizon_days": s.time.horizon_days,
-        "time.step_days": s.time.step_days,
         "network": s.network.model_dump(),
         "touchpoints": sorted(s.touchpoints),
         "personas": {name: (p.share, p.spend_per_month) for name, p in s.personas.items()},

@@ -35,6 +35,7 @@ __all__ = [
     "month_to_step",
     "monthly_discount",
     "roi",
+    "run_metrics",
     "step_to_month",
 ]
 
@@ -247,4 +248,14 @@ def at_checkpoint(
         keep = np.clip(1.0 - churn, 0.0, 1.0)
         out["churn_rate"] = 100.0 * churn
         out["clv"] = clv(margin, keep, discount)
+    return out
+
+
+def run_metrics(ts, scenario: Scenario, *steps: int) -> list[dict[str, float]]:
+    """Every metric but ROI of one run (its per-step table ``ts``) at each of ``steps``."""
+    series = {name: ts[name].to_numpy() for name in COLUMNS}
+    out = []
+    for k in steps:
+        at = at_checkpoint(series, k, scenario.months_per_step, scenario.population.size)
+        out.append({name: float(value) for name, value in at.items()})
     return out

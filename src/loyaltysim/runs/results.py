@@ -10,7 +10,7 @@ import pandas as pd
 
 from loyaltysim.runs import figures
 from loyaltysim.runs.files import output_folder
-from loyaltysim.runs.metrics import SUMMARY_METRICS, at_checkpoint, checkpoint_step, step_to_month
+from loyaltysim.runs.metrics import SUMMARY_METRICS, checkpoint_step, run_metrics, step_to_month
 from loyaltysim.scenario import Scenario
 
 __all__ = ["Results"]
@@ -67,9 +67,7 @@ class Results:
         """
         s = self.scenario
         k = s.n_steps if month is None else checkpoint_step(s, month, "Results.metrics")
-        ts = self.timeseries
-        at = at_checkpoint({name: ts[name].to_numpy() for name in ts.columns}, k, s.months_per_step, s.population.size)
-        return {name: float(value) for name, value in at.items()}
+        return run_metrics(self.timeseries, s, k)[0]
 
     def summary(self) -> pd.Series:
         """Key figures at the horizon.

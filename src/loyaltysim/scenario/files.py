@@ -45,10 +45,8 @@ def _read_toml(path: Path, chain: tuple[Path, ...], origin: dict, root: Path) ->
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))
         raise ScenarioError(label, "extends", str(path), f"no cycles (extends chain {cycle})")
-    if not path.exists():
-        where = f"{chain[-1]}: extends" if chain else "scenario file"
-        raise ScenarioError(label, None, None, f"file not found ({where})")
-    raw = read_input(path, SCENARIO_FILE_LIMIT, label, None, "scenario file")
+    where = f"{chain[-1]}: extends" if chain else "scenario file"
+    raw = read_input(path, SCENARIO_FILE_LIMIT, label, None, "scenario file", missing=f"file not found ({where})")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

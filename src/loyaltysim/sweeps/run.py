@@ -14,10 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from loyaltysim.engine.layout import COLUMNS
 from loyaltysim.runs.executors import make_executor, run_task
 from loyaltysim.runs.files import atomic_write, safe_name
-from loyaltysim.runs.metrics import at_checkpoint, checkpoint_step, step_to_month
+from loyaltysim.runs.metrics import checkpoint_step, run_metrics, step_to_month
 from loyaltysim.scenario import Scenario
 from loyaltysim.sweeps.experiment import Experiment
 from loyaltysim.sweeps.plan import SweepPlan, SweepTask, plan
@@ -59,11 +58,10 @@ def checkpoint_rows(
     )
     steps = [checkpoint_step(scenario, m, "checkpoints") for m in months]
     labels = ts.iloc[0, :n_labels].to_dict()
-    series = {name: ts[name].to_numpy() for name in COLUMNS}
-    rows = []
-    for month, k in zip(months, steps, strict=True):
-        at = at_checkpoint(series, k, scenario.months_per_step, scenario.population.size)
-        rows.append({**labels, "month": float(month), "step": int(k), **{m: float(at[m]) for m in metrics}})
+    rows = [
+        {**labels, "month": float(month), "step": int(k), **{m: at[m] for m in metrics}}
+        for month, k, at in zip(months, steps, run_metrics(ts, scenario, *steps), strict=True)
+    ]
     return pd.DataFrame(rows)
 
 

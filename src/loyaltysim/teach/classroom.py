@@ -10,7 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from loyaltysim.engine.model import LoyaltyModel
-from loyaltysim.runs.metrics import at_checkpoint
+from loyaltysim.runs.metrics import run_metrics
 from loyaltysim.teach.lessons import LESSON_IDS, lesson_scenario
 from loyaltysim.teach.levers import lever_values, levers
 
@@ -101,10 +101,7 @@ class Classroom:
 
     def metrics(self) -> dict[str, float]:
         """Every metric of `loyaltysim.runs.metrics.METRICS` but ROI at the current step (the one vocabulary)."""
-        ts = self.model.timeseries()
-        s = self.model.params
-        at = at_checkpoint({c: ts[c].to_numpy() for c in ts.columns}, self.steps, s.months_per_step, s.population.size)
-        return {name: float(value) for name, value in at.items()}
+        return run_metrics(self.model.timeseries(), self.model.params, self.steps)[0]
 
     def positions(self) -> np.ndarray:
         """Drawing position of every person, ``(n, 2)`` in ``[0, 1]``, fixed for the network of this run."""
