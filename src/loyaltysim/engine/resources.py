@@ -52,7 +52,9 @@ def available_memory() -> tuple[int, str]:
         try:
             return int(float(limit)), "LOYALTYSIM_MEMORY_LIMIT"
         except ValueError:
-            raise InputError("LOYALTYSIM_MEMORY_LIMIT", None, repr(limit), "a number of bytes, e.g. 8e9") from None
+            raise InputError(
+                "environment", "LOYALTYSIM_MEMORY_LIMIT", repr(limit), "a number of bytes, e.g. 8e9"
+            ) from None
     try:
         with open("/proc/meminfo", encoding="ascii") as handle:
             for line in handle:
