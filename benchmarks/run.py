@@ -136,22 +136,33 @@ def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
     plan, p, st, net = model.plan, model.plan.params, model.state, model.network
     keys = draw_keys(model.seed, t)
     clock = [time.perf_counter()]
-    kernels.interact(st, keys, plan.levels[t], plan.visit_rate[t], plan.visit_none[t], plan.persona_table, p)
+    kernels.interact(
+        st,
+        keys,
+        model.trait_key,
+        plan.levels[t],
+        plan.visit_rate[t],
+        plan.visit_none[t],
+        plan.price[t],
+        plan.persona_table,
+        p,
+    )
     clock.append(time.perf_counter())
     listen._spread(
         st,
         net.indptr,
         net.indices,
         keys[Purpose.TELL],
+        keys[Purpose.TELL_NEGATIVE],
         p,
         numba.get_num_threads(),
     )
     clock.append(time.perf_counter())
     listen._hear(st, net.indptr, p)
     clock.append(time.perf_counter())
-    kernels.transition(st, keys, plan.marketing[t], plan.price[t], p)
+    kernels.transition(st, keys, model.trait_key, plan.marketing[t], plan.price[t], p)
     clock.append(time.perf_counter())
-    kernels.tally(st, len(plan.personas), keys, model.scale_key, p)
+    kernels.tally(st, len(plan.personas), keys, model.scale_key, plan.visit_share[t], p)
     clock.append(time.perf_counter())
     names = ("interact", "listen_push", "listen_hear", "transition", "tally")
     return {k: clock[i + 1] - clock[i] for i, k in enumerate(names)}
@@ -376,9 +387,11 @@ def mover_share(n: int = 100_000) -> float:
     kernels.interact(
         model.state,
         draw_keys(model.seed, t),
+        model.trait_key,
         model.plan.levels[t],
         model.plan.visit_rate[t],
         model.plan.visit_none[t],
+        model.plan.price[t],
         model.plan.persona_table,
         model.plan.params,
     )

@@ -1,9 +1,29 @@
-"""A plain, independent oracle of one step of every person, written from docs/model.md (section 7).
+"""A plain, independent oracle of one step of every person in model 2, written from docs/model.md (section 7).
 
-Nothing here comes from loyaltysim's rules, kernels, rng, plan or agents: the random numbers, the resolution of the
-touchpoint levels and every rule are written again, in plain Python over plain lists, one person at a time (the
-way stumpy's ``tests/naive.py`` re-implements its kernels). Only the `Scenario` object is read, for parameter
-values. numpy is used only to read the state arrays and to round to float32 where the model stores a value.
+Nothing here comes from loyaltysim's rules, kernels, listen, rng, params, plan or agents: the random numbers, the
+resolution of the touchpoint levels, the derived constants and every rule are written again, in plain Python over
+plain lists, one person at a time (the way stumpy's ``tests/naive.py`` re-implements its kernels). Only the
+`Scenario` object is read, for parameter values. numpy is used only to read the state arrays and to round to
+float32 where the model stores a value.
+
+One step has three phases here (the fourth, the tally, only counts):
+
+1. Interact: each customer (at risk to empathy) uses touchpoints a Poisson number of times. Each use may fail and be
+   followed by a recovery contact; it is judged like the CX pyramid against the customer's own traits (stage
+   thresholds, effort tolerance), the gap to that touchpoint's expectation is felt through a prospect-theory value
+   (curvature, loss aversion) and moves loyalty (less the price's pain), the expectation adapts towards the
+   experience anchored by the market's norm, the stage may move one rung and the experience may be told. The
+   step's frustrations enter a fading memory (end of step) and its mean over the step (what churn responds to).
+2. Listen: everyone who has not churned counts neighbours who are customers and hears Binomial(told, reach) of each
+   speaking neighbour's good and bad stories (on the complete network: the expected word of mouth of everyone).
+3. Transition: former customers may come back among the prospects; prospects hear, may start considering the firm
+   and may buy (price pain against willingness to pay); customers hear, then may churn to no one in particular or to
+   the competitor.
+
+Floating-point operations are written in the order the model's rules perform them, so that the results agree bit
+for bit: Python floats are IEEE doubles, and CPython's ``math`` and float ``**`` call the same libm as numba's
+compiled code. One exception is written out by hand: numba raises a float to an *integer* power by repeated
+squaring, not by libm's ``pow`` (`int_power`), which the Binomial draw of word of mouth uses.
 
 Entry point: `oracle_step`.
 """
@@ -14,29 +34,41 @@ import math
 
 import numpy as np
 
-# Flag bits (docs/model.md, section 2).
+# Stage codes (docs/model.md, section 2): prospects at needs or expectations, customers from at risk to empathy.
+NEEDS = 0
+EXPECTATIONS = 1
+AT_RISK = 2
+DESIRES = 3
+PREFERENCES = 4
+PERSONALIZATION = 5
+EMPATHY = 6
+CHURNED = 7
+
+# Flag bits (docs/model.md, section 2). Bit 64 is bookkeeping of the word-of-mouth push: kept as given.
 ACTIVE = 1
 SPOKE_POSITIVE = 2
 SPOKE_NEGATIVE = 4
 ADOPTED = 8
 LEFT = 16
 COHORT = 32
-PER_STEP_BITS = ACTIVE | SPOKE_POSITIVE | SPOKE_NEGATIVE | ADOPTED | LEFT
-
-PROSPECT = 0
-NEEDS = 1
-EMPATHY = 6
-CHURNED = 7
+WON_BACK = 128
+PER_STEP_BITS = ACTIVE | SPOKE_POSITIVE | SPOKE_NEGATIVE | ADOPTED | LEFT | WON_BACK
 
 MONTH_DAYS = 365.25 / 12
+MAX_VISITS = 255
+MAX_TOLD = 255
 
-# Purposes of the random streams (docs/model.md, section 7.18; numbers as in the project).
+# Purposes of the random streams (docs/model.md, section 7; numbers as in the project).
 VISIT = 1
 CHANNEL = 2
 FEEL = 5
+RECOVER = 6
+TELL_NEGATIVE = 7
 TELL = 8
 ADOPT = 9
 CHURN = 10
+WIN_BACK = 12
+INIT_TRAITS = 27
 
 # --- counter-based random numbers: SplitMix64 finalizer on Python ints, arithmetic modulo 2**64 ---------------
 
@@ -53,7 +85,7 @@ def mix(z):
 
 
 def stream_key(seed, step, purpose):
-    """Key of the stream of one (seed, step, purpose)."""
+    """Key of the stream of one (seed, step, purpose); step -1 is initialisation (fixed traits)."""
     k = mix(seed * GOLDEN + purpose)
     return mix(k + (step + 1) * GOLDEN)
 
@@ -74,7 +106,7 @@ def draw_at(key, i, slot):
 
 
 def draw3(key, i, v):
-    """Three 21-bit uniforms of the v-th interaction of person i: the low, middle and high 21-bit fields."""
+    """Three 21-bit uniforms of the v-th triple of person i: the low, middle and high 21-bit fields."""
     z = mix(key + i * GOLDEN)
     if v > 0:
         z = mix(z + (v + 1) * GOLDEN)
@@ -95,7 +127,51 @@ def clip(x, lo=0.0, hi=1.0):
     return min(hi, max(lo, x))
 
 
+def int_power(a, n):
+    """``a ** n`` for a float a and an integer n >= 0, by repeated squaring (as compiled code computes it)."""
+    r = 1.0
+    while n:
+        if n & 1:
+            r *= a
+        n >>= 1
+        a *= a
+    return r
+
+
+# --- constants of the run, derived from the scenario (docs/model.md, sections 7.6 and 7.15) --------------------
+
+
+class Constants:
+    """Per-step values the rules use that are not scenario keys themselves."""
+
+    def __init__(self, scenario):
+        b, c = scenario.behaviour, scenario.competitor
+        self.months = scenario.time.step_days / MONTH_DAYS
+        # Memory of frustration fades by its half-life; a frustration at a uniform time within the step leaves
+        # `carry` at the step's end and `exposure` on average over the step.
+        d = 0.5 ** (scenario.time.step_days / b.frustration_half_life_days)
+        rate = -math.log(d)
+        self.decay = d
+        self.carry = -math.expm1(-rate) / rate
+        self.exposure = (1.0 - self.carry) / rate
+        feel = b.empathy_share * c.empathy + (1.0 - b.empathy_share) * c.personalization
+        quality = b.need_weight + b.ease_weight * (1.0 - c.effort) + b.feel_weight * feel
+        self.competitor_quality = c.fulfilment * quality
+        # The norm customers anchor their expectations to: the market's, moved towards the competitor's experience.
+        self.market_norm = (1.0 - c.norm_share) * b.market_expectation + c.norm_share * self.competitor_quality
+
+
 # --- the step's touchpoint levels and market levers (docs/model.md, section 7.17) --------------------------------
+
+TOUCHPOINT_LEVERS = (
+    "visits_per_month",
+    "fulfilment",
+    "effort",
+    "empathy",
+    "personalization",
+    "recovery",
+    "recovery_quality",
+)
 
 
 def change_value(change, value, lo, hi):
@@ -114,14 +190,7 @@ def levels_of_step(scenario, step):
     names = list(scenario.touchpoints)
     levels = {}
     for name in names:
-        tp = scenario.touchpoints[name]
-        levels[name] = {
-            "visits_per_month": tp.visits_per_month,
-            "fulfilment": tp.fulfilment,
-            "effort": tp.effort,
-            "empathy": tp.empathy,
-            "personalization": tp.personalization,
-        }
+        levels[name] = {lever: getattr(scenario.touchpoints[name], lever) for lever in TOUCHPOINT_LEVERS}
     marketing = scenario.market.marketing
     price = scenario.market.price
     start_of_step = (step - 1) * scenario.time.step_days
@@ -129,7 +198,7 @@ def levels_of_step(scenario, step):
         if iv.start_day > start_of_step:
             continue
         targets = names if iv.touchpoint == "all" else [iv.touchpoint]
-        for lever in ("visits_per_month", "fulfilment", "effort", "empathy", "personalization"):
+        for lever in TOUCHPOINT_LEVERS:
             change = getattr(iv, lever)
             if change is None:
                 continue
@@ -139,7 +208,7 @@ def levels_of_step(scenario, step):
         if iv.marketing is not None:
             marketing = change_value(iv.marketing, marketing, 0.0, 1.0)
         if iv.price is not None:
-            price = change_value(iv.price, price, 1e-6, 10.0)
+            price = change_value(iv.price, price, 1e-6, 10.0)  # price > 0: kept a hair above 0
     return [levels[name] for name in names], marketing, price
 
 
@@ -163,87 +232,192 @@ def pick(u, cumulative):
     return len(cumulative) - 1
 
 
-# --- rules of one person (docs/model.md, sections 7.1-7.13) -----------------------------------------------------
+# --- rules of one person (docs/model.md, sections 7.1-7.16) -----------------------------------------------------
 
 
-def poisson_count(u, mean):
+def poisson_count(u, mean, none_chance):
     """Smallest n with u < P(N <= n), N ~ Poisson(mean), by summing the probabilities in turn; at most 255."""
     n = 0
-    term = math.exp(-mean)
+    term = none_chance
     total = term
-    while u >= total and n < 255:
+    while u >= total and n < MAX_VISITS:
         n += 1
         term = term * (mean / n)
         total = total + term
     return n
 
 
-def judge(need_met, effort, feel, effort_sensitivity, emotion_sensitivity, b):
-    """CX pyramid: (perceived quality, ease, felt emotion, frustrating)."""
-    felt_effort = min(1.0, effort * effort_sensitivity)
-    ease = 1.0 - felt_effort
-    felt = min(1.0, feel * emotion_sensitivity)
-    if need_met:
-        quality = b.need_weight + b.ease_weight * ease + b.feel_weight * felt
-    else:
-        quality = 0.0
-    frustrating = (not need_met) or felt_effort > b.effort_tolerance
-    return quality, ease, felt, frustrating
+def binomial_count(u, told, reach):
+    """Smallest k with u < P(K <= k), K ~ Binomial(told, reach), by summing the probabilities in turn."""
+    if told <= 0 or reach <= 0.0:
+        return 0
+    if reach >= 1.0:
+        return told
+    if told == 1:
+        return 1 if u < reach else 0
+    q = 1.0 - reach
+    term = int_power(q, told)
+    total = term
+    k = 0
+    while u >= total and k < told:
+        term = term * ((told - k) / (k + 1.0) * reach / q)
+        k += 1
+        total = total + term
+    return k
 
 
-def stage_is_met(stage, need_met, gap, felt, ease, tp, st):
-    """Whether an interaction gives everything the stage and those below it ask for (table of 7.9)."""
-    asks = [
-        need_met,  # 1 needs
-        gap >= 0.0,  # 2 expectations
-        felt >= st.feel_threshold,  # 3 desires
-        ease >= st.ease_threshold,  # 4 preferences
-        tp["personalization"] >= st.personalization_threshold,  # 5 personalization
-        tp["empathy"] >= st.empathy_threshold,  # 6 empathy
-    ]
-    return all(asks[:stage])
+def traits_of(trait_key, i, scenario):
+    """A customer's own thresholds of desires, preferences, personalization and empathy, effort tolerance and the
+    uniform of willingness to pay: fixed, drawn from the customer's own key (the same at every step)."""
+    st, b = scenario.stages, scenario.behaviour
+    a1, a2, a3 = draw3(trait_key, i, 0)
+    b1, b2, b3 = draw3(trait_key, i, 1)
+    spread = st.threshold_spread
+    return {
+        "feel": clip(st.feel_threshold + spread * (2.0 * a1 - 1.0)),
+        "ease": clip(st.ease_threshold + spread * (2.0 * a2 - 1.0)),
+        "personalization": clip(st.personalization_threshold + spread * (2.0 * a3 - 1.0)),
+        "empathy": clip(st.empathy_threshold + spread * (2.0 * b1 - 1.0)),
+        "tolerance": clip(b.effort_tolerance + b.effort_tolerance_spread * (2.0 * b2 - 1.0)),
+        "wtp_draw": b3,
+    }
 
 
-def move_stage(stage, met, value, u, st):
-    if met:
-        if stage < EMPATHY and u < st.advance_prob:
-            return stage + 1
-        return stage
-    if value < 0.0 and stage > NEEDS and u < st.slip_prob:
+def felt_value(gap, b):
+    """Prospect-theory value of the gap to expectation: |gap| ** curvature, a shortfall times loss aversion."""
+    if gap >= 0.0:
+        return gap**b.value_curvature
+    return -b.loss_aversion * (-gap) ** b.value_curvature
+
+
+def stage_asks(stage, need_met, felt, ease, felt_personal, felt_empathy, traits):
+    """Whether an interaction gives what ``stage`` asks for (desires and at risk: felt good; preferences: easy;
+    personalization: felt tailored; empathy: felt cared for), always with the need met."""
+    if not need_met:
+        return False
+    if stage <= DESIRES:
+        return felt >= traits["feel"]
+    if stage == PREFERENCES:
+        return ease >= traits["ease"]
+    if stage == PERSONALIZATION:
+        return felt_personal >= traits["personalization"]
+    return felt_empathy >= traits["empathy"]
+
+
+def ladder(stage, need_met, value, felt, ease, felt_personal, felt_empathy, traits, u, st):
+    """Up one stage after a non-disappointing interaction that gives what the next stage asks for; down one after a
+    disappointing one that misses what this stage asks for (never below at risk)."""
+    asks = (need_met, felt, ease, felt_personal, felt_empathy, traits)
+    if stage < EMPATHY and value >= 0.0 and u < st.advance_prob and stage_asks(stage + 1, *asks):
+        return stage + 1
+    if stage > AT_RISK and value < 0.0 and u < st.slip_prob and not stage_asks(stage, *asks):
         return stage - 1
     return stage
 
 
-def story_told(value, emotion_sensitivity, u, w):
-    """The word-of-mouth bit this interaction adds (0 if nothing is told)."""
+def telling(value, emotion_sensitivity, u, w):
+    """+1 if this interaction is told as a good story, -1 as a bad one, 0 if not told."""
     salience = value * emotion_sensitivity
-    if salience > 0.0 and salience >= w.positive_salience:
-        return SPOKE_POSITIVE if u < w.positive_share else 0
-    if salience < 0.0 and salience <= -w.negative_salience and u < w.negative_share:
-        return SPOKE_NEGATIVE
+    if salience >= w.positive_salience and salience > 0.0:
+        return 1 if u < w.positive_share else 0
+    if salience <= -w.negative_salience and salience < 0.0 and u < w.negative_share:
+        return -1
     return 0
 
 
-def chance_per_step(per_month, months):
-    """1 - (1 - p)^months for a monthly chance p."""
-    if per_month >= 1.0:
-        return 1.0
-    if months == 1.0:
-        return per_month
-    return -math.expm1(months * math.log1p(-per_month))
+def one_interaction(scenario, k, stage, loyalty, expected, tp, me, traits, pain, draws):
+    """One use of a touchpoint: (stage, loyalty, expectation, frustrating, told, recovery contact), unrounded.
+
+    ``pain``: the price's pain this step (`price_pain`), which lowers satisfaction by ``value_for_money`` per unit.
+    """
+    b, st, w = scenario.behaviour, scenario.stages, scenario.word_of_mouth
+    u_need, u_effort, u_empathy, u_personal, u_stage, u_speak, u_recover = draws
+    need_met = u_need < tp["fulfilment"]
+    contact = recovered = False
+    if not need_met:  # a failure may be followed by a recovery contact, which may fix it
+        contact = u_recover < tp["recovery"]
+        recovered = contact and u_recover < tp["recovery"] * tp["recovery_quality"]
+    effort = clip(tp["effort"] + b.effort_noise * (2.0 * u_effort - 1.0))
+    empathy = clip(tp["empathy"] + b.feel_noise * (2.0 * u_empathy - 1.0))
+    personal = clip(tp["personalization"] + b.feel_noise * (2.0 * u_personal - 1.0))
+    met = need_met or recovered
+    # The CX pyramid: need met, easy, felt good.
+    felt_effort = min(1.0, effort * me.effort_sensitivity)
+    ease = 1.0 - felt_effort
+    felt_empathy = min(1.0, empathy * me.emotion_sensitivity)
+    felt_personal = min(1.0, personal * me.emotion_sensitivity)
+    felt = b.empathy_share * felt_empathy + (1.0 - b.empathy_share) * felt_personal
+    quality = 0.0
+    if met:
+        quality = b.need_weight + b.ease_weight * ease + b.feel_weight * felt
+        if recovered:
+            quality = min(1.0, quality + b.recovery_paradox)
+    frustrating = (not met) or felt_effort > traits["tolerance"]
+    value = felt_value(quality - expected, b)
+    bond = st.loyalty_bonus * (max(stage, DESIRES) - DESIRES) / (EMPATHY - DESIRES)
+    sat = clip(b.neutral_satisfaction + bond + b.satisfaction_sensitivity * value - b.value_for_money * pain)
+    new_loyalty = loyalty + b.loyalty_learning * (sat - loyalty)
+    target = (1.0 - b.market_anchor) * quality + b.market_anchor * k.market_norm
+    new_expected = expected + b.expectation_learning * (target - expected)
+    new_stage = ladder(stage, met, value, felt, ease, felt_personal, felt_empathy, traits, u_stage, st)
+    told = telling(value, me.emotion_sensitivity, u_speak, w)
+    return new_stage, new_loyalty, new_expected, frustrating, told, contact
 
 
-def monthly_churn_hazard(scenario, base_hazard, loyalty, frustration, price):
+def willingness_to_pay(u, loyalty, scenario):
+    mk = scenario.market
+    own = 1.0 + mk.wtp_spread * (2.0 * u - 1.0)
+    return max(0.0, own + mk.wtp_experience * (loyalty - scenario.churn.loyalty_reference))
+
+
+def price_pain(price, wtp, scenario):
+    """Excess of the price over willingness to pay, weighed by price loss aversion (a gain when negative)."""
+    excess = price - wtp
+    if excess > 0.0:
+        return scenario.market.price_loss_aversion * excess
+    return excess
+
+
+def chance_per_step(per_month, scenario, k, share=1.0):
+    """A monthly rate as a chance in ``share`` of a step (of ``share`` x months months): 1 - exp(-r months), or the
+    discrete Bass 1 - (1 - r)^months."""
+    months = share * k.months
+    if scenario.market.discrete_bass:
+        p = min(1.0, per_month)
+        if p >= 1.0:
+            return 1.0
+        if months == 1.0:
+            return p
+        return -math.expm1(months * math.log1p(-p))
+    return -math.expm1(-per_month * months)
+
+
+def firm_hazard(scenario, base, loyalty, exposure, pain, at_risk):
+    """Monthly hazard of leaving for no rival in particular."""
     c, mk = scenario.churn, scenario.market
     if not c.enabled:
         return 0.0
-    h = base_hazard
-    if c.loyalty_effect != 0.0:
-        h = h * math.exp(c.loyalty_effect * (c.loyalty_reference - loyalty))
-    h = h + c.frustration_effect * frustration
-    h = h + mk.competitor_pull * (1.0 - loyalty)
-    h = h + mk.price_sensitivity * max(0.0, price - 1.0)
-    return h
+    h = base
+    x = c.loyalty_effect * (c.loyalty_reference - loyalty) + mk.price_response * pain
+    if x != 0.0:
+        h = h * math.exp(x)
+    if at_risk:
+        h = h * scenario.stages.at_risk_churn
+    return h + c.frustration_effect * exposure
+
+
+def rival_hazard(scenario, loyalty, price, k):
+    """Monthly hazard of switching to the competitor: its visibility times a logit choice of its offer."""
+    c, comp = scenario.churn, scenario.competitor
+    if not c.enabled or comp.visibility <= 0.0:
+        return 0.0
+    advantage = (
+        k.competitor_quality
+        - scenario.behaviour.market_expectation
+        - comp.price_weight * (comp.price - price)
+        - comp.loyalty_weight * (loyalty - c.loyalty_reference)
+    )
+    return comp.visibility / (1.0 + math.exp(-comp.choice_sensitivity * advantage))
 
 
 # --- the step ------------------------------------------------------------------------------------------------
@@ -252,94 +426,105 @@ def monthly_churn_hazard(scenario, base_hazard, loyalty, frustration, price):
 def oracle_step(scenario, seed, step, state, indptr, indices, complete):
     """State of every person after ``step`` (1, 2, ...) of a run with ``seed``, from the state before it.
 
-    ``state``: dict of arrays stage, persona, flags, loyalty, expectation, frustration, base_hazard, influence,
-    heard (the snapshot before the step). ``indptr``, ``indices``: the network in CSR form (unused when
-    ``complete``). Returns a dict of new arrays with the same keys (flags keep any bit above the model bits as
-    given) plus ``interactions``, each person's number of interactions this step.
+    ``state``: dict of arrays stage, persona, flags, loyalty, expectation (people x touchpoints), frustration,
+    exposure, base_hazard, influence, heard, told_positive, told_negative (the snapshot before the step).
+    ``indptr``, ``indices``: the network in CSR form (unused when ``complete``). Returns a dict of new arrays with
+    the same keys (flags keep any bit that is not a step bit as given) plus ``interactions`` and ``recoveries``,
+    each person's number of interactions and of recovery contacts this step.
     """
-    b, st, w = scenario.behaviour, scenario.stages, scenario.word_of_mouth
-    months = scenario.time.step_days / MONTH_DAYS
-    decay = 0.5 ** (scenario.time.step_days / b.frustration_half_life_days)
+    w, mk = scenario.word_of_mouth, scenario.market
+    k = Constants(scenario)
+    months = k.months
     personas = list(scenario.personas.values())
 
     stage = [int(x) for x in state["stage"]]
     persona = [int(x) for x in state["persona"]]
     flags = [int(x) for x in state["flags"]]
     loyalty = [float(x) for x in state["loyalty"]]
-    expectation = [float(x) for x in state["expectation"]]
+    expectation = [[float(x) for x in row] for row in state["expectation"]]
     frustration = [float(x) for x in state["frustration"]]
+    exposure = [float(x) for x in state["exposure"]]
     base_hazard = [float(x) for x in state["base_hazard"]]
     influence = [float(x) for x in state["influence"]]
     heard = [float(x) for x in state["heard"]]
+    told_positive = [int(x) for x in state["told_positive"]]
+    told_negative = [int(x) for x in state["told_negative"]]
     n = len(stage)
     interactions = [0] * n
+    recoveries = [0] * n
 
     tps, marketing, price = levels_of_step(scenario, step)
     shares = cumulative_shares([tp["visits_per_month"] for tp in tps])
-    mean_visits = sum(tp["visits_per_month"] for tp in tps) * months
-    k_visit = stream_key(seed, step, VISIT)
-    k_channel = stream_key(seed, step, CHANNEL)
-    k_feel = stream_key(seed, step, FEEL)
-    k_tell = stream_key(seed, step, TELL)
-    k_adopt = stream_key(seed, step, ADOPT)
-    k_churn = stream_key(seed, step, CHURN)
+    total_visits = 0.0
+    for tp in tps:
+        total_visits += tp["visits_per_month"]
+    mean_visits = total_visits * months
+    none_chance = math.exp(-mean_visits)
+    trait_key = stream_key(seed, -1, INIT_TRAITS)
+    key = {p: stream_key(seed, step, p) for p in (VISIT, CHANNEL, FEEL, RECOVER, TELL, TELL_NEGATIVE, ADOPT, CHURN)}
+    key[WIN_BACK] = stream_key(seed, step, WIN_BACK)
 
-    # (1) Interact.
+    def is_customer(s):
+        return AT_RISK <= s <= EMPATHY
+
+    # (1) Interact: customers use touchpoints a Poisson number of times and react to each use.
     for i in range(n):
-        flags[i] = flags[i] & ~PER_STEP_BITS
-        if stage[i] == PROSPECT or stage[i] == CHURNED:
+        flags[i] &= ~PER_STEP_BITS & 0xFF
+        told_positive[i] = told_negative[i] = 0
+        if not is_customer(stage[i]):
             continue
-        frustration[i] = f32(frustration[i] * decay)
         me = personas[persona[i]]
-        told_bit = 0
-        visits = poisson_count(draw(k_visit, i), mean_visits)
+        visits = poisson_count(draw(key[VISIT], i), mean_visits, none_chance)
         interactions[i] = visits
+        frustrating_count = good = bad = 0
+        traits = traits_of(trait_key, i, scenario)
+        # The price's pain, at the loyalty the customer starts the step with.
+        pain = price_pain(price, willingness_to_pay(traits["wtp_draw"], loyalty[i], scenario), scenario)
         for v in range(visits):
-            u_channel, u_need, u_effort = draw3(k_channel, i, v)
-            u_feel, u_stage, u_speak = draw3(k_feel, i, v)
-            tp = tps[pick(u_channel, shares)]
-            need_met = u_need < tp["fulfilment"]
-            effort = clip(tp["effort"] + b.effort_noise * (2.0 * u_effort - 1.0))
-            mood = b.empathy_share * tp["empathy"] + (1.0 - b.empathy_share) * tp["personalization"]
-            feel = clip(mood + b.feel_noise * (2.0 * u_feel - 1.0))
-            quality, ease, felt, frustrating = judge(
-                need_met, effort, feel, me.effort_sensitivity, me.emotion_sensitivity, b
+            u_channel, u_need, u_effort = draw3(key[CHANNEL], i, v)
+            u_empathy, u_personal, u_stage = draw3(key[FEEL], i, v)
+            u_speak, u_recover, _ = draw3(key[RECOVER], i, v)
+            t = pick(u_channel, shares)
+            draws = (u_need, u_effort, u_empathy, u_personal, u_stage, u_speak, u_recover)
+            s, loy, x, frustrating, told, contact = one_interaction(
+                scenario, k, stage[i], loyalty[i], expectation[i][t], tps[t], me, traits, pain, draws
             )
-            expected = expectation[i]
-            gap = quality - expected
-            value = gap if gap >= 0.0 else b.loss_aversion * gap
-            bond = st.loyalty_bonus * (stage[i] - 1) / 5
-            sat = clip(b.neutral_satisfaction + bond + b.satisfaction_sensitivity * value)
-            loyalty[i] = f32(loyalty[i] + b.loyalty_learning * (sat - loyalty[i]))
-            target = (1.0 - b.market_anchor) * quality + b.market_anchor * b.market_expectation
-            expectation[i] = f32(expected + b.expectation_learning * (target - expected))
-            if frustrating:
-                frustration[i] = f32(frustration[i] + 1.0)
-            met = stage_is_met(stage[i], need_met, gap, felt, ease, tp, st)
-            stage[i] = move_stage(stage[i], met, value, u_stage, st)
-            bit = story_told(value, me.emotion_sensitivity, u_speak, w)
-            if bit:
-                told_bit = bit
-        flags[i] = flags[i] | ACTIVE | told_bit
+            stage[i] = s
+            loyalty[i] = f32(loy)
+            expectation[i][t] = f32(x)
+            frustrating_count += 1 if frustrating else 0
+            good += 1 if told == 1 else 0
+            bad += 1 if told == -1 else 0
+            recoveries[i] += 1 if contact else 0
+        # Memory of frustration: the remembered part fades, the step's frustrations enter at uniform times.
+        remembered = frustration[i]
+        frustration[i] = f32(remembered * k.decay + frustrating_count * k.carry)
+        exposure[i] = f32(remembered * k.carry + frustrating_count * k.exposure)
+        told_positive[i] = min(good, MAX_TOLD)
+        told_negative[i] = min(bad, MAX_TOLD)
+        flags[i] |= ACTIVE | (SPOKE_POSITIVE if good else 0) | (SPOKE_NEGATIVE if bad else 0)
 
-    # (2) Listen: influence and net word of mouth, pulled from every neighbour.
+    # (2) Listen: influence and net word of mouth of everyone who has not churned, pulled from every neighbour.
     if complete:
-        customers = sum(1 for f in flags if f & ACTIVE)
-        praising = sum(1 for f in flags if f & ACTIVE and f & SPOKE_POSITIVE)
-        complaining = sum(1 for f in flags if f & ACTIVE and f & SPOKE_NEGATIVE)
-        others = n - 1
+        customers = praise = complaints = 0
+        for i in range(n):
+            if flags[i] & ACTIVE:
+                customers += 1
+                praise += told_positive[i]
+                complaints += told_negative[i]
+        others = float(n - 1)
         for i in range(n):
             if stage[i] == CHURNED:
                 continue
-            if others <= 0:
+            if others <= 0.0:
                 influence[i], heard[i] = 0.0, 0.0
                 continue
-            mine = flags[i] & ACTIVE
-            my_praise = 1 if mine and flags[i] & SPOKE_POSITIVE else 0
-            my_complaint = 1 if mine and flags[i] & SPOKE_NEGATIVE else 0
-            expected_praise = w.positive_reach * (praising - my_praise)
-            expected_complaints = w.negative_reach * (complaining - my_complaint)
-            influence[i] = f32((customers - (1 if mine else 0)) / others)
+            mine = bool(flags[i] & ACTIVE)
+            my_praise = float(told_positive[i]) if mine else 0.0
+            my_complaints = float(told_negative[i]) if mine else 0.0
+            expected_praise = w.positive_reach * (praise - my_praise)
+            expected_complaints = w.negative_reach * (complaints - my_complaints)
+            influence[i] = f32((customers - (1.0 if mine else 0.0)) / others)
             heard[i] = f32((w.positive_weight * expected_praise - w.negative_weight * expected_complaints) / others)
     else:
         for i in range(n):
@@ -354,45 +539,69 @@ def oracle_step(scenario, seed, step, state, indptr, indices, complete):
                 if not flags[j] & ACTIVE:
                     continue
                 customers += 1
-                if flags[j] & SPOKE_POSITIVE:
-                    if draw_at(k_tell, i, j) < w.positive_reach:
-                        praise += 1
-                elif flags[j] & SPOKE_NEGATIVE and draw_at(k_tell, i, j) < w.negative_reach:
-                    complaints += 1
-            d = len(neighbours)
+                if told_positive[j]:
+                    praise += binomial_count(draw_at(key[TELL], i, j), told_positive[j], w.positive_reach)
+                if told_negative[j]:
+                    complaints += binomial_count(draw_at(key[TELL_NEGATIVE], i, j), told_negative[j], w.negative_reach)
+            d = float(len(neighbours))
             influence[i] = f32(customers / d)
             heard[i] = f32((w.positive_weight * praise - w.negative_weight * complaints) / d)
 
-    # (3) Transition: prospects may adopt; customers take in word of mouth, then may churn.
-    x0 = scenario.population.initial_expectation
+    # (3) Transition: former customers may come back; prospects consider and buy; customers hear, then may churn.
+    come_back = -math.expm1(-scenario.churn.win_back * months)
     for i in range(n):
-        if stage[i] == CHURNED:
+        s = stage[i]
+        if s == CHURNED:
+            if come_back > 0.0 and draw(key[WIN_BACK], i) < come_back:
+                stage[i] = EXPECTATIONS
+                flags[i] |= WON_BACK
             continue
         h = heard[i]
-        if stage[i] == PROSPECT:
-            per_month = marketing + scenario.market.imitation * clip(influence[i] + h / months)
-            if draw(k_adopt, i) < chance_per_step(min(1.0, per_month), months):
-                stage[i] = NEEDS
-                flags[i] = flags[i] | ADOPTED
-                expectation[i] = f32(clip(x0 + w.expectation_effect * max(0.0, h)))
+        if s <= EXPECTATIONS:  # a prospect
+            if h != 0.0:
+                expectation[i] = [f32(clip(x + w.expectation_effect * h)) for x in expectation[i]]
+            u = draw(key[ADOPT], i)
+            pull = clip(influence[i] + h / months)
+            share = 1.0  # of the step spent considering the firm
+            if s == NEEDS:
+                if u >= chance_per_step(mk.consideration + mk.imitation * pull, scenario, k):
+                    continue
+                # Starts considering, and may buy in the (expected) rest of the step, on a draw of its own.
+                stage[i] = EXPECTATIONS
+                share = 0.5
+                u = draw_at(key[ADOPT], i, 0)
+            traits = traits_of(trait_key, i, scenario)
+            pain = price_pain(price, willingness_to_pay(traits["wtp_draw"], loyalty[i], scenario), scenario)
+            per_month = marketing + mk.imitation * pull
+            if pain != 0.0:
+                per_month = per_month * math.exp(-mk.price_response * pain)
+            if u < chance_per_step(per_month, scenario, k, share):
+                stage[i] = DESIRES
                 frustration[i] = 0.0
+                flags[i] |= ADOPTED
             continue
         loyalty[i] = f32(clip(loyalty[i] + w.loyalty_effect * h))
-        expectation[i] = f32(clip(expectation[i] + w.expectation_effect * max(0.0, h)))
-        hazard = monthly_churn_hazard(scenario, base_hazard[i], loyalty[i], frustration[i], price)
-        if hazard > 0.0 and draw(k_churn, i) < -math.expm1(-hazard * months):
+        traits = traits_of(trait_key, i, scenario)
+        pain = price_pain(price, willingness_to_pay(traits["wtp_draw"], loyalty[i], scenario), scenario)
+        own = firm_hazard(scenario, base_hazard[i], loyalty[i], exposure[i], pain, s == AT_RISK)
+        total = own + rival_hazard(scenario, loyalty[i], price, k)
+        if total > 0.0 and draw(key[CHURN], i) < -math.expm1(-total * months):
             stage[i] = CHURNED
-            flags[i] = flags[i] | LEFT
+            flags[i] = (flags[i] | LEFT) & ~COHORT
 
     return {
         "stage": np.array(stage, np.int8),
         "persona": np.array(persona, np.int8),
         "flags": np.array(flags, np.uint8),
         "loyalty": np.array(loyalty, np.float32),
-        "expectation": np.array(expectation, np.float32),
+        "expectation": np.array(expectation, np.float32).reshape(np.shape(state["expectation"])),
         "frustration": np.array(frustration, np.float32),
+        "exposure": np.array(exposure, np.float32),
         "base_hazard": np.array(base_hazard, np.float32),
         "influence": np.array(influence, np.float32),
         "heard": np.array(heard, np.float32),
+        "told_positive": np.array(told_positive, np.uint8),
+        "told_negative": np.array(told_negative, np.uint8),
         "interactions": np.array(interactions, np.int64),
+        "recoveries": np.array(recoveries, np.int64),
     }

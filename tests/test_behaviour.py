@@ -48,9 +48,12 @@ def test_conservation_and_bookkeeping(path):
     ts = res.timeseries
     n = res.scenario.population.size
     assert (ts["prospects"] + ts["active"] + ts["churned"] == n).all()
-    assert (ts[list(ls.STAGES)].sum(axis=1) == ts["active"]).all()
-    assert (ts["churned"] == ts["churned_step"].cumsum()).all()
-    assert (ts["prospects"].diff().iloc[1:] == -ts["new_customers"].iloc[1:]).all()
+    assert (ts[["needs", "expectations"]].sum(axis=1) == ts["prospects"]).all()  # prospects before the purchase
+    customer_stages = ["at_risk", "desires", "preferences", "personalization", "empathy"]
+    assert (ts[customer_stages].sum(axis=1) == ts["active"]).all()
+    assert (ts["churned"] == (ts["churned_step"] - ts["won_back"]).cumsum()).all()
+    assert (ts["prospects"].diff().iloc[1:] == (ts["won_back"] - ts["new_customers"]).iloc[1:]).all()
+    assert (ts["lost_to_competitor"] <= ts["churned_step"] + 1e-9).all()
     assert (ts["initial_active"].diff().iloc[1:] <= 0).all()
     assert np.allclose(ts["profit"], ts["revenue"] - ts["cost"])
     assert ((ts["nps"].dropna() >= -100) & (ts["nps"].dropna() <= 100)).all()

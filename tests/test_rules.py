@@ -16,15 +16,14 @@ from hypothesis import strategies as st
 from loyaltysim.engine import rules as r
 from loyaltysim.engine.layout import (
     ACTIVE,
+    AT_RISK,
     CHURNED,
     DESIRES,
     EMPATHY,
     EXPECTATIONS,
-    FIRST_STAGE,
     NEEDS,
     PERSONALIZATION,
     PREFERENCES,
-    PROSPECT,
     SPOKE_NEGATIVE,
     SPOKE_POSITIVE,
     TOP_STAGE,
@@ -35,13 +34,15 @@ from loyaltysim.engine.params import rule_params
 from loyaltysim.scenario import Scenario
 
 P = rule_params(Scenario())  # the documented defaults
-STAGE_ORDER = list(range(FIRST_STAGE, TOP_STAGE + 1))
+STAGE_ORDER = list(range(NEEDS, TOP_STAGE + 1))
+TRAITS = (0.3, 0.55, 0.45, 0.45, 0.7)  # every threshold and the effort tolerance at its mean
 unit = st.floats(0.0, 1.0, allow_nan=False)
 
 
 def test_the_defaults_are_what_the_hand_computations_assume():
     assert (P.behaviour_need_weight, P.behaviour_ease_weight, P.behaviour_feel_weight) == (0.4, 0.08, 0.52)
-    assert (P.behaviour_loss_aversion, P.behaviour_neutral_satisfaction, P.stages_loyalty_bonus) == (2.25, 0.7, 0.15)
+    assert (P.behaviour_loss_aversion, P.behaviour_neutral_satisfaction, P.stages_loyalty_bonus) == (2.25, 0.6, 0.15)
+    assert (P.behaviour_value_curvature, P.behaviour_value_for_money, P.behaviour_recovery_paradox) == (0.88, 0.3, 0.1)
     assert P.months == pytest.approx(7 / (365.25 / 12))
 
 
@@ -49,7 +50,7 @@ def test_rule_constants_come_from_the_declarations_but_levers_from_the_plan():
     fields = set(P._fields)
     assert {"behaviour_loss_aversion", "word_of_mouth_loyalty_effect", "churn_loyalty_effect"} <= fields
     assert not {"market_marketing", "market_price"} & fields  # levers change per step: read from the plan
-    assert STAGE_ORDER == [NEEDS, EXPECTATIONS, DESIRES, PREFERENCES, PERSONALIZATION, EMPATHY]
+    assert STAGE_ORDER == [NEEDS, EXPECTATIONS, AT_RISK, DESIRES, PREFERENCES, PERSONALIZATION, EMPATHY]
 
 
 # --- conversions and draws -----------------------------------------------------------------------------------------
@@ -79,74 +80,116 @@ def test_choose_picks_from_cumulative_shares():
 
 # --- one interaction -------------------------------------------------------------------------------------------
 
+PERSONA = np.ones(len(PersonaColumn))
+
+
+def test_traits_are_spread_around_their_means():
+    assert r.customer_traits((0.5, 0.5, 0.5, 0.5, 0.5), P) == pytest.approx(TRAITS)
+    low = r.customer_traits((0.0, 0.0, 0.0, 0.0, 0.0), P)
+    high = r.customer_traits((1.0, 1.0, 1.0, 1.0, 1.0), P)
+    assert low == pytest.approx((0.05, 0.3, 0.2, 0.2, 0.5)) and high == pytest.approx((0.55, 0.8, 0.7, 0.7, 0.9))
+    assert r.spread_trait(0.0, 0.1, 0.5) == 0.0 and r.spread_trait(1.0, 0.9, 0.5) == 1.0  # kept in [0, 1]
+
 
 def test_perceive_like_the_pyramid():
-    quality, ease, felt, frustrating = r.perceive(True, 0.5, 0.5, 1.0, 1.0, P)
-    assert (quality, ease, felt, frustrating) == pytest.approx((0.4 + 0.08 * 0.5 + 0.52 * 0.5, 0.5, 0.5, False))
-    assert r.perceive(False, 0.1, 1.0, 1.0, 1.0, P)[0] == 0.0 and r.perceive(False, 0.1, 1.0, 1.0, 1.0, P)[3]
-    assert r.perceive(True, 0.61, 0.5, 1.0, 1.0, P)[3]  # felt effort above the 0.6 tolerance frustrates
-    assert not r.perceive(True, 0.59, 0.5, 1.0, 1.0, P)[3]
-    assert r.perceive(True, 0.4, 0.5, 2.0, 1.0, P)[3]  # an effort-sensitive persona feels 0.8
+    quality, ease, felt, felt_personal, felt_empathy, frustrating = r.perceive(
+        True, False, 0.5, 0.6, 0.4, PERSONA, 0.7, P
+    )
+    assert (quality, ease, felt, felt_personal, felt_empathy) == pytest.approx(
+        (0.4 + 0.08 * 0.5 + 0.52 * 0.5, 0.5, 0.5, 0.4, 0.6)
+    )
+    assert not frustrating
+    unmet = r.perceive(False, False, 0.1, 1.0, 1.0, PERSONA, 0.7, P)
+    assert unmet[0] == 0.0 and unmet[5]  # an unmet need: worthless and frustrating
+    assert r.perceive(True, False, 0.71, 0.5, 0.5, PERSONA, 0.7, P)[5]  # felt effort above one's own tolerance
+    assert not r.perceive(True, False, 0.71, 0.5, 0.5, PERSONA, 0.8, P)[5]  # a more patient customer
+    sensitive = PERSONA.copy()
+    sensitive[PersonaColumn.EFFORT_SENSITIVITY] = 2.0
+    assert r.perceive(True, False, 0.4, 0.5, 0.5, sensitive, 0.7, P)[5]  # an effort-sensitive persona feels 0.8
+    fixed = r.perceive(True, True, 0.5, 0.6, 0.4, PERSONA, 0.7, P)[0]
+    assert fixed == pytest.approx(quality + 0.1)  # a fixed failure: the recovery paradox
+    assert r.perceive(True, True, 0.0, 1.0, 1.0, PERSONA, 0.7, P)[0] == 1.0  # capped at 1
 
 
-def test_disconfirmation_weighs_a_shortfall_by_loss_aversion():
-    assert r.disconfirmation(0.7, 0.5, 2.25) == pytest.approx(0.2)
-    assert r.disconfirmation(0.3, 0.5, 2.25) == pytest.approx(-0.45)
-    assert r.disconfirmation(0.5, 0.5, 2.25) == 0.0
+def test_recovery_contacts_and_fixes():
+    assert r.recover(0.1, 0.4, 0.5) == (True, True)  # below recovery x quality = 0.2: contacted and fixed
+    assert r.recover(0.3, 0.4, 0.5) == (True, False)  # contacted, not fixed
+    assert r.recover(0.5, 0.4, 0.5) == (False, False)
+    assert r.recover(0.0, 0.0, 1.0) == (False, False)
 
 
-@given(unit, unit, st.floats(1.0, 10.0))
-def test_disconfirmation_is_asymmetric(quality, expectation, loss):
-    gap = quality - expectation
-    assert r.disconfirmation(quality, expectation, loss) == (gap if gap >= 0 else loss * gap)
+def test_the_gap_is_felt_with_loss_aversion_and_diminishing_sensitivity():
+    assert r.felt_gap(0.2, P) == pytest.approx(0.2**0.88)
+    assert r.felt_gap(-0.2, P) == pytest.approx(-2.25 * 0.2**0.88)
+    assert r.felt_gap(0.0, P) == 0.0
+    linear = P._replace(behaviour_value_curvature=1.0)
+    assert r.felt_gap(-0.2, linear) == pytest.approx(-0.45) and r.felt_gap(0.2, linear) == pytest.approx(0.2)
+    # diminishing sensitivity: the second tenth of a gap is felt less than the first
+    assert r.felt_gap(0.2, P) - r.felt_gap(0.1, P) < r.felt_gap(0.1, P)
+
+
+@given(st.floats(-1.0, 1.0), st.floats(-1.0, 1.0))
+def test_the_felt_gap_is_monotone_and_loss_averse(a, b):
+    lo, hi = min(a, b), max(a, b)
+    assert r.felt_gap(lo, P) <= r.felt_gap(hi, P)
+    assert r.felt_gap(-abs(a), P) <= -r.felt_gap(abs(a), P) + 1e-12
 
 
 def test_satisfaction_and_smoothing():
-    assert r.satisfaction(0.0, FIRST_STAGE, P) == pytest.approx(0.7)
-    assert r.satisfaction(0.0, TOP_STAGE, P) == pytest.approx(0.85)  # the bond of the empathy stage
-    assert r.satisfaction(0.1, FIRST_STAGE, P) == pytest.approx(0.85)
-    assert r.satisfaction(1.0, TOP_STAGE, P) == 1.0 and r.satisfaction(-1.0, FIRST_STAGE, P) == 0.0
+    assert r.satisfaction(0.0, DESIRES, 0.0, P) == pytest.approx(0.6)
+    assert r.satisfaction(0.0, AT_RISK, 0.0, P) == pytest.approx(0.6)  # no bond below desires
+    assert r.satisfaction(0.0, TOP_STAGE, 0.0, P) == pytest.approx(0.75)  # the bond of the empathy stage
+    assert r.satisfaction(0.1, DESIRES, 0.0, P) == pytest.approx(0.75)
+    assert r.satisfaction(0.0, DESIRES, 0.5, P) == pytest.approx(0.6 - 0.3 * 0.5)  # the price hurts (ACSI value)
+    assert r.satisfaction(0.0, DESIRES, -0.5, P) == pytest.approx(0.75)  # a bargain pleases
+    assert r.satisfaction(1.0, TOP_STAGE, 0.0, P) == 1.0 and r.satisfaction(-1.0, DESIRES, 0.0, P) == 0.0
     assert r.adapt(0.0, 1.0, 0.2) == pytest.approx(0.2)
-    assert r.expectation_target(1.0, P) == pytest.approx(0.7 + 0.3 * 0.5)
+    norm = 0.5 * 0.5 + 0.5 * P.competitor_quality  # half the market's norm is the competitor's experience
+    assert P.market_norm == pytest.approx(norm)
+    assert r.expectation_target(1.0, P) == pytest.approx(0.7 + 0.3 * norm)
 
 
-LADDER = [  # stage, need met, gap, felt, ease, empathy, personalization -> meets
-    (NEEDS, True, -0.5, 0.0, 0.0, 0.0, 0.0, True),
-    (NEEDS, False, 0.5, 1.0, 1.0, 1.0, 1.0, False),
-    (EXPECTATIONS, True, -0.01, 1.0, 1.0, 1.0, 1.0, False),
-    (EXPECTATIONS, True, 0.0, 0.0, 0.0, 0.0, 0.0, True),
-    (DESIRES, True, 0.0, 0.49, 1.0, 1.0, 1.0, False),
-    (DESIRES, True, 0.0, 0.5, 0.0, 0.0, 0.0, True),
-    (PREFERENCES, True, 0.0, 0.5, 0.54, 1.0, 1.0, False),
-    (PREFERENCES, True, 0.0, 0.5, 0.55, 0.0, 0.0, True),
-    (PERSONALIZATION, True, 0.0, 0.5, 0.55, 1.0, 0.49, False),
-    (PERSONALIZATION, True, 0.0, 0.5, 0.55, 0.0, 0.5, True),
-    (EMPATHY, True, 0.0, 0.5, 0.55, 0.59, 0.5, False),
-    (EMPATHY, True, 0.0, 0.5, 0.55, 0.6, 0.5, True),
+LADDER = [  # stage, need met, felt, ease, felt personalization, felt empathy -> delivers (thresholds TRAITS)
+    (AT_RISK, True, 0.3, 0.0, 0.0, 0.0, True),  # at risk asks to be desired again
+    (DESIRES, True, 0.29, 1.0, 1.0, 1.0, False),
+    (DESIRES, True, 0.3, 0.0, 0.0, 0.0, True),
+    (DESIRES, False, 1.0, 1.0, 1.0, 1.0, False),  # every stage asks for the need met
+    (PREFERENCES, True, 0.0, 0.54, 1.0, 1.0, False),
+    (PREFERENCES, True, 0.0, 0.55, 0.0, 0.0, True),
+    (PERSONALIZATION, True, 1.0, 1.0, 0.44, 1.0, False),
+    (PERSONALIZATION, True, 0.0, 0.0, 0.45, 0.0, True),
+    (EMPATHY, True, 1.0, 1.0, 1.0, 0.44, False),
+    (EMPATHY, True, 0.0, 0.0, 0.0, 0.45, True),
 ]
 
 
-@pytest.mark.parametrize("stage,need,gap,felt,ease,empathy,pers,meets", LADDER)
-def test_each_stage_asks_for_the_one_below_and_one_thing_more(stage, need, gap, felt, ease, empathy, pers, meets):
-    assert r.meets_stage(stage, need, gap, felt, ease, empathy, pers, P) is meets
+@pytest.mark.parametrize("stage,need,felt,ease,personal,empathy,delivers", LADDER)
+def test_each_stage_asks_for_its_own_felt_attribute(stage, need, felt, ease, personal, empathy, delivers):
+    assert r.delivers(stage, need, felt, ease, personal, empathy, TRAITS) is delivers
 
 
-def test_stage_moves_up_on_meeting_and_down_on_disappointment():
-    assert r.next_stage(DESIRES, True, 0.1, 0.24, P) == PREFERENCES  # advance_prob 0.25
-    assert r.next_stage(DESIRES, True, 0.1, 0.25, P) == DESIRES
-    assert r.next_stage(TOP_STAGE, True, 0.1, 0.0, P) == TOP_STAGE
-    assert r.next_stage(DESIRES, False, -0.1, 0.29, P) == EXPECTATIONS  # slip_prob 0.3
-    assert r.next_stage(DESIRES, False, -0.1, 0.3, P) == DESIRES
-    assert r.next_stage(DESIRES, False, 0.0, 0.0, P) == DESIRES  # not met, but no disappointment
-    assert r.next_stage(FIRST_STAGE, False, -1.0, 0.0, P) == FIRST_STAGE
+def test_stage_moves_up_on_delivery_and_down_on_disappointment():
+    up = (True, 0.1, 1.0, 1.0, 1.0, 1.0, TRAITS)  # need met, no disappointment, everything delivered
+    assert r.next_stage(DESIRES, *up, 0.24, P) == PREFERENCES  # advance_prob 0.25
+    assert r.next_stage(DESIRES, *up, 0.25, P) == DESIRES
+    assert r.next_stage(AT_RISK, *up, 0.0, P) == DESIRES  # back from at risk
+    assert r.next_stage(TOP_STAGE, *up, 0.0, P) == TOP_STAGE
+    assert r.next_stage(DESIRES, True, -0.1, 1.0, 1.0, 1.0, 1.0, TRAITS, 0.0, P) == DESIRES  # disappointing: no rise
+    down = (False, -0.1, 0.0, 0.0, 0.0, 0.0, TRAITS)  # a disappointing failure
+    assert r.next_stage(PREFERENCES, *down, 0.14, P) == DESIRES  # slip_prob 0.15
+    assert r.next_stage(PREFERENCES, *down, 0.15, P) == PREFERENCES
+    assert r.next_stage(DESIRES, *down, 0.0, P) == AT_RISK  # below desires: at risk, still a customer
+    assert r.next_stage(AT_RISK, *down, 0.0, P) == AT_RISK  # and no further
+    assert r.next_stage(EMPATHY, True, -0.1, 0.0, 0.0, 0.0, 0.9, TRAITS, 0.0, P) == EMPATHY  # felt cared for: stays
+    assert r.next_stage(DESIRES, False, 0.0, 0.0, 0.0, 0.0, 0.0, TRAITS, 0.0, P) == DESIRES  # no disappointment
 
 
 def test_speaking_needs_salience_and_its_chance():
-    assert r.speak(0.08, 1.0, 0.69, P) == SPOKE_POSITIVE  # positive_salience 0.08, positive_share 0.70
+    assert r.speak(0.08, 1.0, 0.69, P) == r.POSITIVE  # positive_salience 0.08, positive_share 0.70
     assert r.speak(0.08, 1.0, 0.70, P) == 0
     assert r.speak(0.079, 1.0, 0.0, P) == 0
-    assert r.speak(0.05, 2.0, 0.0, P) == SPOKE_POSITIVE  # felt through emotion sensitivity
-    assert r.speak(-0.08, 1.0, 0.60, P) == SPOKE_NEGATIVE  # negative_share 0.61
+    assert r.speak(0.05, 2.0, 0.0, P) == r.POSITIVE  # felt through emotion sensitivity
+    assert r.speak(-0.08, 1.0, 0.60, P) == r.NEGATIVE  # negative_share 0.61
     assert r.speak(-0.08, 1.0, 0.61, P) == 0
     assert r.speak(0.0, 1.0, 0.0, P) == 0
 
@@ -162,8 +205,20 @@ def test_frustration_fades_by_its_half_life(step_days, half_life):
     p = rule_params(scenario)
     f = 1.0
     for _ in range(round(half_life / step_days)):
-        f = r.decay_frustration(f, p)
+        f, _ = r.frustration_memory(f, 0, p)
     assert f == pytest.approx(0.5)  # one half-life later, half the memory is left
+
+
+@pytest.mark.parametrize("step_days", [1.0, 7.0, 30.4375])
+def test_frustration_exposure_does_not_depend_on_the_step(step_days):
+    """One frustration adds half-life / ln 2 days of remembered frustration in all, whatever the step length."""
+    p = rule_params(Scenario.model_validate({"time": {"step_days": step_days, "horizon_days": 5000.0}}))
+    memory, exposure = r.frustration_memory(0.0, 1, p)
+    total = exposure * step_days
+    for _ in range(round(3000 / step_days)):
+        memory, exposure = r.frustration_memory(memory, 0, p)
+        total += exposure * step_days
+    assert total == pytest.approx(30.0 / math.log(2), rel=1e-6)
 
 
 def test_one_interaction_by_hand():
@@ -175,45 +230,66 @@ def test_one_interaction_by_hand():
         0.4,
         0.3,
     )
-    persona = np.ones(len(PersonaColumn))
-    stage, loyalty, expectation, frustration, told, effort = r.interaction(
-        DESIRES, 0.6, 0.5, 2.0, touchpoint, persona, (0.5, 0.5, 0.5, 0.99, 0.99), P
+    touchpoint[[Level.RECOVERY, Level.RECOVERY_QUALITY]] = (0.5, 0.5)
+    # draws: need, effort, empathy, personalization, stage, speaking, recovery (0.5: no noise)
+    stage, loyalty, expectation, frustrating, told, effort, contact = r.interaction(
+        DESIRES, 0.6, 0.5, touchpoint, PERSONA, TRAITS, 0.0, (0.5, 0.5, 0.5, 0.5, 0.99, 0.99, 0.9), P
     )
     quality = 0.4 + 0.08 * 0.6 + 0.52 * (0.5 * 0.4 + 0.5 * 0.3)  # need met, effort 0.4, feel 0.35
-    satisfaction = 0.7 + 0.15 * 2 / 5 + 1.5 * (quality - 0.5)
+    value = (quality - 0.5) ** 0.88  # quality 0.58 beats the expected 0.5: a gain, felt with diminishing sensitivity
+    satisfaction = 0.6 + 1.5 * value
     assert effort == pytest.approx(0.4)
     assert loyalty == pytest.approx(0.6 + 0.1 * (satisfaction - 0.6))
-    assert expectation == pytest.approx(0.5 + 0.2 * (0.7 * quality + 0.3 * 0.5 - 0.5))
-    assert frustration == 2.0 and told == 0
-    assert stage == DESIRES  # desires asks to feel 0.5; it felt 0.35, but no disappointment: no slip
-    # the need unmet: worthless, frustrating, told (u_speak below negative_share), slipping (u_stage below slip_prob)
-    stage, loyalty, _, frustration, told, _ = r.interaction(
-        DESIRES, 0.6, 0.5, 2.0, touchpoint, persona, (0.95, 0.5, 0.5, 0.1, 0.1), P
+    assert expectation == pytest.approx(0.5 + 0.2 * (0.7 * quality + 0.3 * P.market_norm - 0.5))
+    assert not frustrating and not contact and told == 0  # salient, but u_speak 0.99 is above positive_share
+    assert stage == DESIRES  # u_stage 0.99: no move
+
+
+def test_a_failed_interaction_by_hand():
+    touchpoint = np.zeros(len(Level))
+    touchpoint[[Level.FULFILMENT, Level.EFFORT, Level.EMPATHY, Level.PERSONALIZATION]] = (0.9, 0.4, 0.4, 0.3)
+    touchpoint[[Level.RECOVERY, Level.RECOVERY_QUALITY]] = (0.5, 0.5)
+    draws = (0.95, 0.5, 0.5, 0.5, 0.1, 0.1, 0.9)  # the need unmet, no recovery contact (0.9 > 0.5)
+    stage, loyalty, _, frustrating, told, _, contact = r.interaction(
+        DESIRES, 0.6, 0.5, touchpoint, PERSONA, TRAITS, 0.0, draws, P
     )
-    assert (stage, frustration, told) == (EXPECTATIONS, 3.0, SPOKE_NEGATIVE) and loyalty < 0.6
+    assert (stage, frustrating, told, contact) == (AT_RISK, True, r.NEGATIVE, False) and loyalty < 0.6
+    fixed = (0.95, 0.5, 0.5, 0.5, 0.99, 0.99, 0.1)  # a recovery contact that fixes it (0.1 < 0.25)
+    stage, fixed_loyalty, _, frustrating, _, _, contact = r.interaction(
+        DESIRES, 0.6, 0.5, touchpoint, PERSONA, TRAITS, 0.0, fixed, P
+    )
+    assert contact and not frustrating and fixed_loyalty > loyalty
+    plain = r.interaction(DESIRES, 0.6, 0.5, touchpoint, PERSONA, TRAITS, 0.0, (0.5, *fixed[1:]), P)[1]
+    assert fixed_loyalty > plain  # the recovery paradox: better than no failure at all
 
 
 # --- word of mouth, adoption, churn ----------------------------------------------------------------------------
 
 
+def test_heard_counts_are_binomial():
+    assert r.heard_count(0.09, 1, 0.1) == 1 and r.heard_count(0.1, 1, 0.1) == 0
+    assert r.heard_count(0.5, 0, 0.4) == 0 and r.heard_count(0.5, 3, 1.0) == 3 and r.heard_count(0.0, 3, 0.0) == 0
+    told, reach = 5, 0.4
+    pmf = [math.comb(told, k) * reach**k * (1 - reach) ** (told - k) for k in range(told + 1)]
+    cdf = np.cumsum(pmf)
+    for k in range(told):
+        assert r.heard_count(cdf[k] - 1e-9, told, reach) == k
+        assert r.heard_count(cdf[k] + 1e-9, told, reach) == k + 1
+    u = np.random.default_rng(3).random(100_000)
+    mean = np.mean([r.heard_count(x, told, reach) for x in u[:20_000]])
+    assert mean == pytest.approx(told * reach, abs=0.03)
+
+
 def test_word_of_mouth_heard_per_neighbour():
     assert r.wom_influence(3.0, 2.0, 1.0, 10.0, P) == pytest.approx((0.3, 0.1))
     assert r.wom_influence(3.0, 2.0, 1.0, 0.0, P) == (0.0, 0.0)
-    everyone = r.mean_field_influence(ACTIVE | SPOKE_POSITIVE, 11.0, 4.0, 2.0, 101, P)
-    expected = r.wom_influence(10.0, P.word_of_mouth_positive_reach * 3, P.word_of_mouth_negative_reach * 2, 100, P)
-    assert everyone == pytest.approx(expected)  # one's own word of mouth is not heard
-    assert r.expectation_after_hearing(0.5, -1.0, P) == 0.5  # complaints do not lower expectations
-    assert r.expectation_after_hearing(0.5, 0.5, P) == pytest.approx(0.6)
-    assert r.loyalty_after_hearing(0.5, -0.5, P) == pytest.approx(0.35)
-    assert r.loyalty_after_hearing(0.99, 1.0, P) == 1.0
-    assert r.hear(0.5, 0.5, 0.5, P) == pytest.approx((0.65, 0.6))
-    assert [r.message(f) for f in (ACTIVE | SPOKE_POSITIVE, ACTIVE | SPOKE_NEGATIVE, SPOKE_POSITIVE, ACTIVE)] == [
-        r.POSITIVE,
-        r.NEGATIVE,
-        0,
-        0,
-    ]  # former customers and prospects tell nobody
-    assert (r.reach(r.POSITIVE, P), r.reach(r.NEGATIVE, P), r.reach(0, P)) == (0.1, 0.4, 0.0)  # bad news 4x further
+    everyone = r.mean_field_influence(True, 2.0, 0.0, 11.0, 6.0, 2.0, 101, P)
+    expected = r.wom_influence(10.0, P.word_of_mouth_positive_reach * 4, P.word_of_mouth_negative_reach * 2, 100, P)
+    assert everyone == pytest.approx(expected)  # one's own stories are not heard
+    assert r.hear_as_prospect(0.5, -0.5, P) == pytest.approx(0.4)  # linear: complaints lower it
+    assert r.hear_as_prospect(0.5, 0.5, P) == pytest.approx(0.6)
+    assert r.hear_as_customer(0.5, -0.5, P) == pytest.approx(0.35)
+    assert r.hear_as_customer(0.99, 1.0, P) == 1.0
 
 
 def test_the_push_bookkeeping_agrees_with_who_speaks():
@@ -222,44 +298,84 @@ def test_the_push_bookkeeping_agrees_with_who_speaks():
 
     for f in range(256):
         changed = bool(f & ACTIVE) != bool(f & COUNTED)
-        assert bool(_must_push(np.uint8(f))) == (changed or r.message(f) != 0), f
+        speaks = bool(f & ACTIVE) and bool(f & (SPOKE_POSITIVE | SPOKE_NEGATIVE))
+        assert bool(_must_push(np.uint8(f))) == (changed or speaks), f
 
 
 def test_initial_population_rules():
-    assert r.initial_loyalty(0.5, P) == pytest.approx(0.68)
-    assert (r.initial_loyalty(0.0, P), r.initial_loyalty(1.0, P)) == pytest.approx((0.43, 0.93))
+    assert r.initial_loyalty(0.5, P) == pytest.approx(0.7)
+    assert (r.initial_loyalty(0.0, P), r.initial_loyalty(1.0, P)) == pytest.approx((0.45, 0.95))
     theta = 0.02
     log_a, log_b = math.log(theta), math.log(1 - theta)  # Ga / (Ga + Gb) = theta
     assert r.base_hazard(log_a, log_b) == pytest.approx(-math.log(1 - theta))
     assert math.isfinite(r.base_hazard(0.0, -800.0))  # theta near 1 stays finite
 
 
-def test_adoption_is_bass_p_plus_q_influence():
-    p = P._replace(months=1.0)
-    assert r.adoption_probability(0.01, 0.5, 0.0, p) == pytest.approx(0.01 + 0.032 * 0.5)
-    assert r.adoption_probability(0.01, 0.5, 0.25, p) == pytest.approx(0.01 + 0.032 * 0.75)
-    assert r.adoption_probability(0.99, 1.0, 0.0, p) == 1.0
-    stage, expectation, frustration = r.adopt(0.5, P)
-    assert (stage, expectation, frustration) == (FIRST_STAGE, pytest.approx(0.6), 0.0)
+def test_willingness_to_pay_and_the_pain_of_a_price():
+    assert r.willingness_to_pay(0.5, 0.6, P) == pytest.approx(1.0)  # the reference, at the reference loyalty
+    assert r.willingness_to_pay(1.0, 0.6, P) == pytest.approx(1.3) and r.willingness_to_pay(0.0, 0.6, P) == 0.7
+    assert r.willingness_to_pay(0.5, 0.85, P) == pytest.approx(1.2)  # grows with the experience (seed 003)
+    assert r.price_pain(1.1, 1.0, P) == pytest.approx(0.2)  # a loss: twice its size
+    assert r.price_pain(0.9, 1.0, P) == pytest.approx(-0.1)  # a gain
+
+
+def test_consideration_and_adoption_are_bass_rates():
+    p = P._replace(months=1.0, market_discrete_bass=True)
+    assert r.adoption_probability(0.01, 0.5, 0.0, 0.0, 1.0, p) == pytest.approx(0.01 + 0.032 * 0.5)
+    assert r.adoption_probability(0.01, 0.5, 0.25, 0.0, 1.0, p) == pytest.approx(0.01 + 0.032 * 0.75)
+    assert r.adoption_probability(0.99, 1.0, 0.0, 0.0, 1.0, p) == 1.0
+    hazard = P._replace(months=1.0)
+    assert r.adoption_probability(0.01, 0.5, 0.0, 0.0, 1.0, hazard) == pytest.approx(1 - math.exp(-0.026))
+    assert r.adoption_probability(0.01, 0.5, 0.0, 0.0, 0.5, hazard) == pytest.approx(1 - math.exp(-0.013))
+    assert r.adoption_probability(0.01, 0.5, 0.0, 0.2, 1.0, hazard) == pytest.approx(
+        1 - math.exp(-0.026 * math.exp(-2.0 * 0.2))
+    )  # the price's pain slows the purchase
+    assert r.consideration_probability(0.5, 0.0, hazard) == pytest.approx(1 - math.exp(-(0.1 + 0.032 * 0.5)))
+    assert r.adopt() == (DESIRES, 0.0)  # the purchase happens at desires
 
 
 def test_churn_hazard_terms():
-    h = r.churn_hazard(0.02, 0.6, 0.0, 1.0, P)  # at the reference loyalty: the base, plus the competitor's pull
-    assert h == pytest.approx(0.02 + 0.01 * 0.4)
-    assert r.churn_hazard(0.02, 0.4, 0.0, 1.0, P) == pytest.approx(0.02 * math.exp(2.0 * 0.2) + 0.01 * 0.6)
-    assert r.churn_hazard(0.02, 0.6, 2.0, 1.0, P) == pytest.approx(h + 0.015 * 2)
-    assert r.churn_hazard(0.02, 0.6, 0.0, 1.5, P) == pytest.approx(h + 0.05 * 0.5)
-    assert r.churn_hazard(0.02, 0.6, 0.0, 0.5, P) == pytest.approx(h)  # a lower price does not lower churn
-    assert r.churn_hazard(0.02, 0.0, 9.0, 9.0, P._replace(churn_enabled=False)) == 0.0
+    base = r.firm_hazard(0.02, 0.6, 0.0, 0.0, False, P)
+    assert base == pytest.approx(0.02)
+    assert r.firm_hazard(0.02, 0.4, 0.0, 0.0, False, P) == pytest.approx(0.02 * math.exp(2.0 * 0.2))
+    assert r.firm_hazard(0.02, 0.6, 2.0, 0.0, False, P) == pytest.approx(0.02 + 0.01 * 2)
+    assert r.firm_hazard(0.02, 0.6, 0.0, 0.2, False, P) == pytest.approx(0.02 * math.exp(2.0 * 0.2))
+    assert r.firm_hazard(0.02, 0.6, 0.0, -0.2, False, P) < base  # a price below willingness to pay keeps customers
+    assert r.firm_hazard(0.02, 0.6, 0.0, 0.0, True, P) == pytest.approx(0.02 * 1.25)  # at risk
+    assert r.firm_hazard(0.02, 0.0, 9.0, 9.0, True, P._replace(churn_enabled=False)) == 0.0
+    advantage = P.competitor_quality - 0.5
+    assert r.competitor_hazard(0.6, 1.0, P) == pytest.approx(0.03 / (1 + math.exp(-8.0 * advantage)))
+    assert r.competitor_hazard(0.9, 1.0, P) < r.competitor_hazard(0.6, 1.0, P)  # loyalty holds customers back
+    assert r.competitor_hazard(0.6, 1.2, P) > r.competitor_hazard(0.6, 1.0, P)  # our dearer price pushes them
+    assert r.competitor_hazard(0.6, 1.0, P._replace(competitor_visibility=0.0)) == 0.0
+    better = P._replace(competitor_quality=P.competitor_quality + 0.2)
+    assert r.competitor_hazard(0.6, 1.0, better) > r.competitor_hazard(0.6, 1.0, P)
 
 
-@given(st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.floats(0.0, 20.0))
-def test_churn_hazard_falls_with_loyalty(low, high, frustration):
+@given(st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.floats(0.0, 20.0), st.floats(-2.0, 2.0))
+def test_churn_hazard_falls_with_loyalty(low, high, frustration, pain):
     low, high = min(low, high), max(low, high)
-    assert r.churn_hazard(0.02, high, frustration, 1.0, P) <= r.churn_hazard(0.02, low, frustration, 1.0, P)
+    assert r.firm_hazard(0.02, high, frustration, pain, False, P) <= r.firm_hazard(
+        0.02, low, frustration, pain, False, P
+    )
+    assert r.competitor_hazard(high, 1.0, P) <= r.competitor_hazard(low, 1.0, P)
 
 
-def test_churn_decision_and_the_nps_question():
+def test_churn_decision_attributes_the_competitor_share():
+    months = P.months
+    own = r.firm_hazard(0.02, 0.6, 0.0, 0.0, False, P)
+    rival = r.competitor_hazard(0.6, 1.0, P)
+    prob = r.hazard_probability(own + rival, months)
+    assert r.churn_decision(prob - 1e-12, 0.02, 0.6, 0.0, 0.0, False, 1.0, P) == (
+        True,
+        pytest.approx(rival / (own + rival)),
+    )
+    assert r.churn_decision(prob + 1e-12, 0.02, 0.6, 0.0, 0.0, False, 1.0, P) == (False, 0.0)
+    hidden = P._replace(competitor_visibility=0.0)
+    assert r.churn_decision(0.0, 0.02, 0.6, 0.0, 0.0, False, 1.0, hidden) == (True, 0.0)
+
+
+def test_churn_and_the_nps_question():
     prob = r.hazard_probability(0.1, 1.0)
     assert r.churns(prob - 1e-12, 0.1, 1.0) and not r.churns(prob + 1e-12, 0.1, 1.0)
     assert not r.churns(0.0, 0.0, 1.0)
@@ -279,19 +395,28 @@ def test_churn_decision_and_the_nps_question():
     u = np.random.default_rng(1).random((3, 200_000))
     z = r.bell(u[0], u[1], u[2])
     assert abs(z.mean()) < 0.01 and abs(z.std() - 1.0) < 0.01
-    assert [r.is_customer(s) for s in (PROSPECT, FIRST_STAGE, TOP_STAGE, CHURNED)] == [False, True, True, False]
+    codes = (NEEDS, EXPECTATIONS, AT_RISK, DESIRES, TOP_STAGE, CHURNED)
+    assert [r.is_customer(s) for s in codes] == [False, False, True, True, True, False]
+    assert [r.is_prospect(s) for s in codes] == [True, True, False, False, False, False]
 
 
 # --- bounds the kernels' shortcuts rely on -----------------------------------------------------------------------
 
 
-def test_adoption_cap_bounds_the_rule():
-    """`kernels.transition` skips the rule when the draw is above its value at influence 1: it must be a bound."""
+def test_adoption_and_consideration_caps_bound_the_rules():
+    """`kernels.transition` skips a rule when the draw is above its value at influence 1 and the least pain."""
     rng = np.random.default_rng(0)
-    for marketing in (0.0, 0.0025, 0.3, 1.0):
-        cap = r.adoption_probability(marketing, 1.0, 0.0, P)
-        for influence, heard in zip(rng.random(500), rng.uniform(-2, 2, 500), strict=True):
-            assert r.adoption_probability(marketing, influence, heard, P) <= cap
+    for price in (0.5, 1.0, 3.0):
+        least_pain = r.price_pain(price, r.willingness_to_pay(1.0, 1.0, P), P)
+        for marketing in (0.0, 0.0025, 0.3, 1.0):
+            cap = r.adoption_probability(marketing, 1.0, 0.0, least_pain, 1.0, P)
+            for influence, heard, u, loyalty in zip(
+                rng.random(300), rng.uniform(-2, 2, 300), rng.random(300), rng.random(300), strict=True
+            ):
+                pain = r.price_pain(price, r.willingness_to_pay(u, loyalty, P), P)
+                for share in (0.5, 1.0):
+                    assert r.adoption_probability(marketing, influence, heard, pain, share, P) <= cap
+                assert r.consideration_probability(influence, heard, P) <= r.consideration_probability(1.0, 0.0, P)
 
 
 def test_churn_probability_is_below_hazard_times_step():

@@ -382,7 +382,7 @@ replications = 1
 "population.size" = 200
 "time.horizon_days" = 28.0
 [parameters.pull]
-key = "market.competitor_pull"
+key = "competitor.visibility"
 levels = [0.0, 0.02]
 """
 

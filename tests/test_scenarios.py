@@ -46,12 +46,12 @@ def test_overrides_parse_toml_values(baseline_path):
         {
             "network.kind": "ring",
             "churn.enabled": "false",
-            "stages.spend_multipliers": "[1, 1, 1, 1, 1, 1]",
+            "stages.spend_multipliers": "[1, 1, 1, 1]",
             "population.size": "500",
         },
     )
     assert s.network.kind == "ring" and s.churn.enabled is False and s.population.size == 500
-    assert s.stages.spend_multipliers == [1, 1, 1, 1, 1, 1]
+    assert s.stages.spend_multipliers == [1, 1, 1, 1]
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -46,7 +46,7 @@ metrics = ["retention", "active", "profit", "adoption", "ces"]
 levels = [0.3, 0.6]
 
 [parameters.pull]
-key = "market.competitor_pull"
+key = "competitor.visibility"
 levels = [0.0, 0.02, 0.05]
 """
 
@@ -90,7 +90,7 @@ def test_checkpoint_metrics_match_the_run_itself(tmp_path):
             "population.size": 300,
             "time.horizon_days": 91.0,
             "touchpoints.phone_support.effort": 0.6,
-            "market.competitor_pull": 0.02,
+            "competitor.visibility": 0.02,
         },
     )
     ts = simulate(spec, seed=int(row["seed"])).timeseries
@@ -153,7 +153,7 @@ def test_parameter_without_effect_gets_sobol_index_near_zero(tmp_path):
         [set]
         "population.size" = 400
         "time.horizon_days" = 182.0
-        [parameters."market.competitor_pull"]
+        [parameters."competitor.visibility"]
         range = [0.0, 0.1]
         [parameters."touchpoints.phone_support.effort"]
         range = [0.2, 0.9]
@@ -170,7 +170,7 @@ def test_parameter_without_effect_gets_sobol_index_near_zero(tmp_path):
     ret = sensitivity.sensitivity(res, metric="retention").table
     for no_effect in ("economics.gross_margin", "touchpoints.app.cost_per_interaction"):
         assert abs(ret.loc[no_effect, "ST"]) < 0.01 and abs(ret.loc[no_effect, "S1"]) < 0.02
-    assert ret.loc["market.competitor_pull", "ST"] > 0.2
+    assert ret.loc["competitor.visibility", "ST"] > 0.2
     profit = sensitivity.sensitivity(res, metric="profit").table
     assert profit.loc["economics.gross_margin", "ST"] > 0.2  # it does feed profit
     report = analysis.analyze(res)
@@ -276,9 +276,9 @@ BAD = [
         "not a scenario key",
     ),
     (
-        SMALL.replace('key = "market.competitor_pull"', 'key = "market.competitor_pul"'),
+        SMALL.replace('key = "competitor.visibility"', 'key = "competitor.visibilit"'),
         "parameters.pull",
-        "did you mean 'competitor_pull'",
+        "did you mean 'visibility'",
     ),
     (
         SMALL.replace("levels = [0.3, 0.6]", "levels = [0.3, 1.6]"),

@@ -81,7 +81,7 @@ def test_lessons_teach_what_they_say():
     # effort against delight: less effort keeps customers that delight alone loses
     base, _ = _end("effort_vs_delight")
     easy, _ = _end("effort_vs_delight", **{EFFORT: 0.25})
-    assert easy["active"] > base["active"] + 10 and easy["churned"] < base["churned"]
+    assert easy["active"] > 1.05 * base["active"] and easy["churned"] < base["churned"]  # model 2: +8 to +16 of ~105
     # personalization and empathy move customers to the top stages
     base, _ = _end("personalization_empathy")
     both, _ = _end(
@@ -293,7 +293,7 @@ def test_page_shows_network_and_charts_and_steps_without_errors(server, browser)
         page = p.page
         assert page.locator(".lsim-network svg circle").count() == 400
         assert page.locator(".lsim-legend").inner_text().count(":") == 8
-        assert "Prospects" in page.locator(".lsim-legend").inner_text()
+        assert "Needs" in page.locator(".lsim-legend").inner_text()
         chart = page.locator(".lsim-charts img")
         chart.wait_for(state="visible", timeout=30_000)
         assert chart.bounding_box()["width"] > 300
@@ -341,7 +341,7 @@ def test_switching_language_changes_the_labels(server, browser):
         p.wait_text(".lsim-step", r"^Paso 0 de 52")
         # the browser applies the widgets' updates one message at a time: wait for each label
         p.wait_text(".lsim-network-card", "Red de clientes")
-        p.wait_text(".lsim-legend", "Potenciales: ")
+        p.wait_text(".lsim-legend", "Necesidades: ")
         p.wait_text(".lsim-lesson", "Pregunta para la clase")
         p.wait_text(".lsim-btn-reset", "^\\s*(Reiniciar|REINICIAR)\\s*$")
         assert "Customer network" not in page.locator(".lsim-network-card").inner_text()

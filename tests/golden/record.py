@@ -56,7 +56,7 @@ key = "interventions.programme.effort.add"
 levels = [0.0, -0.2]
 
 [parameters.pull]
-key = "market.competitor_pull"
+key = "competitor.visibility"
 levels = [0.0, 0.05]
 
 [derived]

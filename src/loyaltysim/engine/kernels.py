@@ -2,9 +2,11 @@
 
 Phase 2, word of mouth, is in `loyaltysim.engine.listen`. Kernels import only numpy, numba, the layout, the state,
 the rng and the scalar rules; they take the state arrays, a few tables and the rule parameters, loop over
-customers, call the rules and store what they return, in place (the interact and tally kernels return their
-counts). All randomness comes from `loyaltysim.engine.rng` keyed by (seed, step, customer, purpose), so the thread
-count never changes a result.
+customers, call the rules and store what they return, in place (the interact, transition and tally kernels return
+their per-chunk counts and sums). A customer's fixed traits (stage thresholds, effort tolerance, willingness to pay)
+are drawn again whenever they are needed from the customer's own key (``trait_key``), so they take no memory.
+All randomness comes from `loyaltysim.engine.rng` keyed by (seed, step, customer, purpose), so the thread count
+never changes a result.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from loyaltysim.engine.layout import (
     ADOPTED,
     CHURNED,
     COHORT,
-    FIRST_STAGE,
+    DESIRES,
+    EXPECTATIONS,
     LEFT,
     N_STATES,
-    PROSPECT,
+    NEEDS,
     SPOKE_NEGATIVE,
     SPOKE_POSITIVE,
     STEP_BITS,
+    WON_BACK,
     Level,
     PersonaColumn,
     Sum,
@@ -78,13 +82,18 @@ def init_population(
     stage_cum: np.ndarray,
     p: RuleParams,
 ) -> None:
-    """Draw every person's persona, churn propensity, starting stage and loyalty from the seed alone."""
+    """Draw every person's persona, churn propensity, starting stage and loyalty from the seed alone.
+
+    Starting customers are spread over the customer stages (desires and deeper) by ``stage_cum``; prospects start
+    at expectations with chance ``population.initial_considering``, else at needs.
+    """
     stage = st.stage
     persona = st.persona
     flags = st.flags
     loyalty = st.loyalty
     expectation = st.expectation
     frustration = st.frustration
+    exposure = st.exposure
     base_hazard = st.base_hazard
     neighbourhood = st.neighbourhood
     k_cust = stream_key(seed, -1, Purpose.INIT_CUSTOMER)
@@ -99,15 +108,18 @@ def init_population(
         log_a = _log_gamma(k_prop, i, persona_table[m, PersonaColumn.CHURN_A])
         log_b = _log_gamma(k_prop_b, i, persona_table[m, PersonaColumn.CHURN_B])
         base_hazard[i] = r.base_hazard(log_a, log_b)
-        expectation[i] = p.population_initial_expectation
+        for k in range(expectation.shape[1]):
+            expectation[i, k] = p.population_initial_expectation
         loyalty[i] = r.initial_loyalty(draw(k_loy, i), p)
         frustration[i] = 0.0
+        exposure[i] = 0.0
         neighbourhood[i] = 0
+        u_stage = draw(k_stage, i)
         if draw(k_cust, i) < p.population_initial_customers:
-            stage[i] = FIRST_STAGE + r.choose(draw(k_stage, i), stage_cum)
+            stage[i] = DESIRES + r.choose(u_stage, stage_cum)
             flags[i] = COHORT | ACTIVE
         else:
-            stage[i] = PROSPECT
+            stage[i] = EXPECTATIONS if u_stage < p.population_initial_considering else NEEDS
             flags[i] = 0
 
 
@@ -115,20 +127,23 @@ def init_population(
 def interact(
     st: CustomerState,
     keys: np.ndarray,
+    trait_key: np.uint64,
     levels: np.ndarray,
     visit_rate: float,
     none_chance: float,
+    price: float,
     persona_table: np.ndarray,
     p: RuleParams,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Phase 1: each customer uses touchpoints a Poisson number of times, judges each use and reacts.
 
-    After each interaction the customer updates expectation, loyalty, frustration and stage, and may decide to
-    tell others (the last salient experience of the step is what is told). The number of interactions is
-    Poisson(``visit_rate``), ``none_chance`` = exp(-visit_rate). ``levels``: one row per touchpoint (`Level`
-    columns); ``persona_table``: one row per persona (`PersonaColumn` columns); the rule is `rules.interaction`.
-    Returns per-chunk interactions by touchpoint and summed effort (fixed chunks: totals do not depend on
-    the number of threads).
+    After each interaction the customer updates loyalty, the expectation of that touchpoint and the stage, may count
+    it as frustrating and may tell others about it (`rules.interaction`); the step's frustrating interactions enter
+    the memory of frustration (`rules.frustration_memory`) and its tellings are counted. The number of interactions
+    is Poisson(``visit_rate``), ``none_chance`` = exp(-visit_rate). ``levels``: one row per touchpoint (`Level`
+    columns); ``persona_table``: one row per persona (`PersonaColumn` columns). Returns per-chunk interactions by
+    touchpoint, summed effort and recovery contacts by touchpoint (fixed chunks: totals do not depend on the
+    number of threads).
     """
     stage = st.stage
     persona = st.persona
@@ -136,9 +151,13 @@ def interact(
     loyalty = st.loyalty
     expectation = st.expectation
     frustration = st.frustration
+    exposure = st.exposure
+    told_positive = st.told_positive
+    told_negative = st.told_negative
     n = stage.shape[0]
     chunks = n_chunks(n)
     uses = np.zeros((chunks, levels.shape[0]), np.int64)
+    recoveries = np.zeros((chunks, levels.shape[0]), np.int64)
     effort_sums = np.zeros(chunks, np.float64)
     cum = levels[:, Level.CUMULATIVE_SHARE]
     for c in prange(chunks):
@@ -146,86 +165,147 @@ def interact(
         for i in range(c * TALLY_CHUNK, min(n, (c + 1) * TALLY_CHUNK)):
             s = stage[i]
             flags[i] &= np.uint8(~STEP_BITS & 0xFF)
+            told_positive[i] = 0
+            told_negative[i] = 0
             if not r.is_customer(s):
                 continue
-            frustration[i] = r.decay_frustration(float(frustration[i]), p)
-            signal = ACTIVE
-            m = persona[i]
-            for v in range(r.visit_count(draw(keys[Purpose.VISIT], i), visit_rate, none_chance)):
-                u_channel, u_need, u_effort = draw3(keys[Purpose.CHANNEL], i, v)
-                u_feel, u_stage, u_speak = draw3(keys[Purpose.FEEL], i, v)
-                k = r.choose(u_channel, cum)
-                s, new_loyalty, new_expectation, new_frustration, told, effort = r.interaction(
-                    s,
-                    float(loyalty[i]),
-                    float(expectation[i]),
-                    float(frustration[i]),
-                    levels[k],
-                    persona_table[m],
-                    (u_need, u_effort, u_feel, u_stage, u_speak),
-                    p,
-                )
-                loyalty[i] = new_loyalty
-                expectation[i] = new_expectation
-                frustration[i] = new_frustration
-                if told:
-                    signal = ACTIVE | told
-                uses[c, k] += 1
-                effort_sum += effort
+            visits = r.visit_count(draw(keys[Purpose.VISIT], i), visit_rate, none_chance)
+            new = 0
+            n_pos = 0
+            n_neg = 0
+            if visits > 0:
+                a1, a2, a3 = draw3(trait_key, i, 0)
+                b1, b2, b3 = draw3(trait_key, i, 1)
+                traits = r.customer_traits((a1, a2, a3, b1, b2), p)
+                pain = r.price_pain(price, r.willingness_to_pay(b3, float(loyalty[i]), p), p)
+                m = persona[i]
+                for v in range(visits):
+                    u_channel, u_need, u_effort = draw3(keys[Purpose.CHANNEL], i, v)
+                    u_empathy, u_personal, u_stage = draw3(keys[Purpose.FEEL], i, v)
+                    u_speak, u_recover, _ = draw3(keys[Purpose.RECOVER], i, v)
+                    k = r.choose(u_channel, cum)
+                    s, new_loyalty, new_expectation, frustrating, told, effort, contact = r.interaction(
+                        s,
+                        float(loyalty[i]),
+                        float(expectation[i, k]),
+                        levels[k],
+                        persona_table[m],
+                        traits,
+                        pain,
+                        (u_need, u_effort, u_empathy, u_personal, u_stage, u_speak, u_recover),
+                        p,
+                    )
+                    loyalty[i] = new_loyalty
+                    expectation[i, k] = new_expectation
+                    new += frustrating
+                    n_pos += told == r.POSITIVE
+                    n_neg += told == r.NEGATIVE
+                    uses[c, k] += 1
+                    recoveries[c, k] += contact
+                    effort_sum += effort
+            remembered, mean = r.frustration_memory(float(frustration[i]), new, p)
+            frustration[i] = remembered
+            exposure[i] = mean
+            told_positive[i] = min(n_pos, 255)
+            told_negative[i] = min(n_neg, 255)
             stage[i] = s
-            flags[i] |= np.uint8(signal)
+            flags[i] |= np.uint8(ACTIVE | (SPOKE_POSITIVE if n_pos else 0) | (SPOKE_NEGATIVE if n_neg else 0))
         effort_sums[c] = effort_sum
-    return uses, effort_sums
+    return uses, effort_sums, recoveries
 
 
 @njit(parallel=True, cache=True)
-def transition(st: CustomerState, keys: np.ndarray, marketing: float, price: float, p: RuleParams) -> None:
-    """Phase 3: prospects adopt (Bass with word of mouth); customers take in word of mouth, then may churn."""
+def transition(
+    st: CustomerState, keys: np.ndarray, trait_key: np.uint64, marketing: float, price: float, p: RuleParams
+) -> np.ndarray:
+    """Phase 3: former customers may come back; prospects consider and buy; customers hear, then may churn.
+
+    Returns per chunk the churners counted by the competitor's share of their hazard (churn lost to the rival).
+    """
     stage = st.stage
     flags = st.flags
     loyalty = st.loyalty
     expectation = st.expectation
     frustration = st.frustration
     base_hazard = st.base_hazard
+    exposure = st.exposure
     influence = st.influence
     heard = st.heard
-    # Influence and heard enter adoption only through clip01(influence + heard) <= 1, so no prospect's chance
-    # exceeds the chance at influence 1 (the margin covers rounding): a draw above it decides without the
-    # transcendental functions of the rule. The same holds for churn, as 1 - exp(-x) <= x.
-    adopt_cap = r.adoption_probability(marketing, 1.0, 0.0, p) * r.MARGIN
-    for i in prange(stage.shape[0]):
-        s = stage[i]
-        if s == CHURNED:
-            continue
-        if s == PROSPECT:
-            u = draw(keys[Purpose.ADOPT], i)
-            if u >= adopt_cap:
+    n = stage.shape[0]
+    chunks = n_chunks(n)
+    lost = np.zeros(chunks, np.float64)
+    # Influence and heard enter consideration and purchase only through clip01(influence + heard) <= 1, and the
+    # price's pain is smallest at the highest willingness to pay, so no prospect's chance exceeds these caps (the
+    # margin covers rounding): a draw above one decides without the rule's transcendental functions.
+    consider_cap = r.consideration_probability(1.0, 0.0, p) * r.MARGIN
+    least_pain = r.price_pain(price, r.willingness_to_pay(1.0, 1.0, p), p)
+    adopt_cap = r.adoption_probability(marketing, 1.0, 0.0, least_pain, 1.0, p) * r.MARGIN
+    come_back = r.hazard_probability(p.churn_win_back, p.months)
+    for c in prange(chunks):
+        lost_sum = 0.0
+        for i in range(c * TALLY_CHUNK, min(n, (c + 1) * TALLY_CHUNK)):
+            s = stage[i]
+            if s == CHURNED:
+                if come_back > 0.0 and draw(keys[Purpose.WIN_BACK], i) < come_back:
+                    stage[i] = EXPECTATIONS
+                    flags[i] |= np.uint8(WON_BACK)
                 continue
             h = float(heard[i])
-            if u < r.adoption_probability(marketing, float(influence[i]), h, p):
-                new_stage, new_expectation, new_frustration = r.adopt(h, p)
-                stage[i] = new_stage
-                expectation[i] = new_expectation
-                frustration[i] = new_frustration
-                flags[i] |= np.uint8(ADOPTED)
-            continue
-        new_loyalty, new_expectation = r.hear(float(loyalty[i]), float(expectation[i]), float(heard[i]), p)
-        loyalty[i] = new_loyalty
-        expectation[i] = new_expectation
-        hazard = r.churn_hazard(float(base_hazard[i]), float(loyalty[i]), float(frustration[i]), price, p)
-        if r.churns(draw(keys[Purpose.CHURN], i), hazard, p.months):
-            stage[i] = CHURNED
-            flags[i] |= np.uint8(LEFT)
+            if r.is_prospect(s):
+                if h != 0.0:
+                    for k in range(expectation.shape[1]):
+                        expectation[i, k] = r.hear_as_prospect(float(expectation[i, k]), h, p)
+                u = draw(keys[Purpose.ADOPT], i)
+                share = 1.0
+                if s == NEEDS:
+                    if u >= consider_cap or u >= r.consideration_probability(float(influence[i]), h, p):
+                        continue
+                    stage[i] = EXPECTATIONS  # and may buy in the rest of the step, on a draw of its own
+                    share = 0.5
+                    u = draw_at(keys[Purpose.ADOPT], i, 0)
+                if u < adopt_cap:
+                    wtp = r.willingness_to_pay(draw3(trait_key, i, 1)[2], float(loyalty[i]), p)
+                    pain = r.price_pain(price, wtp, p)
+                    if u < r.adoption_probability(marketing, float(influence[i]), h, pain, share, p):
+                        new_stage, new_frustration = r.adopt()
+                        stage[i] = new_stage
+                        frustration[i] = new_frustration
+                        flags[i] |= np.uint8(ADOPTED)
+                continue
+            loyalty[i] = r.hear_as_customer(float(loyalty[i]), h, p)
+            wtp = r.willingness_to_pay(draw3(trait_key, i, 1)[2], float(loyalty[i]), p)
+            leaves, share = r.churn_decision(
+                draw(keys[Purpose.CHURN], i),
+                float(base_hazard[i]),
+                float(loyalty[i]),
+                float(exposure[i]),
+                r.price_pain(price, wtp, p),
+                r.is_at_risk(s),
+                price,
+                p,
+            )
+            if leaves:
+                stage[i] = CHURNED
+                flags[i] = np.uint8((flags[i] | LEFT) & ~COHORT & 0xFF)
+                lost_sum += share
+        lost[c] = lost_sum
+    return lost
 
 
 @njit(parallel=True, cache=True)
 def tally(
-    st: CustomerState, n_personas: int, keys: np.ndarray, scale_key: np.uint64, p: RuleParams
+    st: CustomerState,
+    n_personas: int,
+    keys: np.ndarray,
+    scale_key: np.uint64,
+    weights: np.ndarray,
+    p: RuleParams,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Phase 4: per-chunk counts for the step's outputs, the answers to the NPS question among them.
 
     Each customer answers from loyalty, a personal scale use drawn once from ``scale_key`` (the same at every
-    step) and the step's own noise (``keys[Purpose.ANSWER]``): `rules.recommend_score`.
+    step) and the step's own noise (``keys[Purpose.ANSWER]``): `rules.recommend_score`. ``weights``: the step's
+    share of visits by touchpoint, for the mean expectation.
 
     Returns ``counts`` (chunks x [`N_STATES` stage codes x personas | `Tally` slots]) and ``sums`` (chunks x `Sum`
     slots, over customers).
@@ -235,6 +315,8 @@ def tally(
     flags = st.flags
     loyalty = st.loyalty
     expectation = st.expectation
+    told_positive = st.told_positive
+    told_negative = st.told_negative
     n = stage.shape[0]
     chunks = n_chunks(n)
     extra = N_STATES * n_personas
@@ -249,10 +331,10 @@ def tally(
                 counts[c, extra + Tally.ADOPTED] += 1
             if f & LEFT:
                 counts[c, extra + Tally.LEFT] += 1
-            if f & SPOKE_POSITIVE:
-                counts[c, extra + Tally.WOM_POSITIVE] += 1
-            if f & SPOKE_NEGATIVE:
-                counts[c, extra + Tally.WOM_NEGATIVE] += 1
+            if f & WON_BACK:
+                counts[c, extra + Tally.WON_BACK] += 1
+            counts[c, extra + Tally.WOM_POSITIVE] += told_positive[i]
+            counts[c, extra + Tally.WOM_NEGATIVE] += told_negative[i]
             if not r.is_customer(s):
                 continue
             s1, s2, s3 = draw3(scale_key, i, 0)
@@ -265,5 +347,8 @@ def tally(
             if f & COHORT:
                 counts[c, extra + Tally.COHORT] += 1
             sums[c, Sum.LOYALTY] += loyalty[i]
-            sums[c, Sum.EXPECTATION] += expectation[i]
+            x = 0.0
+            for k in range(weights.shape[0]):
+                x += weights[k] * expectation[i, k]
+            sums[c, Sum.EXPECTATION] += x
     return counts, sums

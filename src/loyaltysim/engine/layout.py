@@ -18,21 +18,22 @@ from loyaltysim.vocabulary import STAGES
 __all__ = [
     "ACTIVE",
     "ADOPTED",
+    "AT_RISK",
     "CHURNED",
     "COHORT",
     "COLUMNS",
     "COUNTED",
+    "CUSTOMER_STAGES",
     "DESIRES",
     "EMPATHY",
     "EXPECTATIONS",
-    "FIRST_STAGE",
     "LEFT",
     "LEVEL_COLUMNS",
     "NEEDS",
     "N_STATES",
     "PERSONALIZATION",
     "PREFERENCES",
-    "PROSPECT",
+    "PROSPECT_STAGES",
     "SPOKE_NEGATIVE",
     "SPOKE_POSITIVE",
     "STAGES",
@@ -40,6 +41,7 @@ __all__ = [
     "STATE_NAMES",
     "STEP_BITS",
     "TOP_STAGE",
+    "WON_BACK",
     "Column",
     "Kind",
     "Level",
@@ -50,28 +52,34 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------------------------------------------
-# Stage codes: one int8 per person
+# Stage codes: one int8 per person. Prospects are at needs or expectations (the pre-purchase journey), the purchase
+# happens at desires, and a customer who slips below desires is at risk: still a customer, still paying.
 
-PROSPECT = 0
-"""Code of a person who is not (yet) a customer."""
-FIRST_STAGE = 1
-"""Code of the first CX Spectrum stage (needs); stage ``STAGES[k]`` has code ``FIRST_STAGE + k``."""
-TOP_STAGE = FIRST_STAGE + len(STAGES) - 1
-"""Code of the deepest stage (empathy)."""
-CHURNED = TOP_STAGE + 1
-"""Code of a former customer."""
+NEEDS = 0
+"""A prospect with a need, not yet considering the firm."""
+EXPECTATIONS = 1
+"""A prospect considering the firm, forming expectations from what they hear."""
+AT_RISK = 2
+"""A customer who has slipped below desires: still paying, but no longer wanting the brand (churns more)."""
+DESIRES = 3
+"""The stage of the purchase: where every new customer starts."""
+PREFERENCES = 4
+PERSONALIZATION = 5
+EMPATHY = 6
+TOP_STAGE = EMPATHY
+"""Code of the deepest stage."""
+CHURNED = 7
+"""Code of a former customer (who may be won back into the prospects at expectations)."""
 N_STATES = CHURNED + 1
 """Number of codes."""
-STATE_NAMES = ("prospects", *STAGES, "churned")
+STATE_NAMES = ("needs", "expectations", "at_risk", "desires", "preferences", "personalization", "empathy", "churned")
 """Name of each code, in code order (the output columns of the same names count them)."""
-STAGE_CODES = {name: FIRST_STAGE + k for k, name in enumerate(STAGES)}
+STAGE_CODES = {name: STATE_NAMES.index(name) for name in STAGES}
 """Code of each CX Spectrum stage, by name."""
-NEEDS = STAGE_CODES["needs"]
-EXPECTATIONS = STAGE_CODES["expectations"]
-DESIRES = STAGE_CODES["desires"]
-PREFERENCES = STAGE_CODES["preferences"]
-PERSONALIZATION = STAGE_CODES["personalization"]
-EMPATHY = STAGE_CODES["empathy"]
+CUSTOMER_STAGES = tuple(STAGES[STAGES.index("desires") :])
+"""The CX Spectrum stages of customers (desires and deeper): initial shares and spend multipliers list these."""
+PROSPECT_STAGES = tuple(STAGES[: STAGES.index("desires")])
+"""The CX Spectrum stages of prospects (needs, expectations)."""
 
 # ---------------------------------------------------------------------------------------------------------------
 # Flag bits: one uint8 per person
@@ -87,10 +95,12 @@ ADOPTED = 8
 LEFT = 16
 """Churned this step."""
 COHORT = 32
-"""Was a customer at the start (for retention of the starting base)."""
+"""Has been a customer since the start without a break (for retention of the starting base)."""
 COUNTED = 64
 """Bookkeeping of the word-of-mouth push (not a model flag): counted in the neighbours' customer counts."""
-STEP_BITS = ACTIVE | SPOKE_POSITIVE | SPOKE_NEGATIVE | ADOPTED | LEFT
+WON_BACK = 128
+"""A former customer who came back into the prospects this step."""
+STEP_BITS = ACTIVE | SPOKE_POSITIVE | SPOKE_NEGATIVE | ADOPTED | LEFT | WON_BACK
 """The bits that describe one step; cleared at the start of every step."""
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -105,6 +115,8 @@ class Level(IntEnum):
     EFFORT = 2
     EMPATHY = 3
     PERSONALIZATION = 4
+    RECOVERY = 5  # chance a failed interaction is followed by a recovery contact
+    RECOVERY_QUALITY = 6  # chance a recovery contact fixes the failure
 
 
 LEVEL_COLUMNS = tuple(level.name.lower() for level in Level)
@@ -133,14 +145,15 @@ class Tally(IntEnum):
     WOM_NEGATIVE = 3
     ADOPTED = 4
     LEFT = 5
-    COHORT = 6
+    WON_BACK = 6
+    COHORT = 7
 
 
 class Sum(IntEnum):
     """Float sums of the tally over active customers."""
 
     LOYALTY = 0
-    EXPECTATION = 1
+    EXPECTATION = 1  # visit-weighted mean of the customer's touchpoint expectations
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -167,21 +180,40 @@ class Column(NamedTuple):
 COLUMNS: dict[str, Column] = {
     "step": Column("step", "", "Step number; 0 is the initial state", "label"),
     "day": Column("day", "days", "Time at the end of the step", "label"),
-    "prospects": Column("prospects", "people", "People who are not (yet) customers", "state"),
+    "prospects": Column("prospects", "people", "People who are not (yet) customers: at needs or expectations", "state"),
+    **{
+        s: Column(f"prospects at {s} stage", "people", f"Prospects at the {s} stage of the CX Spectrum", "state")
+        for s in PROSPECT_STAGES
+    },
     **{
         s: Column(f"customers at {s} stage", "customers", f"Customers at the {s} stage of the CX Spectrum", "state")
-        for s in STAGES
+        for s in CUSTOMER_STAGES
     },
-    "active": Column("active customers", "customers", "Customers at any stage", "state"),
-    "churned": Column("former customers", "people", "Former customers (everyone who has left)", "state"),
+    "at_risk": Column(
+        "customers at risk", "customers", "Customers who slipped below desires: still paying, churning more", "state"
+    ),
+    "active": Column("active customers", "customers", "Customers at any stage, at risk included", "state"),
+    "churned": Column("former customers", "people", "Former customers not (yet) back among the prospects", "state"),
     "new_customers": Column("new customers", "customers", "Prospects who became customers", "flow"),
     "churned_step": Column("customers lost", "customers", "Customers who left", "flow"),
+    "lost_to_competitor": Column(
+        "customers lost to the competitor",
+        "customers",
+        "Customers who left, each counted by the competitor's share of their churn hazard",
+        "flow",
+    ),
+    "won_back": Column("customers won back", "people", "Former customers who came back into the prospects", "flow"),
     "initial_active": Column(
         "starting customers kept", "customers", "Customers of the starting base who are still customers", "state"
     ),
     "interactions": Column("interactions", "interactions", "Touchpoint interactions", "flow"),
+    "recoveries": Column(
+        "recovery contacts", "contacts", "Recovery contacts after failed interactions (successful or not)", "flow"
+    ),
     "revenue": Column("revenue", "currency", "Spend of customers", "flow"),
-    "service_cost": Column("service cost", "currency", "Cost of interactions at the touchpoints' own cost", "flow"),
+    "service_cost": Column(
+        "service cost", "currency", "Cost of interactions and recovery contacts at the touchpoints' own cost", "flow"
+    ),
     "acquisition_cost": Column("acquisition cost", "currency", "Cost of winning new customers", "flow"),
     "retention_cost": Column("cost to serve", "currency", "Cost to serve active customers", "flow"),
     "intervention_cost": Column(
@@ -198,13 +230,14 @@ COLUMNS: dict[str, Column] = {
     ),
     "ces": Column("CES", "1-7", "Mean Customer Effort Score of interactions (1 = very easy, 7 = very hard)", "mean"),
     "mean_loyalty": Column("mean loyalty", "score", "Mean loyalty (0-1) of active customers", "state"),
-    "mean_expectation": Column("mean expectation", "score", "Mean expectation (0-1) of active customers", "state"),
-    "wom_positive": Column(
-        "positive word of mouth", "customers", "Customers who spread positive word of mouth", "flow"
+    "mean_expectation": Column(
+        "mean expectation",
+        "score",
+        "Mean expectation (0-1) of active customers, touchpoints weighted by visits",
+        "state",
     ),
-    "wom_negative": Column(
-        "negative word of mouth", "customers", "Customers who spread negative word of mouth", "flow"
-    ),
+    "wom_positive": Column("positive word of mouth", "tellings", "Good experiences customers told others of", "flow"),
+    "wom_negative": Column("negative word of mouth", "tellings", "Bad experiences customers told others of", "flow"),
 }
 """Output columns of `Results.timeseries`, in order, with label, unit, meaning and kind."""
 

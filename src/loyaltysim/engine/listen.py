@@ -1,7 +1,8 @@
 """Phase 2 kernels: word of mouth over the social network, and its mean field on the complete network.
 
-Each person counts neighbours who are customers and hears what speaking neighbours say, each speaker reaching each
-listener with its own chance drawn from the key (step, listener, speaker). The result is that of pulling from every
+Each person counts neighbours who are customers and hears the stories speaking neighbours tell: of a speaker's
+``told`` good (bad) stories this step, Binomial(told, reach) reach each listener, drawn from the key (step,
+listener, speaker). The result is that of pulling from every
 neighbour (as the readable agents do), computed by pushing from the few who changed or spoke. Imports only numpy,
 numba, the layout, the rng and the rules.
 """
@@ -39,7 +40,7 @@ def _must_push(f):
     """
     active = (f & ACTIVE) != 0
     changed = active != ((f & COUNTED) != 0)
-    speaks = active & ((f & (SPOKE_POSITIVE | SPOKE_NEGATIVE)) != 0)  # rules.message(f) != 0, without branches
+    speaks = active & ((f & (SPOKE_POSITIVE | SPOKE_NEGATIVE)) != 0)  # told a story this step, without branches
     return changed | speaks
 
 
@@ -59,18 +60,22 @@ def _movers(flags):
 
 
 @njit(parallel=True, cache=True)
-def _spread(st, indptr, indices, key, p, parts):
+def _spread(st, indptr, indices, key_good, key_bad, p, parts):
     """Push from the few people whose signal matters this step, in parallel.
 
-    Those who became or stopped being customers since the last call update their neighbours' customer counts
-    (flipping their COUNTED bit); each speaker reaches each listener with the draw keyed by (listener, speaker)
-    (what churned people hear is never read). Part ``t`` of the id range pushes from its own movers and writes
-    only to its own listeners; contributions to other parts' listeners are buffered and applied after, in one
+    Those who became or stopped being customers since the last call update their neighbours' customer counts (flipping
+    their COUNTED bit); each speaker's good and bad stories reach each listener by the draws keyed by (listener,
+    speaker) (what churned people hear is cleared unread). Part ``t`` of the id range pushes from its own movers and
+    writes only to its own listeners; contributions to other parts' listeners are buffered and applied after, in one
     thread. Contributions are integer counts, so neither their order nor the number of parts changes the result.
     """
     stage = st.stage
     flags = st.flags
     neighbourhood = st.neighbourhood
+    told_positive = st.told_positive
+    told_negative = st.told_negative
+    reach_good = p.word_of_mouth_positive_reach
+    reach_bad = p.word_of_mouth_negative_reach
     n = stage.shape[0]
     movers = _movers(flags)
     bounds = np.empty(parts + 1, np.int64)
@@ -100,14 +105,15 @@ def _spread(st, indptr, indices, key, p, parts):
                 moved = -1
             if moved != 0:
                 flags[j] = f ^ np.uint8(COUNTED)
-            told = r.message(f)
-            reach = r.reach(told, p)
-            message = _ONE_POSITIVE if told == r.POSITIVE else _ONE_NEGATIVE if told == r.NEGATIVE else 0
+            good = int(told_positive[j]) if active else 0
+            bad = int(told_negative[j]) if active else 0
             for e in range(indptr[j], indptr[j + 1]):
                 i = indices[e]
-                change = moved
-                if message and draw_at(key, i, j) < reach:  # churned listeners' counts are never read
-                    change += message
+                change = moved  # what churned listeners hear is cleared unread (`_hear`)
+                if good:
+                    change += r.heard_count(draw_at(key_good, i, j), good, reach_good) * _ONE_POSITIVE
+                if bad:
+                    change += r.heard_count(draw_at(key_bad, i, j), bad, reach_bad) * _ONE_NEGATIVE
                 if change == 0:
                     continue
                 if lo <= i < hi:
@@ -124,15 +130,19 @@ def _spread(st, indptr, indices, key, p, parts):
 
 @njit(parallel=True, cache=True)
 def _hear(st, indptr, p):
-    """Influence and net word of mouth of everyone who has not churned, from the packed counts; clears messages."""
+    """Influence and net word of mouth of everyone who has not churned, from the packed counts; clears messages.
+
+    Messages to churned people are cleared too (they hear nothing), so one won back hears only the step's stories.
+    """
     stage = st.stage
     neighbourhood = st.neighbourhood
     influence = st.influence
     heard = st.heard
     for i in prange(stage.shape[0]):
-        if stage[i] == CHURNED:
-            continue
         packed = neighbourhood[i]
+        if stage[i] == CHURNED:
+            neighbourhood[i] = packed & _FIELD_MASK
+            continue
         customers = packed & _FIELD_MASK
         influence[i], heard[i] = r.wom_influence(
             float(customers),
@@ -150,34 +160,31 @@ def listen(
 ) -> None:
     """Phase 2: each person counts neighbours who are customers and hears their word of mouth.
 
-    Each speaking neighbour reaches each listener with its own chance, drawn from the key (step, listener,
-    speaker). The result is that of pulling from every neighbour (as the readable path does), computed by pushing from
-    the few who changed or spoke (in parallel, see `_spread`): about 1 % of people change status and 5 % speak
-    in a step, so this reads a few percent of the edges instead of all of them. Counts are integers, so the
-    order of pushes does not
-    matter. ``st.neighbourhood`` and the COUNTED flag bit carry the count from call to call; both start at
-    zero (`new_state`, `init_population`) and the network must stay the same. ``parts``: how many pieces
-    the push is split into (the number of threads; it does not change the result).
+    Of each speaking neighbour's good (bad) stories, Binomial(told, reach) reach each listener, drawn from the keys
+    (step, listener, speaker) of `Purpose.TELL` (`Purpose.TELL_NEGATIVE`). The result is that of pulling from every
+    neighbour (as the readable path does), computed by pushing from the few who changed or spoke (in parallel, see
+    `_spread`): about 1 % of people change status and 5 % speak in a step, so this reads a few percent of the edges
+    instead of all of them. Counts are integers, so the order of pushes does not matter. ``st.neighbourhood`` and the
+    COUNTED flag bit carry the count from call to call; both start at zero (`new_state`, `init_population`) and the
+    network must stay the same. ``parts``: how many pieces the push is split into (the number of threads; it does not
+    change the result).
     """
-    _spread(st, indptr, indices, keys[Purpose.TELL], p, parts)
+    _spread(st, indptr, indices, keys[Purpose.TELL], keys[Purpose.TELL_NEGATIVE], p, parts)
     _hear(st, indptr, p)
 
 
 @njit(cache=True)
-def count_signals(flags: np.ndarray) -> tuple[int, int, int]:
-    """Customers, positive and negative speakers this step (for the complete network's mean field)."""
+def count_signals(st: CustomerState) -> tuple[int, int, int]:
+    """Customers and their good and bad stories told this step (for the complete network's mean field)."""
+    flags = st.flags
     a = 0
     s_pos = 0
     s_neg = 0
     for i in range(flags.shape[0]):
-        f = flags[i]
-        if f & ACTIVE:
+        if flags[i] & ACTIVE:
             a += 1
-        told = r.message(f)
-        if told == r.POSITIVE:
-            s_pos += 1
-        elif told == r.NEGATIVE:
-            s_neg += 1
+            s_pos += st.told_positive[i]
+            s_neg += st.told_negative[i]
     return a, s_pos, s_neg
 
 
@@ -189,7 +196,19 @@ def listen_mean_field(st: CustomerState, n_active: float, n_pos: float, n_neg: f
     influence = st.influence
     heard = st.heard
     n = stage.shape[0]
+    told_positive = st.told_positive
+    told_negative = st.told_negative
     for i in prange(n):
         if stage[i] == CHURNED:
             continue
-        influence[i], heard[i] = r.mean_field_influence(flags[i], n_active, n_pos, n_neg, n, p)
+        active = (flags[i] & ACTIVE) != 0
+        influence[i], heard[i] = r.mean_field_influence(
+            active,
+            float(told_positive[i]) if active else 0.0,
+            float(told_negative[i]) if active else 0.0,
+            n_active,
+            n_pos,
+            n_neg,
+            n,
+            p,
+        )

@@ -107,7 +107,7 @@ class LoyaltyModel(mesa.Model):
             raise ScenarioError(
                 s.source or "<scenario>", "network", None, f"at most {listen.MAX_DEGREE:,} neighbours per person"
             )
-        self.state = new_state(s.population.size)
+        self.state = new_state(s.population.size, len(self.plan.touchpoints))
         kernels.init_population(
             self.state,
             self.seed,
@@ -118,7 +118,8 @@ class LoyaltyModel(mesa.Model):
         )
         self.keys: np.ndarray | None = None  # this step's stream keys, set by step()
         self.scale_key = np.uint64(stream_key(self.seed, -1, Purpose.INIT_SCALE_USE))  # each customer's NPS scale use
-        self.signal_counts = (0, 0, 0)  # customers and speakers of this step (reference engine, complete network)
+        self.trait_key = np.uint64(stream_key(self.seed, -1, Purpose.INIT_TRAITS))  # thresholds, tolerance, WTP
+        self.signal_counts = (0, 0, 0)  # customers and stories of this step (reference engine, complete network)
         self._row: dict[str, float] = {}  # this step's outputs, read by the DataCollector's reporters
         self.datacollector = mesa.DataCollector(model_reporters={c: _reporter(c) for c in COLUMNS})
         if engine == "reference":
@@ -138,22 +139,30 @@ class LoyaltyModel(mesa.Model):
         self.keys = draw_keys(self.seed, t)
         if self.engine == "kernel":
             uses = kernels.interact(
-                self.state, self.keys, plan.levels[t], plan.visit_rate[t], plan.visit_none[t], plan.persona_table, p
+                self.state,
+                self.keys,
+                self.trait_key,
+                plan.levels[t],
+                plan.visit_rate[t],
+                plan.visit_none[t],
+                plan.price[t],
+                plan.persona_table,
+                p,
             )
             self._listen()
-            kernels.transition(self.state, self.keys, plan.marketing[t], plan.price[t], p)
+            lost = kernels.transition(self.state, self.keys, self.trait_key, plan.marketing[t], plan.price[t], p)
         else:
             uses = self._chunked(self.agents.map("interact"))
             if self.network.complete:
-                self.signal_counts = listen.count_signals(self.state.flags)  # the mean field, once per step
+                self.signal_counts = listen.count_signals(self.state)  # the mean field, once per step
             self.agents.do("listen")
-            self.agents.do("transition")
-        self._tally(t, *uses)
+            lost = self._chunk_sums(self.agents.map("transition"))
+        self._tally(t, *uses, lost)
         self.running = t < plan.n_steps
 
     def _listen(self) -> None:
         if self.network.complete:
-            a, pos, neg = listen.count_signals(self.state.flags)
+            a, pos, neg = listen.count_signals(self.state)
             listen.listen_mean_field(self.state, float(a), float(pos), float(neg), self.plan.params)
         else:
             listen.listen(
@@ -165,27 +174,48 @@ class LoyaltyModel(mesa.Model):
                 numba.get_num_threads(),
             )
 
-    def _chunked(self, interactions: list[list[tuple[int, float]]]) -> tuple[np.ndarray, np.ndarray]:
-        """Interactions by touchpoint and summed effort per tally chunk, as `kernels.interact` returns them.
+    def _chunked(self, interactions: list[list[tuple[int, float, bool]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Interactions by touchpoint, summed effort and recovery contacts per tally chunk, as `kernels.interact`.
 
-        From each agent's (touchpoint, effort) list in id order: the same sums in the same order.
+        From each agent's (touchpoint, effort, recovery contact) list in id order: the same sums in the same order.
         """
         chunks = n_chunks(len(interactions))
         uses = np.zeros((chunks, len(self.plan.touchpoints)), np.int64)
+        recoveries = np.zeros_like(uses)
         effort = np.zeros(chunks)
         for i, done in enumerate(interactions):
             c = i // TALLY_CHUNK
-            for k, e in done:
+            for k, e, contact in done:
                 uses[c, k] += 1
+                recoveries[c, k] += contact
                 effort[c] += e
-        return uses, effort
+        return uses, effort, recoveries
 
-    def _tally(self, t: int, uses: np.ndarray | None = None, effort_sums: np.ndarray | None = None) -> None:
+    @staticmethod
+    def _chunk_sums(values: list[float]) -> np.ndarray:
+        """Per-chunk sums in id order, as the kernels add them."""
+        sums = np.zeros(n_chunks(len(values)))
+        for i, x in enumerate(values):
+            sums[i // TALLY_CHUNK] += x
+        return sums
+
+    def _tally(
+        self,
+        t: int,
+        uses: np.ndarray | None = None,
+        effort_sums: np.ndarray | None = None,
+        recoveries: np.ndarray | None = None,
+        lost: np.ndarray | None = None,
+    ) -> None:
         if uses is None:
-            uses, effort_sums = np.zeros((1, len(self.plan.touchpoints)), np.int64), np.zeros(1)
+            uses = np.zeros((1, len(self.plan.touchpoints)), np.int64)
+            effort_sums, recoveries, lost = np.zeros(1), np.zeros_like(uses), np.zeros(1)
         keys = draw_keys(self.seed, t) if self.keys is None else self.keys
-        counts, sums = kernels.tally(self.state, len(self.plan.personas), keys, self.scale_key, self.plan.params)
-        self._row = step_outputs(self.plan, t, counts, sums, uses, effort_sums)
+        weights = self.plan.visit_share[max(t, 1)]
+        counts, sums = kernels.tally(
+            self.state, len(self.plan.personas), keys, self.scale_key, weights, self.plan.params
+        )
+        self._row = step_outputs(self.plan, t, counts, sums, uses, effort_sums, recoveries, lost)
         self.datacollector.collect(self)
 
     @property

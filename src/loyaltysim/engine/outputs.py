@@ -6,19 +6,38 @@ import math
 
 import numpy as np
 
-from loyaltysim.engine.layout import CHURNED, FIRST_STAGE, N_STATES, PROSPECT, STAGES, TOP_STAGE, Sum, Tally
+from loyaltysim.engine.layout import (
+    AT_RISK,
+    CHURNED,
+    CUSTOMER_STAGES,
+    N_STATES,
+    PROSPECT_STAGES,
+    STAGE_CODES,
+    TOP_STAGE,
+    Sum,
+    Tally,
+)
 from loyaltysim.engine.plan import Plan
 
 __all__ = ["step_outputs"]
 
 
 def step_outputs(
-    plan: Plan, step: int, counts: np.ndarray, sums: np.ndarray, uses: np.ndarray, effort_sums: np.ndarray
+    plan: Plan,
+    step: int,
+    counts: np.ndarray,
+    sums: np.ndarray,
+    uses: np.ndarray,
+    effort_sums: np.ndarray,
+    recoveries: np.ndarray,
+    lost: np.ndarray,
 ) -> dict[str, float]:
     """One row of outputs from a step's chunked counts.
 
-    ``counts`` and ``sums`` come from `loyaltysim.engine.kernels.tally`, ``uses`` (interactions by touchpoint) and
-    ``effort_sums`` from `loyaltysim.engine.kernels.interact`, all with one row per chunk.
+    ``counts`` and ``sums`` come from `loyaltysim.engine.kernels.tally`; ``uses`` (interactions by touchpoint),
+    ``effort_sums`` and ``recoveries`` (recovery contacts by touchpoint) from `loyaltysim.engine.kernels.interact`;
+    ``lost`` (churners weighted by the competitor's share) from `loyaltysim.engine.kernels.transition`; all with
+    one row per chunk.
     """
     total = counts.sum(axis=0)
     fsum = sums.sum(axis=0)
@@ -28,31 +47,36 @@ def step_outputs(
     slot = {t: int(total[N_STATES * n_p + t]) for t in Tally}
     interactions_by_tp = uses.sum(axis=0)
     effort = float(effort_sums.sum())
-    active = int(by_stage[FIRST_STAGE : TOP_STAGE + 1].sum())
+    active = int(by_stage[AT_RISK : TOP_STAGE + 1].sum())
     interactions = int(interactions_by_tp.sum())
     econ = plan.scenario.economics
     row: dict[str, float] = {
         "step": step,
         "day": step * plan.scenario.time.step_days,
-        "prospects": int(by_stage[PROSPECT]),
+        "prospects": int(sum(by_stage[STAGE_CODES[s]] for s in PROSPECT_STAGES)),
     }
-    for k, s in enumerate(STAGES, start=FIRST_STAGE):
-        row[s] = int(by_stage[k])
+    for s in (*PROSPECT_STAGES, *CUSTOMER_STAGES):
+        row[s] = int(by_stage[STAGE_CODES[s]])
     adopted = slot[Tally.ADOPTED]
+    recovery_contacts = recoveries.sum(axis=0)
     row.update(
+        at_risk=int(by_stage[AT_RISK]),
         active=active,
         churned=int(by_stage[CHURNED]),
         new_customers=adopted,
         churned_step=slot[Tally.LEFT],
+        lost_to_competitor=float(lost.sum()),
+        won_back=slot[Tally.WON_BACK],
         initial_active=slot[Tally.COHORT],
         interactions=interactions,
+        recoveries=int(recovery_contacts.sum()),
     )
     if step == 0:
         revenue = service = acquisition = retention = intervention = 0.0
     else:
         spend = (by_stage_persona * plan.spend_multipliers[:, None] * plan.spend[None, :]).sum()
         revenue = float(spend * plan.price[step] * plan.months)
-        service = float(interactions_by_tp @ plan.service_cost)
+        service = float(interactions_by_tp @ plan.service_cost + recovery_contacts @ plan.recovery_cost)
         acquisition = adopted * econ.acquisition_cost
         retention = active * econ.cost_to_serve_per_month * plan.months
         intervention = float(

@@ -11,6 +11,7 @@ written by hand, once.
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
@@ -20,14 +21,52 @@ from loyaltysim.scenario.declare import is_lever
 
 __all__ = ["DERIVED", "RULE_TABLES", "RuleParams", "rule_fields", "rule_params"]
 
-RULE_TABLES = ("population", "market", "behaviour", "stages", "word_of_mouth", "churn", "nps")
+RULE_TABLES = ("population", "market", "behaviour", "stages", "word_of_mouth", "churn", "competitor", "nps")
 """Scenario tables whose scalar values the rules read."""
+
+
+def _decay(s: Scenario) -> float:
+    return 0.5 ** (s.time.step_days / s.behaviour.frustration_half_life_days)
+
+
+def _carry(s: Scenario) -> float:
+    rate = -math.log(_decay(s))
+    return -math.expm1(-rate) / rate
+
+
+def _competitor_quality(s: Scenario) -> float:
+    b, c = s.behaviour, s.competitor
+    feel = b.empathy_share * c.empathy + (1.0 - b.empathy_share) * c.personalization
+    return c.fulfilment * (b.need_weight + b.ease_weight * (1.0 - c.effort) + b.feel_weight * feel)
+
+
+def _market_norm(s: Scenario) -> float:
+    w = s.competitor.norm_share
+    return (1.0 - w) * s.behaviour.market_expectation + w * _competitor_quality(s)
+
 
 DERIVED: dict[str, tuple[str, Callable[[Scenario], float]]] = {
     "months": ("length of a step in months (rates are stated per month)", lambda s: s.months_per_step),
     "frustration_decay": (
-        "share of the memory of frustration kept per step: 0.5 ** (step_days / frustration_half_life_days)",
-        lambda s: 0.5 ** (s.time.step_days / s.behaviour.frustration_half_life_days),
+        "share of the memory of frustration kept per step: d = 0.5 ** (step_days / frustration_half_life_days)",
+        _decay,
+    ),
+    "frustration_carry": (
+        "memory at the end of a step of one frustration at a uniform time within it: (1 - d) / ln(1/d)",
+        _carry,
+    ),
+    "frustration_exposure": (
+        "mean memory over its step of one frustration at a uniform time within it: (1 - carry) / ln(1/d)",
+        lambda s: (1.0 - _carry(s)) / -math.log(_decay(s)),
+    ),
+    "competitor_quality": (
+        "the competitor's expected experience quality: fulfilment x (need + ease + feel weights at its levels)",
+        _competitor_quality,
+    ),
+    "market_norm": (
+        "the market's norm of experience: behaviour.market_expectation moved a share competitor.norm_share towards "
+        "the competitor's quality",
+        _market_norm,
     ),
 }
 """Per-step values derived from the declarations: name -> (meaning, how)."""

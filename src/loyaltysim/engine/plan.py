@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from loyaltysim.engine.layout import FIRST_STAGE, LEVEL_COLUMNS, N_STATES, TOP_STAGE, Level, PersonaColumn
+from loyaltysim.engine.layout import AT_RISK, DESIRES, LEVEL_COLUMNS, N_STATES, TOP_STAGE, Level, PersonaColumn
 from loyaltysim.engine.params import RuleParams, rule_params
 from loyaltysim.errors import ScenarioError, warn
 from loyaltysim.scenario import MARKET_LEVERS, MAX_VISITS_PER_STEP, TOUCHPOINT_LEVERS, Scenario
@@ -38,14 +38,16 @@ class Plan:
     visit_none: np.ndarray  # (steps + 1,) exp(-visit_rate): chance of no interaction in the step
     marketing: np.ndarray  # (steps + 1,) Bass p per month
     price: np.ndarray  # (steps + 1,)
+    visit_share: np.ndarray  # (steps + 1, touchpoints) share of visits by touchpoint
     service_cost: np.ndarray  # (touchpoints,) the touchpoints' own cost per interaction
+    recovery_cost: np.ndarray  # (touchpoints,) the touchpoints' cost per recovery contact
     intervention_fixed_cost: np.ndarray  # (steps + 1,) one-off and running intervention costs
     intervention_interaction_cost: np.ndarray  # (steps + 1, touchpoints) the intervention part of the above
     persona_table: np.ndarray  # (personas, len(PersonaColumn)): sensitivities, churn propensity Beta(a, b)
     persona_cum: np.ndarray  # (personas,) cumulative shares
     spend: np.ndarray  # (personas,) per month at the desires stage
-    stage_cum: np.ndarray  # (stages,) cumulative initial stage shares
-    spend_multipliers: np.ndarray  # (N_STATES,) by stage code (prospect and churned 0)
+    stage_cum: np.ndarray  # (customer stages,) cumulative initial shares of desires ... empathy
+    spend_multipliers: np.ndarray  # (N_STATES,) by stage code (prospects and churned 0; at risk as desires)
 
 
 def _cumulative(shares: list[float]) -> np.ndarray:
@@ -110,7 +112,8 @@ def make_plan(s: Scenario) -> Plan:
     ps = tuple(s.personas)
     persona = [s.personas[p] for p in ps]
     mult = np.zeros(N_STATES)
-    mult[FIRST_STAGE : TOP_STAGE + 1] = s.stages.spend_multipliers
+    mult[DESIRES : TOP_STAGE + 1] = s.stages.spend_multipliers
+    mult[AT_RISK] = mult[DESIRES]  # still paying
     table = np.zeros((len(ps), len(PersonaColumn)))
     for column in PersonaColumn:
         table[:, column] = [getattr(p, column.name.lower()) for p in persona]
@@ -126,7 +129,9 @@ def make_plan(s: Scenario) -> Plan:
         visit_none=np.exp(-visit_rate),
         marketing=market["marketing"],
         price=market["price"],
+        visit_share=np.diff(levels[:, :, Level.CUMULATIVE_SHARE], axis=1, prepend=0.0),
         service_cost=np.array([s.touchpoints[t].cost_per_interaction for t in tps]),
+        recovery_cost=np.array([s.touchpoints[t].recovery_cost for t in tps]),
         intervention_fixed_cost=iv_fixed,
         intervention_interaction_cost=iv_interaction,
         persona_table=table,

@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 
 from loyaltysim.engine.layout import COLUMNS, LEVEL_COLUMNS
+from loyaltysim.engine.state import state_bytes
 from loyaltysim.errors import InputError
 from loyaltysim.scenario import Scenario
 
 __all__ = ["available_memory", "check_memory", "estimate_bytes"]
 
-STATE_BYTES = 35
-"""Bytes of per-person state (`loyaltysim.engine.state.new_state`)."""
 NETWORK_BYTES_PER_NEIGHBOUR = 12
 """Peak bytes per neighbour slot while a network is built: edge ends (int32 x 2), CSR indices, deduplicated copy."""
 ROW_BYTES_PER_COLUMN = 40
@@ -36,7 +35,7 @@ def estimate_bytes(scenario: Scenario, engine: str = "kernel") -> int:
     degree = 0 if scenario.network.kind in ("complete", "edge_list") else scenario.network.mean_degree
     steps = scenario.n_steps + 1
     touchpoints = len(scenario.touchpoints)
-    people = n * (STATE_BYTES + 8 + NETWORK_BYTES_PER_NEIGHBOUR * degree)
+    people = n * (state_bytes(touchpoints) + 8 + NETWORK_BYTES_PER_NEIGHBOUR * degree)
     plan = steps * 8 * (touchpoints * (len(LEVEL_COLUMNS) + 1) + 6)
     rows = steps * ROW_BYTES_PER_COLUMN * len(COLUMNS)
     total = people + plan + rows

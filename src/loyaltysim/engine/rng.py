@@ -32,10 +32,13 @@ class Purpose(IntEnum):
     VISIT = 1
     CHANNEL = 2
     FEEL = 5
-    TELL = 8
+    RECOVER = 6  # also the speaking draw of an interaction
+    TELL_NEGATIVE = 7
+    TELL = 8  # good news; bad news has TELL_NEGATIVE
     ADOPT = 9
     CHURN = 10
     ANSWER = 11
+    WIN_BACK = 12
     INIT_CUSTOMER = 20
     INIT_STAGE = 21
     INIT_PERSONA = 22
@@ -43,6 +46,7 @@ class Purpose(IntEnum):
     INIT_PROPENSITY = 24
     INIT_PROPENSITY_B = 25
     INIT_SCALE_USE = 26
+    INIT_TRAITS = 27  # stage thresholds, effort tolerance and willingness to pay
     NETWORK = 30
 
 

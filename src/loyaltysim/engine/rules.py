@@ -21,16 +21,11 @@ import numpy as np
 from numba import njit
 
 from loyaltysim.engine.layout import (
-    ACTIVE,
-    CHURNED,
+    AT_RISK,
     DESIRES,
-    EMPATHY,
     EXPECTATIONS,
-    FIRST_STAGE,
     PERSONALIZATION,
     PREFERENCES,
-    SPOKE_NEGATIVE,
-    SPOKE_POSITIVE,
     TOP_STAGE,
     Level,
     PersonaColumn,
@@ -51,32 +46,39 @@ __all__ = [
     "base_hazard",
     "bell",
     "choose",
-    "churn_hazard",
+    "churn_decision",
     "churns",
     "clip01",
-    "decay_frustration",
-    "disconfirmation",
-    "expectation_after_hearing",
+    "competitor_hazard",
+    "consideration_probability",
+    "customer_traits",
+    "delivers",
     "expectation_target",
+    "felt_gap",
+    "firm_hazard",
+    "frustration_memory",
     "hazard_probability",
-    "hear",
+    "hear_as_customer",
+    "hear_as_prospect",
+    "heard_count",
     "initial_loyalty",
     "interaction",
+    "is_at_risk",
     "is_customer",
-    "loyalty_after_hearing",
+    "is_prospect",
     "mean_field_influence",
-    "meets_stage",
-    "message",
     "next_stage",
     "perceive",
-    "reach",
-    "realized_effort",
-    "realized_feel",
+    "price_pain",
+    "realized_level",
     "recommend_score",
+    "recover",
     "satisfaction",
     "speak",
+    "spread_trait",
     "step_probability",
     "visit_count",
+    "willingness_to_pay",
     "wom_influence",
 ]
 
@@ -136,7 +138,7 @@ def choose(u: float, cumulative_share: np.ndarray) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The initial population
+# The initial population and each customer's fixed traits
 
 
 @njit(cache=True)
@@ -155,47 +157,90 @@ def initial_loyalty(u: float, p: RuleParams) -> float:
     return clip01(p.population_initial_loyalty + p.population_loyalty_spread * (2.0 * u - 1.0))
 
 
+@njit(cache=True)
+def spread_trait(u: float, mean: float, spread: float) -> float:
+    """A customer's own value of a trait: uniform within ``spread`` of ``mean``, clipped to [0, 1]."""
+    return clip01(mean + spread * (2.0 * u - 1.0))
+
+
+@njit(cache=True)
+def customer_traits(
+    u: tuple[float, float, float, float, float], p: RuleParams
+) -> tuple[float, float, float, float, float]:
+    """A customer's fixed traits from five uniforms drawn once per customer (the same at every step).
+
+    The thresholds of the desires, preferences, personalization and empathy stages and the effort tolerance, each
+    spread uniformly around its mean, so that no threshold is shared by everyone (no cliff in a lever).
+    """
+    spread = p.stages_threshold_spread
+    return (
+        spread_trait(u[0], p.stages_feel_threshold, spread),
+        spread_trait(u[1], p.stages_ease_threshold, spread),
+        spread_trait(u[2], p.stages_personalization_threshold, spread),
+        spread_trait(u[3], p.stages_empathy_threshold, spread),
+        spread_trait(u[4], p.behaviour_effort_tolerance, p.behaviour_effort_tolerance_spread),
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # One interaction at a touchpoint (phase 1)
 
 
 @njit(cache=True)
-def realized_effort(level: float, u: float, noise: float) -> float:
-    """Effort of one interaction: the touchpoint's level plus uniform noise, in [0, 1]."""
+def realized_level(level: float, u: float, noise: float) -> float:
+    """A touchpoint's level as delivered in one interaction: the level plus uniform noise, in [0, 1]."""
     return clip01(level + noise * (2.0 * u - 1.0))
 
 
 @njit(cache=True)
-def realized_feel(empathy: float, personalization: float, u: float, p: RuleParams) -> float:
-    """How good one interaction feels before personal sensitivity: empathy and personalization plus noise."""
-    base = p.behaviour_empathy_share * empathy + (1.0 - p.behaviour_empathy_share) * personalization
-    return clip01(base + p.behaviour_feel_noise * (2.0 * u - 1.0))
+def recover(u: float, recovery: float, recovery_quality: float) -> tuple[bool, bool]:
+    """After a failed interaction: (a recovery contact follows, it fixes the failure), from one draw ``u``."""
+    contact = u < recovery
+    return contact, contact and u < recovery * recovery_quality
 
 
 @njit(cache=True)
 def perceive(
-    need_met: bool, effort: float, feel: float, effort_sensitivity: float, emotion_sensitivity: float, p: RuleParams
-) -> tuple[float, float, float, bool]:
+    need_met: bool,
+    recovered: bool,
+    effort: float,
+    empathy: float,
+    personalization: float,
+    persona: np.ndarray,
+    tolerance: float,
+    p: RuleParams,
+) -> tuple[float, float, float, float, float, bool]:
     """Judge one interaction like the CX pyramid: need met, easy, felt good.
 
-    Returns (perceived quality in [0, 1], ease, felt emotion, frustrating). An unmet need makes the whole
-    interaction worthless and frustrating; so does felt effort above the tolerance.
+    ``effort``, ``empathy`` and ``personalization`` are as delivered; the persona's sensitivities make them felt.
+    Returns (perceived quality in [0, 1], ease, felt emotion, felt personalization, felt empathy, frustrating). An
+    unmet need makes the interaction worthless and frustrating; so does felt effort above the customer's own
+    tolerance. A failure fixed by a recovery contact counts as met, plus the recovery paradox.
     """
-    felt_effort = min(1.0, effort * effort_sensitivity)
+    felt_effort = min(1.0, effort * persona[PersonaColumn.EFFORT_SENSITIVITY])
     ease = 1.0 - felt_effort
-    felt = min(1.0, feel * emotion_sensitivity)
+    sensitivity = persona[PersonaColumn.EMOTION_SENSITIVITY]
+    felt_empathy = min(1.0, empathy * sensitivity)
+    felt_personal = min(1.0, personalization * sensitivity)
+    felt = p.behaviour_empathy_share * felt_empathy + (1.0 - p.behaviour_empathy_share) * felt_personal
     quality = 0.0
     if need_met:
         quality = p.behaviour_need_weight + p.behaviour_ease_weight * ease + p.behaviour_feel_weight * felt
-    frustrating = (not need_met) or felt_effort > p.behaviour_effort_tolerance
-    return quality, ease, felt, frustrating
+        if recovered:
+            quality = min(1.0, quality + p.behaviour_recovery_paradox)
+    frustrating = (not need_met) or felt_effort > tolerance
+    return quality, ease, felt, felt_personal, felt_empathy, frustrating
 
 
 @njit(cache=True)
-def disconfirmation(quality: float, expectation: float, loss_aversion: float) -> float:
-    """SERVQUAL gap valued asymmetrically: a shortfall weighs ``loss_aversion`` times an equal surplus."""
-    gap = quality - expectation
-    return gap if gap >= 0.0 else loss_aversion * gap
+def felt_gap(gap: float, p: RuleParams) -> float:
+    """The gap to expectation as felt (Kahneman-Tversky value): |gap| ** curvature, a loss weighed by loss aversion.
+
+    Concave in gains and convex in losses (diminishing sensitivity), steeper for losses (loss aversion).
+    """
+    if gap >= 0.0:
+        return gap**p.behaviour_value_curvature
+    return -p.behaviour_loss_aversion * (-gap) ** p.behaviour_value_curvature
 
 
 @njit(cache=True)
@@ -205,88 +250,130 @@ def adapt(x: float, target: float, rate: float) -> float:
 
 
 @njit(cache=True)
-def satisfaction(value: float, stage: int, p: RuleParams) -> float:
-    """Satisfaction with one interaction (expectancy-disconfirmation).
+def satisfaction(value: float, stage: int, pain: float, p: RuleParams) -> float:
+    """Satisfaction with one interaction (expectancy-disconfirmation, with perceived value as in the ACSI).
 
-    Neutral when expectations are exactly met, moved by the loss-weighted gap, plus the emotional bond of
-    deeper CX Spectrum stages.
+    Neutral when expectations are exactly met, moved by the felt gap, plus the emotional bond of deeper CX
+    Spectrum stages (0 at desires and at risk, ``loyalty_bonus`` at empathy), less the price's pain (`price_pain`)
+    weighed by ``value_for_money``.
     """
-    bond = p.stages_loyalty_bonus * (stage - FIRST_STAGE) / (TOP_STAGE - FIRST_STAGE)
-    return clip01(p.behaviour_neutral_satisfaction + bond + p.behaviour_satisfaction_sensitivity * value)
+    depth = max(stage, DESIRES) - DESIRES
+    bond = p.stages_loyalty_bonus * depth / (TOP_STAGE - DESIRES)
+    return clip01(
+        p.behaviour_neutral_satisfaction
+        + bond
+        + p.behaviour_satisfaction_sensitivity * value
+        - p.behaviour_value_for_money * pain
+    )
 
 
 @njit(cache=True)
 def expectation_target(quality: float, p: RuleParams) -> float:
-    """What expectations move towards: own experience, anchored by the market's norm."""
-    return (1.0 - p.behaviour_market_anchor) * quality + p.behaviour_market_anchor * p.behaviour_market_expectation
+    """What the expectation of a touchpoint moves towards: its experience, anchored by the market's norm.
+
+    The norm (``market_norm``) is the market's expectation moved towards the competitor's experience (seed 002).
+    """
+    return (1.0 - p.behaviour_market_anchor) * quality + p.behaviour_market_anchor * p.market_norm
 
 
 @njit(cache=True)
-def meets_stage(
+def delivers(
     stage: int,
     need_met: bool,
-    gap: float,
     felt: float,
     ease: float,
-    empathy: float,
-    personalization: float,
-    p: RuleParams,
+    felt_personal: float,
+    felt_empathy: float,
+    traits: tuple[float, float, float, float, float],
 ) -> bool:
-    """Whether an interaction gives what the customer's current CX Spectrum stage asks for.
+    """Whether an interaction gives what a customer stage asks for, against the customer's own threshold.
 
-    Each stage asks for everything the one below asks for, plus: needs -> need met; expectations -> no gap;
-    desires -> felt good; preferences -> easy; personalization -> a tailored touchpoint; empathy -> an
-    empathetic one.
+    Desires (and at risk, which asks to be desired again) ask for an interaction that felt good; preferences for
+    an easy one; personalization for one felt as tailored; empathy for one felt as caring. Every stage asks for
+    the need met.
     """
     if not need_met:
         return False
-    if stage >= EXPECTATIONS and gap < 0.0:
-        return False
-    if stage >= DESIRES and felt < p.stages_feel_threshold:
-        return False
-    if stage >= PREFERENCES and ease < p.stages_ease_threshold:
-        return False
-    if stage >= PERSONALIZATION and personalization < p.stages_personalization_threshold:
-        return False
-    if stage >= EMPATHY and empathy < p.stages_empathy_threshold:  # noqa: SIM103 - a line per stage
-        return False
-    return True
+    if stage <= DESIRES:
+        return felt >= traits[0]
+    if stage == PREFERENCES:
+        return ease >= traits[1]
+    if stage == PERSONALIZATION:
+        return felt_personal >= traits[2]
+    return felt_empathy >= traits[3]
 
 
 @njit(cache=True)
-def next_stage(stage: int, meets: bool, value: float, u: float, p: RuleParams) -> int:
-    """Move up or down the CX Spectrum after an interaction.
+def next_stage(
+    stage: int,
+    need_met: bool,
+    value: float,
+    felt: float,
+    ease: float,
+    felt_personal: float,
+    felt_empathy: float,
+    traits: tuple[float, float, float, float, float],
+    u: float,
+    p: RuleParams,
+) -> int:
+    """Move along the customer stages after an interaction.
 
-    Up one stage (chance ``advance_prob``) after an interaction that meets the stage; down one (chance
-    ``slip_prob``) after one that neither meets it nor lives up to expectations.
+    Up one stage (chance ``advance_prob``) after an interaction that did not disappoint and gave what the next stage
+    asks for; down one (chance ``slip_prob``) after a disappointing one that missed what the current stage asks for.
+    A customer at desires slips to at risk, and nobody slips further: they still pay until they churn.
     """
-    if meets:
-        if stage < TOP_STAGE and u < p.stages_advance_prob:
-            return stage + 1
-    elif value < 0.0 and stage > FIRST_STAGE and u < p.stages_slip_prob:
+    if (
+        stage < TOP_STAGE
+        and value >= 0.0
+        and u < p.stages_advance_prob
+        and delivers(stage + 1, need_met, felt, ease, felt_personal, felt_empathy, traits)
+    ):
+        return stage + 1
+    if (
+        stage > AT_RISK
+        and value < 0.0
+        and u < p.stages_slip_prob
+        and not delivers(stage, need_met, felt, ease, felt_personal, felt_empathy, traits)
+    ):
         return stage - 1
     return stage
 
 
+POSITIVE = 1
+"""`speak` after a good experience worth telling."""
+NEGATIVE = -1
+"""`speak` after a bad experience worth telling."""
+
+
 @njit(cache=True)
 def speak(value: float, emotion_sensitivity: float, u: float, p: RuleParams) -> int:
-    """Word-of-mouth bit after an experience: salient delight or disappointment is told with its own chance.
+    """Whether this experience is told: `POSITIVE`, `NEGATIVE` or 0.
 
-    Salience is the loss-weighted disconfirmation felt through the persona's emotion sensitivity.
+    Salience is the felt gap through the persona's emotion sensitivity; a salient delight is told with chance
+    ``positive_share``, a salient disappointment with ``negative_share``. Every salient interaction may be told, so
+    the tellings of a step are a count, whatever the step's length.
     """
     felt = value * emotion_sensitivity
     if felt >= p.word_of_mouth_positive_salience and felt > 0.0:
         if u < p.word_of_mouth_positive_share:
-            return SPOKE_POSITIVE
+            return POSITIVE
     elif felt <= -p.word_of_mouth_negative_salience and felt < 0.0 and u < p.word_of_mouth_negative_share:
-        return SPOKE_NEGATIVE
+        return NEGATIVE
     return 0
 
 
 @njit(cache=True)
-def decay_frustration(frustration: float, p: RuleParams) -> float:
-    """The memory of frustrating experiences fades by its half-life, once per step of a customer."""
-    return frustration * p.frustration_decay
+def frustration_memory(remembered: float, new: int, p: RuleParams) -> tuple[float, float]:
+    """The memory of frustration at the end of a step, and its mean over the step (what churn responds to).
+
+    Memory fades continuously by its half-life; the ``new`` frustrating interactions of the step happen at
+    uniformly spread times within it. In expectation this gives the same exposure whatever the step length:
+    ``frustration_carry`` = (1 - d) / ln(1/d) and ``frustration_exposure`` = (1 - carry) / ln(1/d), d the decay
+    per step.
+    """
+    end = remembered * p.frustration_decay + new * p.frustration_carry
+    mean = remembered * p.frustration_carry + new * p.frustration_exposure
+    return end, mean
 
 
 @njit(cache=True)
@@ -294,70 +381,66 @@ def interaction(
     stage: int,
     loyalty: float,
     expectation: float,
-    frustration: float,
     touchpoint: np.ndarray,
     persona: np.ndarray,
-    u: tuple[float, float, float, float, float],
+    traits: tuple[float, float, float, float, float],
+    pain: float,
+    u: tuple[float, float, float, float, float, float, float],
     p: RuleParams,
-) -> tuple[int, float, float, float, int, float]:
+) -> tuple[int, float, float, bool, int, float, bool]:
     """One use of a touchpoint, from the draws to the customer's reaction.
 
     ``touchpoint`` is its row of the plan's levels (`Level` columns), ``persona`` the customer's persona's row
-    (`PersonaColumn` columns), ``u`` the draws (need, effort, feel, stage move, speaking). The need is
-    met or not, effort and feel are realised, the pyramid judges them, the loss-weighted gap to expectation moves
-    loyalty; expectation adapts; a frustrating use is remembered; the stage may move; a salient experience may be
-    told. Returns (stage, loyalty, expectation, frustration, word-of-mouth bit, realised effort).
+    (`PersonaColumn` columns), ``expectation`` what the customer expects of this touchpoint, ``traits`` from
+    `customer_traits`, ``pain`` the price's pain this step (`price_pain`), ``u`` the draws (need, effort, empathy,
+    personalization, stage move, speaking, recovery). The need is met or not (a recovery contact may fix a failure),
+    effort, empathy and personalization are delivered with noise and felt, the pyramid judges them, the felt gap to this
+    touchpoint's expectation moves loyalty; the expectation adapts; the stage may move; a salient experience may be
+    told. Returns (stage, loyalty, expectation, frustrating, told, delivered effort, recovery contact).
     """
-    u_need, u_effort, u_feel, u_stage, u_speak = u
-    empathy = touchpoint[Level.EMPATHY]
-    personalization = touchpoint[Level.PERSONALIZATION]
-    emotion_sensitivity = persona[PersonaColumn.EMOTION_SENSITIVITY]
+    u_need, u_effort, u_empathy, u_personal, u_stage, u_speak, u_recover = u
     need_met = u_need < touchpoint[Level.FULFILMENT]
-    effort = realized_effort(touchpoint[Level.EFFORT], u_effort, p.behaviour_effort_noise)
-    feel = realized_feel(empathy, personalization, u_feel, p)
-    quality, ease, felt, frustrating = perceive(
-        need_met, effort, feel, persona[PersonaColumn.EFFORT_SENSITIVITY], emotion_sensitivity, p
+    contact = False
+    recovered = False
+    if not need_met:
+        contact, recovered = recover(u_recover, touchpoint[Level.RECOVERY], touchpoint[Level.RECOVERY_QUALITY])
+    effort = realized_level(touchpoint[Level.EFFORT], u_effort, p.behaviour_effort_noise)
+    empathy = realized_level(touchpoint[Level.EMPATHY], u_empathy, p.behaviour_feel_noise)
+    personal = realized_level(touchpoint[Level.PERSONALIZATION], u_personal, p.behaviour_feel_noise)
+    met = need_met or recovered
+    quality, ease, felt, felt_personal, felt_empathy, frustrating = perceive(
+        met, recovered, effort, empathy, personal, persona, traits[4], p
     )
-    value = disconfirmation(quality, expectation, p.behaviour_loss_aversion)
-    new_loyalty = adapt(loyalty, satisfaction(value, stage, p), p.behaviour_loyalty_learning)
+    value = felt_gap(quality - expectation, p)
+    new_loyalty = adapt(loyalty, satisfaction(value, stage, pain, p), p.behaviour_loyalty_learning)
     new_expectation = adapt(expectation, expectation_target(quality, p), p.behaviour_expectation_learning)
-    if frustrating:
-        frustration = frustration + 1.0
-    meets = meets_stage(stage, need_met, quality - expectation, felt, ease, empathy, personalization, p)
-    new_stage = next_stage(stage, meets, value, u_stage, p)
-    told = speak(value, emotion_sensitivity, u_speak, p)
-    return new_stage, new_loyalty, new_expectation, frustration, told, effort
+    new_stage = next_stage(stage, met, value, felt, ease, felt_personal, felt_empathy, traits, u_stage, p)
+    told = speak(value, persona[PersonaColumn.EMOTION_SENSITIVITY], u_speak, p)
+    return new_stage, new_loyalty, new_expectation, frustrating, told, effort, contact
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Word of mouth (phase 2)
 
-POSITIVE = 1
-"""`message` of a customer who tells about a good experience this step."""
-NEGATIVE = -1
-"""`message` of a customer who tells about a bad experience this step."""
-
 
 @njit(cache=True)
-def message(flags: int) -> int:
-    """What a person tells its neighbours this step: `POSITIVE`, `NEGATIVE` or 0 (only customers speak)."""
-    if not flags & ACTIVE:
+def heard_count(u: float, told: int, reach: float) -> int:
+    """How many of a speaker's ``told`` stories reach one listener: Binomial(told, reach) by inverse CDF of ``u``."""
+    if told <= 0 or reach <= 0.0:
         return 0
-    if flags & SPOKE_POSITIVE:
-        return POSITIVE
-    if flags & SPOKE_NEGATIVE:
-        return NEGATIVE
-    return 0
-
-
-@njit(cache=True)
-def reach(told: int, p: RuleParams) -> float:
-    """Chance that a message reaches one neighbour: bad news travels further (seed 004)."""
-    if told == POSITIVE:
-        return p.word_of_mouth_positive_reach
-    if told == NEGATIVE:
-        return p.word_of_mouth_negative_reach
-    return 0.0
+    if reach >= 1.0:
+        return told
+    if told == 1:
+        return 1 if u < reach else 0
+    q = 1.0 - reach
+    term = q**told
+    cdf = term
+    k = 0
+    while u >= cdf and k < told:
+        term *= (told - k) / (k + 1.0) * reach / q
+        k += 1
+        cdf += term
+    return k
 
 
 @njit(cache=True)
@@ -373,82 +456,143 @@ def wom_influence(
 
 @njit(cache=True)
 def mean_field_influence(
-    flags: int, n_active: float, n_positive: float, n_negative: float, n: int, p: RuleParams
+    active: bool,
+    own_positive: float,
+    own_negative: float,
+    n_active: float,
+    n_positive: float,
+    n_negative: float,
+    n: int,
+    p: RuleParams,
 ) -> tuple[float, float]:
     """`wom_influence` on the complete network: everyone hears the expected word of mouth of everyone else.
 
-    ``n_active``, ``n_positive`` and ``n_negative`` count customers and speakers this step (the person's own
-    flags are taken out); each speaker reaches a listener with the chance of their message's reach.
+    ``n_active`` counts customers, ``n_positive`` and ``n_negative`` the step's tellings; the person's own are taken
+    out. Each story reaches a listener with its reach.
     """
-    own_a = 1.0 if flags & ACTIVE else 0.0
-    own_p = 1.0 if message(flags) == POSITIVE else 0.0
-    own_n = 1.0 if message(flags) == NEGATIVE else 0.0
     return wom_influence(
-        n_active - own_a,
-        p.word_of_mouth_positive_reach * (n_positive - own_p),
-        p.word_of_mouth_negative_reach * (n_negative - own_n),
+        n_active - (1.0 if active else 0.0),
+        p.word_of_mouth_positive_reach * (n_positive - own_positive),
+        p.word_of_mouth_negative_reach * (n_negative - own_negative),
         float(n - 1),
         p,
     )
 
 
 @njit(cache=True)
-def expectation_after_hearing(expectation: float, heard: float, p: RuleParams) -> float:
-    """Expectation after word of mouth: praise raises it.
+def hear_as_prospect(expectation: float, heard: float, p: RuleParams) -> float:
+    """A prospect's expectation of a touchpoint after the net word of mouth heard: praise raises it (seed 002).
 
-    Complaints erode loyalty instead (see `loyalty_after_hearing`) and do not make a customer expect less.
+    Linear in what is heard (complaints lower it), so that the sum over steps does not depend on their length.
     """
-    return clip01(expectation + p.word_of_mouth_expectation_effect * max(heard, 0.0))
+    return clip01(expectation + p.word_of_mouth_expectation_effect * heard)
 
 
 @njit(cache=True)
-def loyalty_after_hearing(loyalty: float, heard: float, p: RuleParams) -> float:
-    """Net word of mouth heard moves loyalty (seed 004)."""
+def hear_as_customer(loyalty: float, heard: float, p: RuleParams) -> float:
+    """A customer's loyalty after the net word of mouth heard this step (seed 004); customers judge by experience."""
     return clip01(loyalty + p.word_of_mouth_loyalty_effect * heard)
 
 
-@njit(cache=True)
-def hear(loyalty: float, expectation: float, heard: float, p: RuleParams) -> tuple[float, float]:
-    """A customer's (loyalty, expectation) after taking in the net word of mouth heard this step."""
-    return loyalty_after_hearing(loyalty, heard, p), expectation_after_hearing(expectation, heard, p)
-
-
 # ---------------------------------------------------------------------------------------------------------------
-# Adoption and churn (phase 3)
+# Prospects, price and churn (phase 3)
 
 
 @njit(cache=True)
-def adoption_probability(marketing: float, influence: float, heard: float, p: RuleParams) -> float:
-    """Chance per step that a prospect adopts: Bass p + q I per month, converted to the step.
+def willingness_to_pay(u: float, loyalty: float, p: RuleParams) -> float:
+    """Price (relative to the reference) a person would pay: their own spread, raised by loyalty (seed 003)."""
+    own = 1.0 + p.market_wtp_spread * (2.0 * u - 1.0)
+    return max(0.0, own + p.market_wtp_experience * (loyalty - p.churn_loyalty_reference))
+
+
+@njit(cache=True)
+def price_pain(price: float, wtp: float, p: RuleParams) -> float:
+    """How much the price hurts: its excess over willingness to pay, a loss weighed by price loss aversion.
+
+    Negative (a gain) when the price is below what the person would pay.
+    """
+    excess = price - wtp
+    if excess > 0.0:
+        return p.market_price_loss_aversion * excess
+    return excess
+
+
+@njit(cache=True)
+def _step_chance(per_month: float, share: float, p: RuleParams) -> float:
+    """A monthly rate as a chance in ``share`` of a step: the hazard 1 - exp(-r dt), or the discrete Bass recursion."""
+    if p.market_discrete_bass:
+        return step_probability(min(1.0, per_month), share * p.months)
+    return hazard_probability(per_month, share * p.months)
+
+
+@njit(cache=True)
+def consideration_probability(influence: float, heard: float, p: RuleParams) -> float:
+    """Chance per step that a prospect at needs starts considering the firm (moves to expectations).
+
+    Marketing's own rate plus imitation times influence, as in adoption (seed 000: the pre-purchase journey).
+    """
+    return _step_chance(p.market_consideration + p.market_imitation * clip01(influence + heard / p.months), 1.0, p)
+
+
+@njit(cache=True)
+def adoption_probability(
+    marketing: float, influence: float, heard: float, pain: float, share: float, p: RuleParams
+) -> float:
+    """Chance that a prospect at expectations buys in ``share`` of a step: the Bass rate p + q I, scaled by price.
 
     I is the share of neighbours who are customers plus the net word of mouth heard, which is a flow in the step
-    and so enters as a rate per month (``heard / months``).
+    and so enters as a rate per month (``heard / months``). The rate is multiplied by exp(-price_response pain).
+    ``share`` is 1 for a prospect at expectations all step, 1/2 for one who started considering during it (the
+    expected rest of the step), so that the pre-purchase journey takes as long whatever the step length.
     """
     per_month = marketing + p.market_imitation * clip01(influence + heard / p.months)
-    return step_probability(min(1.0, per_month), p.months)
+    if pain != 0.0:
+        per_month *= math.exp(-p.market_price_response * pain)
+    return _step_chance(per_month, share, p)
 
 
 @njit(cache=True)
-def adopt(heard: float, p: RuleParams) -> tuple[int, float, float]:
-    """A new customer's (stage, expectation, frustration).
+def adopt() -> tuple[int, float]:
+    """A new customer's (stage, remembered frustration): the purchase happens at desires (seed 000)."""
+    return DESIRES, 0.0
 
-    The first stage, expectations raised by praise heard, no remembered frustration.
+
+@njit(cache=True)
+def firm_hazard(
+    base_hazard: float, loyalty: float, frustration: float, pain: float, at_risk: bool, p: RuleParams
+) -> float:
+    """Monthly hazard of leaving the firm for no rival in particular.
+
+    The base propensity scaled by loyalty and by the price's pain, times ``at_risk_churn`` below desires, plus
+    remembered frustration.
     """
-    return FIRST_STAGE, expectation_after_hearing(p.population_initial_expectation, heard, p), 0.0
-
-
-@njit(cache=True)
-def churn_hazard(base_hazard: float, loyalty: float, frustration: float, price: float, p: RuleParams) -> float:
-    """Monthly churn hazard: base propensity scaled by loyalty, plus frustration, competitor pull and price."""
     if not p.churn_enabled:
         return 0.0
     h = base_hazard
-    if p.churn_loyalty_effect != 0.0:
-        h *= math.exp(p.churn_loyalty_effect * (p.churn_loyalty_reference - loyalty))
-    h += p.churn_frustration_effect * frustration
-    h += p.market_competitor_pull * (1.0 - loyalty)
-    h += p.market_price_sensitivity * max(0.0, price - 1.0)
-    return h
+    x = p.churn_loyalty_effect * (p.churn_loyalty_reference - loyalty) + p.market_price_response * pain
+    if x != 0.0:
+        h *= math.exp(x)
+    if at_risk:
+        h *= p.stages_at_risk_churn
+    return h + p.churn_frustration_effect * frustration
+
+
+@njit(cache=True)
+def competitor_hazard(loyalty: float, price: float, p: RuleParams) -> float:
+    """Monthly hazard of switching to the competitor: its visibility times the logit choice of its offer.
+
+    The competitor's advantage is its experience quality over ``behaviour.market_expectation``, less the price it
+    asks above the firm's, less the customer's loyalty above the reference; the choice is logistic in the advantage.
+    """
+    if not p.churn_enabled or p.competitor_visibility <= 0.0:
+        return 0.0
+    advantage = (
+        p.competitor_quality
+        - p.behaviour_market_expectation
+        - p.competitor_price_weight * (p.competitor_price - price)
+        - p.competitor_loyalty_weight * (loyalty - p.churn_loyalty_reference)
+    )
+    return p.competitor_visibility / (1.0 + math.exp(-p.competitor_choice_sensitivity * advantage))
 
 
 @njit(cache=True)
@@ -458,6 +602,26 @@ def churns(u: float, hazard: float, months: float) -> bool:
     1 - exp(-h m) <= h m, so a draw above h m decides without the exponential.
     """
     return hazard > 0.0 and u < hazard * months * MARGIN and u < hazard_probability(hazard, months)
+
+
+@njit(cache=True)
+def churn_decision(
+    u: float, base: float, loyalty: float, frustration: float, pain: float, at_risk: bool, price: float, p: RuleParams
+) -> tuple[bool, float]:
+    """Whether a customer leaves this step by the draw ``u``, and if so the competitor's share of the hazard.
+
+    The monthly hazard is `firm_hazard` plus `competitor_hazard`; the competitor's share attributes the churn
+    (a churner counts as lost to the competitor by that share). As the rival's hazard is at most its visibility, a
+    draw above (own + visibility) x months decides without the logit.
+    """
+    own = firm_hazard(base, loyalty, frustration, pain, at_risk, p)
+    if u >= (own + p.competitor_visibility) * p.months * MARGIN:
+        return False, 0.0
+    rival = competitor_hazard(loyalty, price, p)
+    total = own + rival
+    if churns(u, total, p.months):
+        return True, rival / total
+    return False, 0.0
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -488,5 +652,17 @@ def recommend_score(loyalty: float, scale_use: float, noise: float, p: RuleParam
 
 @njit(cache=True)
 def is_customer(stage: int) -> bool:
-    """A customer now, at any CX Spectrum stage (not a prospect, not churned)."""
-    return FIRST_STAGE <= stage < CHURNED
+    """A customer now: at risk or at any customer stage (not a prospect, not churned)."""
+    return AT_RISK <= stage <= TOP_STAGE
+
+
+@njit(cache=True)
+def is_at_risk(stage: int) -> bool:
+    """A customer who slipped below desires (still paying, churning more)."""
+    return stage == AT_RISK
+
+
+@njit(cache=True)
+def is_prospect(stage: int) -> bool:
+    """A prospect now: at needs or expectations, not yet a customer."""
+    return stage <= EXPECTATIONS

@@ -13,11 +13,12 @@ __all__ = ["STAGE_COLOURS", "plot_run", "run_panels"]
 STAGE_COLOURS = dict(
     zip(
         STATE_NAMES,
-        ("#d9d9d9", "#fdd49e", "#fdbb84", "#fc8d59", "#9ecae1", "#4292c6", "#08519c", "#636363"),
+        ("#e8e8e8", "#bdbdbd", "#e34a33", "#fdbb84", "#9ecae1", "#4292c6", "#08519c", "#636363"),
         strict=True,
     )
 )
-"""One colour per stage code's name (prospects, the six CX Spectrum stages, churned)."""
+"""One colour per stage code's name: prospects at needs and expectations (greys), customers at risk (red), the
+customer stages desires ... empathy (oranges to blues), churned."""
 
 
 def run_panels(fig, title: str):

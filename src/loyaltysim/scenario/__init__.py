@@ -27,6 +27,7 @@ from loyaltysim.scenario.journey import (
 from loyaltysim.scenario.sections import (
     Behaviour,
     Churn,
+    Competitor,
     Economics,
     Market,
     Network,
@@ -47,6 +48,7 @@ __all__ = [
     "Behaviour",
     "Change",
     "Churn",
+    "Competitor",
     "Economics",
     "Intervention",
     "Market",

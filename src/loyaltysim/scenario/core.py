@@ -21,6 +21,7 @@ from loyaltysim.scenario.journey import MAX_VISITS_PER_STEP, Intervention, Perso
 from loyaltysim.scenario.sections import (
     Behaviour,
     Churn,
+    Competitor,
     Economics,
     Market,
     Network,
@@ -31,7 +32,15 @@ from loyaltysim.scenario.sections import (
     WordOfMouth,
 )
 
-__all__ = ["Scenario", "check_override_key", "parse_value", "scenario_from_dict", "section_type", "set_dotted"]
+__all__ = [
+    "REPLACED",
+    "Scenario",
+    "check_override_key",
+    "parse_value",
+    "scenario_from_dict",
+    "section_type",
+    "set_dotted",
+]
 
 
 class Scenario(Section):
@@ -41,7 +50,7 @@ class Scenario(Section):
     ----------
     name, description
         How tables and figures call it, and what it represents.
-    time, population, market, behaviour, stages, word_of_mouth, churn, nps, economics, network
+    time, population, market, behaviour, stages, word_of_mouth, churn, competitor, nps, economics, network
         The tables of `loyaltysim.scenario.sections`.
     touchpoints, personas, interventions
         Named `Touchpoint`, `Persona` and `Intervention` tables.
@@ -58,6 +67,7 @@ class Scenario(Section):
     stages: Stages = Field(default_factory=Stages)
     word_of_mouth: WordOfMouth = Field(default_factory=WordOfMouth)
     churn: Churn = Field(default_factory=Churn)
+    competitor: Competitor = Field(default_factory=Competitor)
     nps: Nps = Field(default_factory=Nps)
     economics: Economics = Field(default_factory=Economics)
     network: Network = Field(default_factory=Network)
@@ -243,6 +253,8 @@ def _friendly(exc: ValidationError, label: str, origin: Mapping[str, str]) -> Sc
         or label
     )
     kind = err["type"]
+    if kind == "extra_forbidden" and key in REPLACED:
+        return ScenarioError(where, key, _short(value), f"no longer a key: {REPLACED[key]}")
     if kind == "extra_forbidden":
         parent = loc[:-1]
         allowed = _allowed_keys(parent)
@@ -256,6 +268,15 @@ def _friendly(exc: ValidationError, label: str, origin: Mapping[str, str]) -> Sc
         msg = msg[len("Value error, ") :]
     shown = None if not key or isinstance(value, dict) else _short(value)  # a table's own check says what is wrong
     return ScenarioError(where, key or None, shown, msg[0].lower() + msg[1:])
+
+
+REPLACED = {
+    "market.competitor_pull": "replaced by the [competitor] table (visibility, fulfilment, effort, empathy, "
+    "personalization, price, choice_sensitivity): switching is now a choice between the two offers",
+    "market.price_sensitivity": "replaced by market.price_response (with market.price_loss_aversion, wtp_spread, "
+    "wtp_experience): price acts on churn and on purchase through each customer's willingness to pay",
+}
+"""Keys of the first model's scenario format that model 2 replaced, with what replaced them (a one-line error)."""
 
 
 def _section_origin(origin: Mapping[str, str], key: str, label: str) -> str | None:

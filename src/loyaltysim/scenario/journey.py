@@ -51,7 +51,19 @@ class Touchpoint(Section):
     personalization: float = param(
         0.3, "How much the interaction is tailored to the customer.", unit="score", ge=0, le=1, lever=True
     )
+    recovery: float = param(
+        0.0,
+        "Chance a failed interaction is followed by a recovery contact (service recovery).",
+        unit="probability",
+        ge=0,
+        le=1,
+        lever=True,
+    )
+    recovery_quality: float = param(
+        0.5, "Chance a recovery contact fixes the failure.", unit="probability", ge=0, le=1, lever=True
+    )
     cost_per_interaction: float = param(1.0, "Cost to the company of one interaction.", unit="currency", ge=0, le=1e6)
+    recovery_cost: float = param(0.0, "Cost to the company of one recovery contact.", unit="currency", ge=0, le=1e6)
 
 
 class Persona(Section):

@@ -16,9 +16,13 @@ from pydantic import model_validator
 from loyaltysim.errors import warn
 from loyaltysim.scenario.declare import STAGES, Section, param
 
+CUSTOMER_STAGES = STAGES[STAGES.index("desires") :]
+"""The stages of customers: the purchase happens at desires (seed 000); needs and expectations are prospects'."""
+
 __all__ = [
     "Behaviour",
     "Churn",
+    "Competitor",
     "Economics",
     "Market",
     "Network",
@@ -66,18 +70,28 @@ class Population(Section):
         0.3, "Share of the market that is already a customer at the start.", unit="fraction", ge=0, le=1
     )
     initial_stage_shares: list[float] = param(
-        [0.15, 0.20, 0.30, 0.15, 0.12, 0.08],
-        "How starting customers spread over the six stages (needs ... empathy); sums to 1.",
+        [0.3, 0.38, 0.2, 0.12],
+        "How starting customers spread over the customer stages desires, preferences, personalization, empathy; "
+        "sums to 1.",
         unit="fractions",
-        source="assumption (most customers in the transactional middle stages)",
+        source="assumption (near where the baseline settles within a year: most customers at desires and "
+        "preferences, a few with an emotional bond)",
+    )
+    initial_considering: float = param(
+        0.5,
+        "Share of the starting prospects already at expectations (considering the firm); the rest are at needs.",
+        unit="fraction",
+        ge=0,
+        le=1,
+        source="assumption",
     )
     initial_loyalty: float = param(
-        0.68,
+        0.7,
         "Mean loyalty (0-1) of starting and newly won customers.",
         unit="score",
         ge=0,
         le=1,
-        source="assumption (with loyalty_spread 0.25 the starting NPS is about -22, a weak telecom)",
+        source="assumption (with loyalty_spread 0.25 the starting NPS is about -16, a weak telecom)",
     )
     loyalty_spread: float = param(
         0.25, "Half-width of the uniform spread of starting loyalty around its mean.", unit="score", ge=0, le=0.5
@@ -89,13 +103,19 @@ class Population(Section):
     @model_validator(mode="after")
     def _shares(self) -> Population:
         s = self.initial_stage_shares
-        if len(s) != len(STAGES) or any(x < 0 for x in s) or abs(sum(s) - 1) > 1e-6:
-            raise ValueError(f"initial_stage_shares must be {len(STAGES)} non-negative numbers summing to 1, got {s}")
+        n = len(CUSTOMER_STAGES)
+        if len(s) == len(STAGES) and len(s) != n:
+            raise ValueError(
+                f"initial_stage_shares now lists the {n} customer stages ({', '.join(CUSTOMER_STAGES)}): customers "
+                "buy at desires, and population.initial_considering places the prospects; got six numbers"
+            )
+        if len(s) != n or any(x < 0 for x in s) or abs(sum(s) - 1) > 1e-6:
+            raise ValueError(f"initial_stage_shares must be {n} non-negative numbers summing to 1, got {s}")
         return self
 
 
 class Market(Section):
-    """Acquisition (Bass), competitor pull and price."""
+    """Acquisition (Bass, through the pre-purchase stages) and price."""
 
     marketing: float = param(
         0.0025,
@@ -114,19 +134,57 @@ class Market(Section):
         le=1,
         source="Sultan, Farley & Lehmann (1990) meta-analysis mean q = 0.38/year, /12",
     )
-    competitor_pull: float = param(
-        0.01,
-        "Monthly hazard of switching to a competitor for a customer with zero loyalty.",
+    consideration: float = param(
+        0.1,
+        "Monthly hazard that a prospect at needs starts considering the firm (moves to expectations) from marketing "
+        "alone; word of mouth adds imitation x influence.",
         unit="1/month",
         ge=0,
-        le=5,
-        source="assumption; seed 003: 61 % left a brand for a better competitor experience",
+        le=10,
+        source="assumption (awareness before purchase; seed 000: needs and expectations precede the purchase)",
+    )
+    discrete_bass: bool = param(
+        False,
+        "Use the discrete Bass recursion (chance p + q F per month, compounded per step) instead of the hazard "
+        "1 - exp(-(p + q F) dt); the Bass validation's special case.",
+        unit="",
+        source="Bass (1969); the hazard form makes adoption independent of the step length",
     )
     price: float = param(
         1.0, "Price relative to the reference price (1 = today's price).", unit="ratio", gt=0, le=10, lever=True
     )
-    price_sensitivity: float = param(
-        0.05, "Extra monthly churn hazard per unit of relative price above 1.", unit="1/month", ge=0, le=10
+    price_response: float = param(
+        2.0,
+        "Log-change of the churn hazard (and minus that of the purchase hazard) per unit of price above a customer's "
+        "willingness to pay.",
+        unit="1/ratio",
+        ge=0,
+        le=50,
+        source="assumption; reference-price models (Kalyanaram & Winer 1995)",
+    )
+    price_loss_aversion: float = param(
+        2.0,
+        "How much more a price above willingness to pay weighs than an equal price below it.",
+        unit="ratio",
+        ge=1,
+        le=10,
+        source="Kalyanaram & Winer (1995): price increases weigh about twice as much as decreases",
+    )
+    wtp_spread: float = param(
+        0.3,
+        "Half-width of the uniform spread of willingness to pay around the reference price.",
+        unit="ratio",
+        ge=0,
+        le=5,
+        source="assumption",
+    )
+    wtp_experience: float = param(
+        0.8,
+        "Rise of willingness to pay per unit of loyalty above churn.loyalty_reference.",
+        unit="ratio",
+        ge=0,
+        le=10,
+        source="seed 003: 59 % would pay more for a great experience (assumption for the size)",
     )
 
 
@@ -172,12 +230,20 @@ class Behaviour(Section):
         0.15, "Half-width of the uniform noise on how an interaction feels.", unit="score", ge=0, le=1
     )
     effort_tolerance: float = param(
-        0.6,
-        "Felt effort above which an interaction is frustrating.",
+        0.7,
+        "Mean over customers of the felt effort above which an interaction is frustrating.",
         unit="score",
         ge=0,
         le=1,
         source="assumption (CES of about 4.6 on the 1-7 scale)",
+    )
+    effort_tolerance_spread: float = param(
+        0.2,
+        "Half-width of the uniform spread of effort tolerance over customers (no shared threshold, no cliff).",
+        unit="score",
+        ge=0,
+        le=1,
+        source="assumption (customers differ in patience)",
     )
     loss_aversion: float = param(
         2.25,
@@ -187,8 +253,34 @@ class Behaviour(Section):
         le=10,
         source="Tversky & Kahneman (1992) loss-aversion coefficient 2.25",
     )
+    value_curvature: float = param(
+        0.88,
+        "Diminishing sensitivity: the gap to expectation is felt as |gap| ** value_curvature (1 = linear).",
+        unit="exponent",
+        gt=0,
+        le=1,
+        source="Tversky & Kahneman (1992) value-function exponent 0.88",
+    )
+    value_for_money: float = param(
+        0.3,
+        "Satisfaction lost per unit of the price's pain (price above willingness to pay, loss-weighted; a price below "
+        "it adds satisfaction).",
+        unit="score/ratio",
+        ge=0,
+        le=10,
+        source="ACSI: perceived value drives satisfaction (Fornell et al. 1996); assumption for the size",
+    )
+    recovery_paradox: float = param(
+        0.1,
+        "Quality added to an interaction whose failure a recovery contact fixed (the service recovery paradox).",
+        unit="score",
+        ge=0,
+        le=1,
+        source="assumption; McCollough, Berry & Yadav (2000); de Matos, Henrique & Rossi (2007) meta-analysis: a "
+        "paradox on satisfaction, none on loyalty on average",
+    )
     neutral_satisfaction: float = param(
-        0.7,
+        0.6,
         "Satisfaction (0-1) with an interaction that exactly meets expectations.",
         unit="score",
         ge=0,
@@ -245,32 +337,71 @@ class Stages(Section):
     """Moves through the CX Spectrum and what each stage is worth."""
 
     advance_prob: float = param(
-        0.25, "Chance to move one stage up after an interaction that meets the stage.", unit="probability", ge=0, le=1
+        0.25,
+        "Chance to move one stage up after an interaction that gives what the next stage asks for.",
+        unit="probability",
+        ge=0,
+        le=1,
     )
     slip_prob: float = param(
-        0.3, "Chance to slip one stage down after a disappointing interaction.", unit="probability", ge=0, le=1
+        0.15,
+        "Chance to slip one stage down after a disappointing interaction that misses what the stage asks for.",
+        unit="probability",
+        ge=0,
+        le=1,
     )
     feel_threshold: float = param(
-        0.5, "How good an interaction must feel to meet the desires stage and above.", unit="score", ge=0, le=1
+        0.3,
+        "Mean over customers of how good an interaction must feel (felt emotion) for the desires stage.",
+        unit="score",
+        ge=0,
+        le=1,
     )
     ease_threshold: float = param(
-        0.55, "Ease needed to meet the preferences stage and above.", unit="score", ge=0, le=1
+        0.55,
+        "Mean over customers of the ease (1 - felt effort) the preferences stage asks for.",
+        unit="score",
+        ge=0,
+        le=1,
     )
     personalization_threshold: float = param(
-        0.5, "Touchpoint personalization needed at personalization and above.", unit="score", ge=0, le=1
+        0.45,
+        "Mean over customers of the felt personalization the personalization stage asks for.",
+        unit="score",
+        ge=0,
+        le=1,
     )
-    empathy_threshold: float = param(0.6, "Touchpoint empathy needed at the empathy stage.", unit="score", ge=0, le=1)
+    empathy_threshold: float = param(
+        0.45, "Mean over customers of the felt empathy the empathy stage asks for.", unit="score", ge=0, le=1
+    )
+    threshold_spread: float = param(
+        0.25,
+        "Half-width of the uniform spread of each stage threshold over customers (no shared threshold, no cliff).",
+        unit="score",
+        ge=0,
+        le=1,
+        source="assumption (customers differ in what they ask for)",
+    )
     loyalty_bonus: float = param(
         0.15,
-        "Extra satisfaction at the empathy stage (linear from 0 at needs).",
+        "Extra satisfaction at the empathy stage (linear from 0 at desires).",
         unit="score",
         ge=0,
         le=1,
         source="assumption; seed 000: at the empathy stage the relationship is emotional",
     )
+    at_risk_churn: float = param(
+        1.25,
+        "Churn hazard multiplier of a customer who slipped below desires (at risk).",
+        unit="ratio",
+        ge=1,
+        le=100,
+        source="assumption",
+    )
     spend_multipliers: list[float] = param(
-        [0.7, 0.85, 1.0, 1.05, 1.15, 1.25],
-        "Spend at each stage relative to the persona's spend (needs ... empathy).",
+        [1.0, 1.05, 1.15, 1.25],
+        "Spend at each customer stage (desires, preferences, personalization, empathy) relative to the persona's "
+        "spend; customers at risk spend as at desires.",
         unit="ratio",
         source="assumption; seed 003: 59 % will pay more for a great experience; seed 000: purchase at desires",
     )
@@ -278,8 +409,14 @@ class Stages(Section):
     @model_validator(mode="after")
     def _multipliers(self) -> Stages:
         m = self.spend_multipliers
-        if len(m) != len(STAGES) or any(x < 0 for x in m):
-            raise ValueError(f"spend_multipliers must be {len(STAGES)} non-negative numbers, got {m}")
+        n = len(CUSTOMER_STAGES)
+        if len(m) == len(STAGES) and len(m) != n:
+            raise ValueError(
+                f"spend_multipliers now lists the {n} customer stages ({', '.join(CUSTOMER_STAGES)}): customers buy "
+                "at desires and pay from there; got six numbers"
+            )
+        if len(m) != n or any(x < 0 for x in m):
+            raise ValueError(f"spend_multipliers must be {n} non-negative numbers, got {m}")
         return self
 
 
@@ -333,7 +470,7 @@ class WordOfMouth(Section):
     )
     expectation_effect: float = param(
         0.2,
-        "Expectation rise per unit of net positive word of mouth heard.",
+        "Expectation change of a prospect per unit of net word of mouth heard (customers judge by experience).",
         unit="score",
         ge=0,
         le=10,
@@ -351,14 +488,68 @@ class Churn(Section):
     loyalty_reference: float = param(
         0.6, "Loyalty at which base churn equals the persona's Beta propensity.", unit="score", ge=0, le=1
     )
+    win_back: float = param(
+        0.01,
+        "Monthly hazard that a former customer comes back into the prospects (at expectations).",
+        unit="1/month",
+        ge=0,
+        le=10,
+        source="assumption (win-back of lapsed customers; 0 in the sBG validation)",
+    )
     frustration_effect: float = param(
-        0.015,
+        0.01,
         "Monthly churn hazard added per remembered frustrating experience.",
         unit="1/month",
         ge=0,
         le=10,
         source="assumption; seed 003: 56 % say they leave after a frustrating service "
         "experience (stated intent, far above behaviour)",
+    )
+
+
+class Competitor(Section):
+    """The rival offer customers can switch to: its experience, price and how visible it is (seed 003)."""
+
+    visibility: float = param(
+        0.03,
+        "Monthly rate at which a customer weighs the competitor's offer against the firm's: the switching hazard is "
+        "this times the logit choice of the rival (0: no switching).",
+        unit="1/month",
+        ge=0,
+        le=10,
+        source="assumption",
+    )
+    fulfilment: float = param(0.88, "Chance the competitor meets the need.", unit="probability", ge=0, le=1)
+    effort: float = param(0.4, "Mean effort of the competitor's interactions.", unit="score", ge=0, le=1)
+    empathy: float = param(0.3, "Empathy of the competitor's interactions.", unit="score", ge=0, le=1)
+    personalization: float = param(0.3, "Personalization of the competitor's interactions.", unit="score", ge=0, le=1)
+    price: float = param(1.0, "Competitor's price relative to the reference price.", unit="ratio", gt=0, le=10)
+    choice_sensitivity: float = param(
+        8.0,
+        "Logit scale of the switching choice: how sharply value differences decide it.",
+        unit="1/score",
+        ge=0,
+        le=100,
+        source="assumption (multinomial logit choice, McFadden 1974)",
+    )
+    loyalty_weight: float = param(
+        1.0,
+        "Weight of the customer's loyalty (above churn.loyalty_reference) in the value of staying.",
+        unit="ratio",
+        ge=0,
+        le=10,
+        source="assumption",
+    )
+    price_weight: float = param(
+        0.5, "Value lost per unit of relative price in the switching choice.", unit="score/ratio", ge=0, le=10
+    )
+    norm_share: float = param(
+        0.5,
+        "Share of the market's norm of experience (what customers anchor their expectations to) the competitor sets.",
+        unit="fraction",
+        ge=0,
+        le=1,
+        source="assumption; seed 002: expectations also come from outside the firm",
     )
 
 
