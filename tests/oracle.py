@@ -557,14 +557,19 @@ def oracle_step(scenario, seed, step, state, indptr, indices, complete):
                 flags[i] |= WON_BACK
             continue
         h = heard[i]
+        if h != 0.0:  # word of mouth moves everyone's attitude to the brand, prospects' and customers' alike
+            loyalty[i] = f32(clip(loyalty[i] + w.loyalty_effect * h))
         if s <= EXPECTATIONS:  # a prospect
-            if h != 0.0:
+            if s == EXPECTATIONS and h != 0.0:  # only those considering the firm form expectations of it
                 expectation[i] = [f32(clip(x + w.expectation_effect * h)) for x in expectation[i]]
             u = draw(key[ADOPT], i)
-            pull = clip(influence[i] + h / months)
+            attitude = mk.attitude_effect * (loyalty[i] - scenario.population.initial_loyalty)
             share = 1.0  # of the step spent considering the firm
             if s == NEEDS:
-                if u >= chance_per_step(mk.consideration + mk.imitation * pull, scenario, k):
+                rate = (mk.consideration + mk.imitation * influence[i]) * (
+                    math.exp(attitude) if attitude != 0.0 else 1.0
+                )
+                if u >= chance_per_step(rate, scenario, k):
                     continue
                 # Starts considering, and may buy in the (expected) rest of the step, on a draw of its own.
                 stage[i] = EXPECTATIONS
@@ -572,15 +577,13 @@ def oracle_step(scenario, seed, step, state, indptr, indices, complete):
                 u = draw_at(key[ADOPT], i, 0)
             traits = traits_of(trait_key, i, scenario)
             pain = price_pain(price, willingness_to_pay(traits["wtp_draw"], loyalty[i], scenario), scenario)
-            per_month = marketing + mk.imitation * pull
-            if pain != 0.0:
-                per_month = per_month * math.exp(-mk.price_response * pain)
+            x = mk.attitude_effect * (loyalty[i] - scenario.population.initial_loyalty) - mk.price_response * pain
+            per_month = (marketing + mk.imitation * influence[i]) * (math.exp(x) if x != 0.0 else 1.0)
             if u < chance_per_step(per_month, scenario, k, share):
                 stage[i] = DESIRES
                 frustration[i] = 0.0
                 flags[i] |= ADOPTED
             continue
-        loyalty[i] = f32(clip(loyalty[i] + w.loyalty_effect * h))
         traits = traits_of(trait_key, i, scenario)
         pain = price_pain(price, willingness_to_pay(traits["wtp_draw"], loyalty[i], scenario), scenario)
         own = firm_hazard(scenario, base_hazard[i], loyalty[i], exposure[i], pain, s == AT_RISK)

@@ -101,7 +101,10 @@ SEEDS = (0, 11, 2024)
 
 
 def _snapshot(m):
-    return {f: getattr(m.state, f).copy() for f in FIELDS}
+    """The state as the oracle reads it: one row per person (the model keeps expectations touchpoint-major)."""
+    snap = {f: getattr(m.state, f).copy() for f in FIELDS}
+    snap["expectation"] = np.ascontiguousarray(snap["expectation"].T)
+    return snap
 
 
 def _compare(case, seed, step, before, after, expected):

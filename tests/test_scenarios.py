@@ -105,6 +105,28 @@ BAD = {
         "personas.family_plan.churn_a",
         "greater than or equal to 0.01",
     ),
+    # Scenarios written for model 1: a key model 2 replaced names what replaced it; a six-stage list says it changed.
+    "old-competitor-pull": (
+        BASE + "[market]\ncompetitor_pull = 0.01\n",
+        "market.competitor_pull",
+        "no longer a key",
+        "[competitor] table",
+    ),
+    "old-price-sensitivity": (
+        BASE + "[market]\nprice_sensitivity = 0.05\n",
+        "market.price_sensitivity",
+        "replaced by market.price_response",
+    ),
+    "old-six-stage-shares": (
+        BASE + "[population]\ninitial_stage_shares = [0.15, 0.20, 0.30, 0.15, 0.12, 0.08]\n",
+        "population",
+        "now lists the 4 customer stages (desires, preferences, personalization, empathy)",
+    ),
+    "old-six-spend-multipliers": (
+        BASE + "[stages]\nspend_multipliers = [0.7, 0.85, 1.0, 1.05, 1.15, 1.25]\n",
+        "stages",
+        "now lists the 4 customer stages",
+    ),
 }
 
 
@@ -119,6 +141,13 @@ def test_bad_scenario_gives_one_line_error(tmp_path, case):
     assert str(path) in message or "nowhere.toml" in message
     for fragment in fragments:
         assert fragment in message, message
+
+
+def test_an_override_of_a_replaced_key_names_what_replaced_it(baseline_path):
+    with pytest.raises(
+        ls.ScenarioError, match=r"market.competitor_pull: no longer a key: replaced by the \[competitor\]"
+    ):
+        ls.load_scenario(baseline_path, {"market.competitor_pull": 0.02})
 
 
 def test_cyclic_extends(tmp_path):

@@ -69,7 +69,7 @@ class Customer(CellAgent):
     @property
     def expectation(self):
         """What this person expects of each touchpoint (a view of the model's array: writes go through)."""
-        return self.model.state.expectation[self.idx]
+        return self.model.state.expectation[:, self.idx]
 
     @property
     def is_customer(self) -> bool:
@@ -179,25 +179,26 @@ class Customer(CellAgent):
                 self.flags = self.flags | WON_BACK
             return 0.0
         heard = self.heard
+        if heard != 0.0:
+            self.loyalty = r.hear_loyalty(self.loyalty, heard, p)
         if r.is_prospect(self.stage):
-            if heard != 0.0:
+            if self.stage == EXPECTATIONS and heard != 0.0:  # considering the firm: forming expectations of it
                 expectation = self.expectation
                 for k in range(expectation.shape[0]):
                     expectation[k] = r.hear_as_prospect(float(expectation[k]), heard, p)
             u = draw(m.keys[Purpose.ADOPT], i)
             share = 1.0
             if self.stage == NEEDS:
-                if u >= r.consideration_probability(self.influence, heard, p):
+                if u >= r.consideration_probability(self.influence, self.loyalty, p):
                     return 0.0
                 self.stage = EXPECTATIONS  # and may buy in the rest of the step, on a draw of its own
                 share = 0.5
                 u = draw_at(m.keys[Purpose.ADOPT], i, 0)
             pain = r.price_pain(m.plan.price[t], self.willingness_to_pay(), p)
-            if u < r.adoption_probability(m.plan.marketing[t], self.influence, heard, pain, share, p):
+            if u < r.adoption_probability(m.plan.marketing[t], self.influence, self.loyalty, pain, share, p):
                 self.stage, self.frustration = r.adopt()
                 self.flags = self.flags | ADOPTED
             return 0.0
-        self.loyalty = r.hear_as_customer(self.loyalty, heard, p)
         price = m.plan.price[t]
         leaves, share = r.churn_decision(
             draw(m.keys[Purpose.CHURN], i),

@@ -108,8 +108,8 @@ def init_population(
         log_a = _log_gamma(k_prop, i, persona_table[m, PersonaColumn.CHURN_A])
         log_b = _log_gamma(k_prop_b, i, persona_table[m, PersonaColumn.CHURN_B])
         base_hazard[i] = r.base_hazard(log_a, log_b)
-        for k in range(expectation.shape[1]):
-            expectation[i, k] = p.population_initial_expectation
+        for k in range(expectation.shape[0]):
+            expectation[k, i] = p.population_initial_expectation
         loyalty[i] = r.initial_loyalty(draw(k_loy, i), p)
         frustration[i] = 0.0
         exposure[i] = 0.0
@@ -187,7 +187,7 @@ def interact(
                     s, new_loyalty, new_expectation, frustrating, told, effort, contact = r.interaction(
                         s,
                         float(loyalty[i]),
-                        float(expectation[i, k]),
+                        float(expectation[k, i]),
                         levels[k],
                         persona_table[m],
                         traits,
@@ -196,7 +196,7 @@ def interact(
                         p,
                     )
                     loyalty[i] = new_loyalty
-                    expectation[i, k] = new_expectation
+                    expectation[k, i] = new_expectation
                     new += frustrating
                     n_pos += told == r.POSITIVE
                     n_neg += told == r.NEGATIVE
@@ -218,7 +218,9 @@ def interact(
 def transition(
     st: CustomerState, keys: np.ndarray, trait_key: np.uint64, marketing: float, price: float, p: RuleParams
 ) -> np.ndarray:
-    """Phase 3: former customers may come back; prospects consider and buy; customers hear, then may churn.
+    """Phase 3: former customers may come back; the others take in word of mouth; prospects buy; customers churn.
+
+    Prospects at needs may start considering the firm, those at expectations may buy; customers may churn.
 
     Returns per chunk the churners counted by the competitor's share of their hazard (churn lost to the rival).
     """
@@ -237,9 +239,9 @@ def transition(
     # Influence and heard enter consideration and purchase only through clip01(influence + heard) <= 1, and the
     # price's pain is smallest at the highest willingness to pay, so no prospect's chance exceeds these caps (the
     # margin covers rounding): a draw above one decides without the rule's transcendental functions.
-    consider_cap = r.consideration_probability(1.0, 0.0, p) * r.MARGIN
+    consider_cap = r.consideration_probability(1.0, 1.0, p) * r.MARGIN
     least_pain = r.price_pain(price, r.willingness_to_pay(1.0, 1.0, p), p)
-    adopt_cap = r.adoption_probability(marketing, 1.0, 0.0, least_pain, 1.0, p) * r.MARGIN
+    adopt_cap = r.adoption_probability(marketing, 1.0, 1.0, least_pain, 1.0, p) * r.MARGIN
     come_back = r.hazard_probability(p.churn_win_back, p.months)
     for c in prange(chunks):
         lost_sum = 0.0
@@ -251,14 +253,16 @@ def transition(
                     flags[i] |= np.uint8(WON_BACK)
                 continue
             h = float(heard[i])
+            if h != 0.0:
+                loyalty[i] = r.hear_loyalty(float(loyalty[i]), h, p)
             if r.is_prospect(s):
-                if h != 0.0:
-                    for k in range(expectation.shape[1]):
-                        expectation[i, k] = r.hear_as_prospect(float(expectation[i, k]), h, p)
+                if s == EXPECTATIONS and h != 0.0:  # considering the firm: forming expectations of it
+                    for k in range(expectation.shape[0]):
+                        expectation[k, i] = r.hear_as_prospect(float(expectation[k, i]), h, p)
                 u = draw(keys[Purpose.ADOPT], i)
                 share = 1.0
                 if s == NEEDS:
-                    if u >= consider_cap or u >= r.consideration_probability(float(influence[i]), h, p):
+                    if u >= consider_cap or u >= r.consideration_probability(float(influence[i]), float(loyalty[i]), p):
                         continue
                     stage[i] = EXPECTATIONS  # and may buy in the rest of the step, on a draw of its own
                     share = 0.5
@@ -266,21 +270,25 @@ def transition(
                 if u < adopt_cap:
                     wtp = r.willingness_to_pay(draw3(trait_key, i, 1)[2], float(loyalty[i]), p)
                     pain = r.price_pain(price, wtp, p)
-                    if u < r.adoption_probability(marketing, float(influence[i]), h, pain, share, p):
+                    if u < r.adoption_probability(marketing, float(influence[i]), float(loyalty[i]), pain, share, p):
                         new_stage, new_frustration = r.adopt()
                         stage[i] = new_stage
                         frustration[i] = new_frustration
                         flags[i] |= np.uint8(ADOPTED)
                 continue
-            loyalty[i] = r.hear_as_customer(float(loyalty[i]), h, p)
+            u = draw(keys[Purpose.CHURN], i)
+            at_risk = r.is_at_risk(s)
+            bound = r.churn_bound(float(base_hazard[i]), float(loyalty[i]), float(exposure[i]), at_risk, price, p)
+            if u >= bound * p.months * r.MARGIN:  # decided without the exponential (`rules.churn_bound`)
+                continue
             wtp = r.willingness_to_pay(draw3(trait_key, i, 1)[2], float(loyalty[i]), p)
             leaves, share = r.churn_decision(
-                draw(keys[Purpose.CHURN], i),
+                u,
                 float(base_hazard[i]),
                 float(loyalty[i]),
                 float(exposure[i]),
                 r.price_pain(price, wtp, p),
-                r.is_at_risk(s),
+                at_risk,
                 price,
                 p,
             )
@@ -349,6 +357,6 @@ def tally(
             sums[c, Sum.LOYALTY] += loyalty[i]
             x = 0.0
             for k in range(weights.shape[0]):
-                x += weights[k] * expectation[i, k]
+                x += weights[k] * expectation[k, i]
             sums[c, Sum.EXPECTATION] += x
     return counts, sums

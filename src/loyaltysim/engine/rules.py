@@ -46,6 +46,7 @@ __all__ = [
     "base_hazard",
     "bell",
     "choose",
+    "churn_bound",
     "churn_decision",
     "churns",
     "clip01",
@@ -58,8 +59,8 @@ __all__ = [
     "firm_hazard",
     "frustration_memory",
     "hazard_probability",
-    "hear_as_customer",
     "hear_as_prospect",
+    "hear_loyalty",
     "heard_count",
     "initial_loyalty",
     "interaction",
@@ -92,13 +93,13 @@ MARGIN = 1.0 + 1e-9
 """Relative slack on upper bounds of probabilities used to skip exact evaluation (rounding is ~1e-16)."""
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def clip01(x: float) -> float:
     """Clip to [0, 1]."""
     return min(1.0, max(0.0, x))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def step_probability(per_month: float, months: float) -> float:
     """Chance per step of an event with a given chance per month: 1 - (1 - p)^months."""
     if per_month >= 1.0:
@@ -108,13 +109,13 @@ def step_probability(per_month: float, months: float) -> float:
     return -math.expm1(months * math.log1p(-per_month))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def hazard_probability(hazard: float, months: float) -> float:
     """Chance per step of an event with a constant hazard per month: 1 - exp(-h months)."""
     return -math.expm1(-hazard * months)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def visit_count(u: float, rate: float, none_chance: float) -> int:
     """Number of interactions in a step: Poisson(``rate``) by inverse CDF; ``none_chance`` is exp(-rate)."""
     k = 0
@@ -127,7 +128,7 @@ def visit_count(u: float, rate: float, none_chance: float) -> int:
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def choose(u: float, cumulative_share: np.ndarray) -> int:
     """Index of the option chosen by ``u`` from cumulative shares (a touchpoint, a persona, a starting stage)."""
     n = cumulative_share.shape[0]
@@ -141,7 +142,7 @@ def choose(u: float, cumulative_share: np.ndarray) -> int:
 # The initial population and each customer's fixed traits
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def base_hazard(log_a: float, log_b: float) -> float:
     """Monthly base churn hazard -ln(1 - theta) of theta ~ Beta(a, b), from the logs of Gamma(a) and Gamma(b) draws.
 
@@ -151,19 +152,19 @@ def base_hazard(log_a: float, log_b: float) -> float:
     return -np.log1p(-theta)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def initial_loyalty(u: float, p: RuleParams) -> float:
     """Starting loyalty: uniform within ``loyalty_spread`` of ``initial_loyalty``, clipped to [0, 1]."""
     return clip01(p.population_initial_loyalty + p.population_loyalty_spread * (2.0 * u - 1.0))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def spread_trait(u: float, mean: float, spread: float) -> float:
     """A customer's own value of a trait: uniform within ``spread`` of ``mean``, clipped to [0, 1]."""
     return clip01(mean + spread * (2.0 * u - 1.0))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def customer_traits(
     u: tuple[float, float, float, float, float], p: RuleParams
 ) -> tuple[float, float, float, float, float]:
@@ -186,20 +187,20 @@ def customer_traits(
 # One interaction at a touchpoint (phase 1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def realized_level(level: float, u: float, noise: float) -> float:
     """A touchpoint's level as delivered in one interaction: the level plus uniform noise, in [0, 1]."""
     return clip01(level + noise * (2.0 * u - 1.0))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def recover(u: float, recovery: float, recovery_quality: float) -> tuple[bool, bool]:
     """After a failed interaction: (a recovery contact follows, it fixes the failure), from one draw ``u``."""
     contact = u < recovery
     return contact, contact and u < recovery * recovery_quality
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def perceive(
     need_met: bool,
     recovered: bool,
@@ -232,7 +233,7 @@ def perceive(
     return quality, ease, felt, felt_personal, felt_empathy, frustrating
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def felt_gap(gap: float, p: RuleParams) -> float:
     """The gap to expectation as felt (Kahneman-Tversky value): |gap| ** curvature, a loss weighed by loss aversion.
 
@@ -243,13 +244,13 @@ def felt_gap(gap: float, p: RuleParams) -> float:
     return -p.behaviour_loss_aversion * (-gap) ** p.behaviour_value_curvature
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def adapt(x: float, target: float, rate: float) -> float:
     """Move ``x`` a share ``rate`` of the way to ``target`` (exponential smoothing)."""
     return x + rate * (target - x)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def satisfaction(value: float, stage: int, pain: float, p: RuleParams) -> float:
     """Satisfaction with one interaction (expectancy-disconfirmation, with perceived value as in the ACSI).
 
@@ -267,7 +268,7 @@ def satisfaction(value: float, stage: int, pain: float, p: RuleParams) -> float:
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def expectation_target(quality: float, p: RuleParams) -> float:
     """What the expectation of a touchpoint moves towards: its experience, anchored by the market's norm.
 
@@ -276,7 +277,7 @@ def expectation_target(quality: float, p: RuleParams) -> float:
     return (1.0 - p.behaviour_market_anchor) * quality + p.behaviour_market_anchor * p.market_norm
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def delivers(
     stage: int,
     need_met: bool,
@@ -303,7 +304,7 @@ def delivers(
     return felt_empathy >= traits[3]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def next_stage(
     stage: int,
     need_met: bool,
@@ -345,7 +346,7 @@ NEGATIVE = -1
 """`speak` after a bad experience worth telling."""
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def speak(value: float, emotion_sensitivity: float, u: float, p: RuleParams) -> int:
     """Whether this experience is told: `POSITIVE`, `NEGATIVE` or 0.
 
@@ -362,7 +363,7 @@ def speak(value: float, emotion_sensitivity: float, u: float, p: RuleParams) -> 
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def frustration_memory(remembered: float, new: int, p: RuleParams) -> tuple[float, float]:
     """The memory of frustration at the end of a step, and its mean over the step (what churn responds to).
 
@@ -376,7 +377,7 @@ def frustration_memory(remembered: float, new: int, p: RuleParams) -> tuple[floa
     return end, mean
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def interaction(
     stage: int,
     loyalty: float,
@@ -423,7 +424,7 @@ def interaction(
 # Word of mouth (phase 2)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def heard_count(u: float, told: int, reach: float) -> int:
     """How many of a speaker's ``told`` stories reach one listener: Binomial(told, reach) by inverse CDF of ``u``."""
     if told <= 0 or reach <= 0.0:
@@ -443,7 +444,7 @@ def heard_count(u: float, told: int, reach: float) -> int:
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def wom_influence(
     active_neighbours: float, positive_heard: float, negative_heard: float, degree: float, p: RuleParams
 ) -> tuple[float, float]:
@@ -454,7 +455,7 @@ def wom_influence(
     return active_neighbours / degree, net
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mean_field_influence(
     active: bool,
     own_positive: float,
@@ -479,18 +480,22 @@ def mean_field_influence(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def hear_as_prospect(expectation: float, heard: float, p: RuleParams) -> float:
     """A prospect's expectation of a touchpoint after the net word of mouth heard: praise raises it (seed 002).
 
-    Linear in what is heard (complaints lower it), so that the sum over steps does not depend on their length.
+    Only prospects at expectations (considering the firm) form expectations of its touchpoints; linear in what is
+    heard (complaints lower it), so that the sum over steps does not depend on their length.
     """
     return clip01(expectation + p.word_of_mouth_expectation_effect * heard)
 
 
-@njit(cache=True)
-def hear_as_customer(loyalty: float, heard: float, p: RuleParams) -> float:
-    """A customer's loyalty after the net word of mouth heard this step (seed 004); customers judge by experience."""
+@njit(cache=True, inline="always")
+def hear_loyalty(loyalty: float, heard: float, p: RuleParams) -> float:
+    """A person's loyalty (attitude to the brand) after the net word of mouth heard this step (seed 004).
+
+    Customers and prospects alike; linear in what is heard, so the sum over steps does not depend on their length.
+    """
     return clip01(loyalty + p.word_of_mouth_loyalty_effect * heard)
 
 
@@ -498,14 +503,14 @@ def hear_as_customer(loyalty: float, heard: float, p: RuleParams) -> float:
 # Prospects, price and churn (phase 3)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def willingness_to_pay(u: float, loyalty: float, p: RuleParams) -> float:
     """Price (relative to the reference) a person would pay: their own spread, raised by loyalty (seed 003)."""
     own = 1.0 + p.market_wtp_spread * (2.0 * u - 1.0)
     return max(0.0, own + p.market_wtp_experience * (loyalty - p.churn_loyalty_reference))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def price_pain(price: float, wtp: float, p: RuleParams) -> float:
     """How much the price hurts: its excess over willingness to pay, a loss weighed by price loss aversion.
 
@@ -517,7 +522,7 @@ def price_pain(price: float, wtp: float, p: RuleParams) -> float:
     return excess
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _step_chance(per_month: float, share: float, p: RuleParams) -> float:
     """A monthly rate as a chance in ``share`` of a step: the hazard 1 - exp(-r dt), or the discrete Bass recursion."""
     if p.market_discrete_bass:
@@ -525,39 +530,47 @@ def _step_chance(per_month: float, share: float, p: RuleParams) -> float:
     return hazard_probability(per_month, share * p.months)
 
 
-@njit(cache=True)
-def consideration_probability(influence: float, heard: float, p: RuleParams) -> float:
+@njit(cache=True, inline="always")
+def _pull(x: float) -> float:
+    """exp(x), skipped at 0 (the Bass validation and neutral prospects)."""
+    return math.exp(x) if x != 0.0 else 1.0
+
+
+@njit(cache=True, inline="always")
+def consideration_probability(influence: float, loyalty: float, p: RuleParams) -> float:
     """Chance per step that a prospect at needs starts considering the firm (moves to expectations).
 
-    Marketing's own rate plus imitation times influence, as in adoption (seed 000: the pre-purchase journey).
+    Marketing's own rate plus imitation times influence (the share of neighbours who are customers), scaled by the
+    prospect's attitude: exp(attitude_effect (loyalty - initial_loyalty)), which word of mouth moves (seed 000:
+    the pre-purchase journey; seed 004: what one hears).
     """
-    return _step_chance(p.market_consideration + p.market_imitation * clip01(influence + heard / p.months), 1.0, p)
+    x = p.market_attitude_effect * (loyalty - p.population_initial_loyalty)
+    return _step_chance((p.market_consideration + p.market_imitation * influence) * _pull(x), 1.0, p)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def adoption_probability(
-    marketing: float, influence: float, heard: float, pain: float, share: float, p: RuleParams
+    marketing: float, influence: float, loyalty: float, pain: float, share: float, p: RuleParams
 ) -> float:
-    """Chance that a prospect at expectations buys in ``share`` of a step: the Bass rate p + q I, scaled by price.
+    """Chance that a prospect at expectations buys in ``share`` of a step: the Bass rate p + q I, scaled.
 
-    I is the share of neighbours who are customers plus the net word of mouth heard, which is a flow in the step
-    and so enters as a rate per month (``heard / months``). The rate is multiplied by exp(-price_response pain).
+    I is the share of neighbours who are customers. The rate is multiplied by the prospect's attitude,
+    exp(attitude_effect (loyalty - initial_loyalty)), which word of mouth moves, and by exp(-price_response pain).
+    Word of mouth acts through the attitude, a stock, so that adoption does not depend on the step length.
     ``share`` is 1 for a prospect at expectations all step, 1/2 for one who started considering during it (the
     expected rest of the step), so that the pre-purchase journey takes as long whatever the step length.
     """
-    per_month = marketing + p.market_imitation * clip01(influence + heard / p.months)
-    if pain != 0.0:
-        per_month *= math.exp(-p.market_price_response * pain)
-    return _step_chance(per_month, share, p)
+    x = p.market_attitude_effect * (loyalty - p.population_initial_loyalty) - p.market_price_response * pain
+    return _step_chance((marketing + p.market_imitation * influence) * _pull(x), share, p)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def adopt() -> tuple[int, float]:
     """A new customer's (stage, remembered frustration): the purchase happens at desires (seed 000)."""
     return DESIRES, 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def firm_hazard(
     base_hazard: float, loyalty: float, frustration: float, pain: float, at_risk: bool, p: RuleParams
 ) -> float:
@@ -577,7 +590,7 @@ def firm_hazard(
     return h + p.churn_frustration_effect * frustration
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def competitor_hazard(loyalty: float, price: float, p: RuleParams) -> float:
     """Monthly hazard of switching to the competitor: its visibility times the logit choice of its offer.
 
@@ -595,7 +608,7 @@ def competitor_hazard(loyalty: float, price: float, p: RuleParams) -> float:
     return p.competitor_visibility / (1.0 + math.exp(-p.competitor_choice_sensitivity * advantage))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def churns(u: float, hazard: float, months: float) -> bool:
     """Whether a customer with this monthly hazard leaves in a step of ``months``, by the draw ``u``.
 
@@ -604,7 +617,26 @@ def churns(u: float, hazard: float, months: float) -> bool:
     return hazard > 0.0 and u < hazard * months * MARGIN and u < hazard_probability(hazard, months)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def churn_bound(base: float, loyalty: float, frustration: float, at_risk: bool, price: float, p: RuleParams) -> float:
+    """An upper bound of the monthly churn hazard, without the exponential or the willingness-to-pay draw.
+
+    The price's pain is largest at the lowest willingness to pay a customer of this loyalty can have, and
+    exp(x) <= 1 / (1 - x) for x < 1, so `kernels.transition` decides a draw above bound x months at once.
+    """
+    if not p.churn_enabled:
+        return 0.0
+    lowest = max(0.0, 1.0 - p.market_wtp_spread + p.market_wtp_experience * (loyalty - p.churn_loyalty_reference))
+    x = p.churn_loyalty_effect * (p.churn_loyalty_reference - loyalty) + p.market_price_response * price_pain(
+        price, lowest, p
+    )
+    grow = 1.0 / (1.0 - x) if x < 0.5 else math.exp(x)
+    if at_risk:
+        grow *= p.stages_at_risk_churn
+    return base * grow + p.churn_frustration_effect * frustration + p.competitor_visibility
+
+
+@njit(cache=True, inline="always")
 def churn_decision(
     u: float, base: float, loyalty: float, frustration: float, pain: float, at_risk: bool, price: float, p: RuleParams
 ) -> tuple[bool, float]:
@@ -628,7 +660,7 @@ def churn_decision(
 # What is counted (phase 4)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def bell(u1: float, u2: float, u3: float) -> float:
     """A bell-shaped variate of mean 0 and variance 1 from three uniforms: 2 (u1 + u2 + u3) - 3 (Irwin-Hall).
 
@@ -638,7 +670,7 @@ def bell(u1: float, u2: float, u3: float) -> float:
     return 2.0 * (u1 + u2 + u3) - 3.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def recommend_score(loyalty: float, scale_use: float, noise: float, p: RuleParams) -> int:
     """The 0-10 answer to the NPS question, from loyalty, the customer's scale use and the occasion.
 
@@ -650,19 +682,19 @@ def recommend_score(loyalty: float, scale_use: float, noise: float, p: RuleParam
     return min(10, max(0, math.floor(answer + 0.5)))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def is_customer(stage: int) -> bool:
     """A customer now: at risk or at any customer stage (not a prospect, not churned)."""
     return AT_RISK <= stage <= TOP_STAGE
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def is_at_risk(stage: int) -> bool:
     """A customer who slipped below desires (still paying, churning more)."""
     return stage == AT_RISK
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def is_prospect(stage: int) -> bool:
     """A prospect now: at needs or expectations, not yet a customer."""
     return stage <= EXPECTATIONS

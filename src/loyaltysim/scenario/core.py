@@ -192,6 +192,8 @@ def check_override_key(data: Mapping[str, Any], key: str, value: Any, label: str
             node, named = node[part], False
             continue
         fields = [f for f in (model.model_fields if model else {}) if f != "source"]
+        if here in REPLACED and (model is None or part not in fields):
+            raise ScenarioError(label, here, None, f"no longer a key: {REPLACED[here]}")
         if model is None or part not in fields:
             where = ".".join(parts[:i]) or "the scenario"
             raise _unknown(label, here, part, fields, f"not a key of {where}")

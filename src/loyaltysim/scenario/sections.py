@@ -143,6 +143,15 @@ class Market(Section):
         le=10,
         source="assumption (awareness before purchase; seed 000: needs and expectations precede the purchase)",
     )
+    attitude_effect: float = param(
+        4.0,
+        "Log-change of a prospect's consideration and purchase rates per unit of loyalty (attitude to the brand) "
+        "above population.initial_loyalty; word of mouth heard moves it.",
+        unit="1/score",
+        ge=0,
+        le=50,
+        source="assumption (seed 004: what prospects hear decides whether they buy)",
+    )
     discrete_bass: bool = param(
         False,
         "Use the discrete Bass recursion (chance p + q F per month, compounded per step) instead of the hazard "
@@ -154,7 +163,7 @@ class Market(Section):
         1.0, "Price relative to the reference price (1 = today's price).", unit="ratio", gt=0, le=10, lever=True
     )
     price_response: float = param(
-        2.0,
+        0.5,
         "Log-change of the churn hazard (and minus that of the purchase hazard) per unit of price above a customer's "
         "willingness to pay.",
         unit="1/ratio",
@@ -171,7 +180,7 @@ class Market(Section):
         source="Kalyanaram & Winer (1995): price increases weigh about twice as much as decreases",
     )
     wtp_spread: float = param(
-        0.3,
+        0.4,
         "Half-width of the uniform spread of willingness to pay around the reference price.",
         unit="ratio",
         ge=0,
@@ -262,7 +271,7 @@ class Behaviour(Section):
         source="Tversky & Kahneman (1992) value-function exponent 0.88",
     )
     value_for_money: float = param(
-        0.3,
+        0.1,
         "Satisfaction lost per unit of the price's pain (price above willingness to pay, loss-weighted; a price below "
         "it adds satisfaction).",
         unit="score/ratio",
@@ -280,7 +289,7 @@ class Behaviour(Section):
         "paradox on satisfaction, none on loyalty on average",
     )
     neutral_satisfaction: float = param(
-        0.6,
+        0.62,
         "Satisfaction (0-1) with an interaction that exactly meets expectations.",
         unit="score",
         ge=0,
@@ -541,7 +550,7 @@ class Competitor(Section):
         source="assumption",
     )
     price_weight: float = param(
-        0.5, "Value lost per unit of relative price in the switching choice.", unit="score/ratio", ge=0, le=10
+        0.25, "Value lost per unit of relative price in the switching choice.", unit="score/ratio", ge=0, le=10
     )
     norm_share: float = param(
         0.5,
