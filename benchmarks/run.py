@@ -334,8 +334,11 @@ TRAFFIC = {
         "flags": (1, 1),
         "persona": (1, 0),
         "frustration": (4, 4),
+        "exposure": (0, 4),
         "loyalty": (4, 4),
-        "expectation": (4, 4),
+        "expectation": (4, 4),  # (touchpoints, people): about one touchpoint's stream per customer-step is touched
+        "told_positive": (0, 1),
+        "told_negative": (0, 1),
     },
     "listen_hear": {
         "stage": (1, 0),
@@ -347,10 +350,12 @@ TRAFFIC = {
     },
     "transition": {
         "stage": (1, 0),
+        "flags": (1, 1),
         "heard": (4, 0),
+        "influence": (4, 0),
         "loyalty": (4, 4),
-        "expectation": (4, 4),
-        "frustration": (4, 0),
+        "expectation": (4, 4),  # prospects at expectations who heard something
+        "exposure": (4, 0),
         "base_hazard": (4, 0),
     },
     "tally": {
@@ -358,7 +363,9 @@ TRAFFIC = {
         "persona": (1, 0),
         "flags": (1, 0),
         "loyalty": (4, 0),
-        "expectation": (4, 0),
+        "expectation": (20, 0),  # every touchpoint of every customer (five in the benchmark scenario)
+        "told_positive": (1, 0),
+        "told_negative": (1, 0),
     },
 }
 

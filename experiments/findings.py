@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the lever definitions and the termina
 
 from loyaltysim.engine.layout import ADOPTED, CUSTOMER_STAGES, DESIRES, STAGE_CODES  # noqa: E402
 from loyaltysim.engine.model import LoyaltyModel  # noqa: E402
+from loyaltysim.vocabulary import MONTH_DAYS  # noqa: E402
 from test_model2 import LEVERS, TOUCHPOINTS, YEAR, levels_of, outcomes, terminal_value  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -78,7 +79,7 @@ def stage_reach(size, seeds):
                 row = model.last
                 for s in CUSTOMER_STAGES:
                     at[1 if step == 52 else 3][s].append(row[s] / row["active"])
-        assert (model.state.stage[(model.state.flags & ADOPTED) != 0] == DESIRES).all()
+            assert (model.state.stage[(model.state.flags & ADOPTED) != 0] == DESIRES).all()  # every step
     pct = lambda xs: "/".join(f"{100 * np.mean(xs[s]):.0f}" for s in CUSTOMER_STAGES)  # noqa: E731
     return pct(ever), pct(at[1]), pct(at[3])
 
@@ -91,7 +92,7 @@ def price_curve(size, seeds):
         v = []
         for seed in seeds:
             ts = run(size, seed, {"market.price": price}, days=5 * YEAR)
-            v.append(ts.profit.sum() + terminal_value(ts, 7 / (365.25 / 12)))
+            v.append(ts.profit.sum() + terminal_value(ts, 7.0 / MONTH_DAYS))
         value.append(np.mean(v))
     best = prices[int(np.argmax(value))]
     return best, dict(zip(prices, value, strict=True))
@@ -104,7 +105,7 @@ def step_length(size, seeds):
         r, n, w = [], [], []
         for seed in seeds:
             ts = run(size, seed, {"time.step_days": days})
-            months = days / (365.25 / 12)
+            months = days / MONTH_DAYS
             r.append(retention(ts))
             n.append(nps(ts))
             w.append(float(ts.wom_positive.sum()) / (float(ts.active.iloc[1:].sum()) * months))
@@ -120,14 +121,16 @@ def dose_response_figure(size, seeds, out):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(3, 1, figsize=(11, 11), sharex=True)
-    for name, key, values in LEVERS:
+    colours = plt.get_cmap("tab20").colors
+    for n, (name, key, values) in enumerate(LEVERS):
+        style = {"color": colours[n % len(colours)], "ls": "-" if ", all" in name or "," not in name else "--"}
         table = {m: np.zeros(len(values)) for m in ("retention", "nps", "active")}
         for a, over in enumerate(levels_of(key, values)):
             res = [outcomes(run(size, s, over)) for s in seeds]
             for m in table:
                 table[m][a] = np.mean([x[m] for x in res])
         for ax, m in zip(axes, table, strict=True):
-            ax.plot(range(len(values)), table[m] - table[m][0], marker="o", ms=3, label=name)
+            ax.plot(range(len(values)), table[m] - table[m][0], marker="o", ms=3, label=name, **style)
     labels = ("12-month retention (pts)", "NPS at 12 months (pts)", "active customers at 12 months")
     for ax, label in zip(axes, labels, strict=True):
         ax.set_ylabel(f"change from level 1\n{label}")

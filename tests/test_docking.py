@@ -21,6 +21,19 @@ CASES = {
         {"network.kind": "erdos_renyi", "time.step_days": 1.0, "time.horizon_days": 40},
     ),
     "bass": (SCENARIOS / "validation" / "bass.toml", {"network.kind": "watts_strogatz"}),
+    # Model 2's rarer paths, made frequent: win-back, consider-then-buy in one step, a price above willingness to
+    # pay, recovery contacts and a visible, better competitor.
+    "win-back-price-recovery": (
+        SCENARIOS / "baseline.toml",
+        {
+            "churn.win_back": 0.5,
+            "market.consideration": 2.0,
+            "market.price": 1.5,
+            "touchpoints.app.recovery": 0.8,
+            "competitor.visibility": 0.3,
+            "competitor.empathy": 0.8,
+        },
+    ),
 }
 
 
@@ -32,6 +45,8 @@ def test_kernel_and_reference_agents_give_identical_timeseries(case):
     reference = ls.simulate(path, seed=7, engine="reference", overrides=overrides).timeseries
     assert kernel["active"].iloc[-1] > 0
     assert kernel["interactions"].sum() > 0 or case == "bass"
+    if case == "win-back-price-recovery":
+        assert min(kernel[c].sum() for c in ("won_back", "recoveries", "new_customers", "lost_to_competitor")) > 0
     pd.testing.assert_frame_equal(kernel, reference, check_exact=True)
 
 

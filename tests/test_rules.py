@@ -84,9 +84,9 @@ PERSONA = np.ones(len(PersonaColumn))
 
 
 def test_traits_are_spread_around_their_means():
-    assert r.customer_traits((0.5, 0.5, 0.5, 0.5, 0.5), P) == pytest.approx(TRAITS)
-    low = r.customer_traits((0.0, 0.0, 0.0, 0.0, 0.0), P)
-    high = r.customer_traits((1.0, 1.0, 1.0, 1.0, 1.0), P)
+    assert r.customer_traits((0.5,) * 6, P) == pytest.approx(TRAITS)
+    low = r.customer_traits((0.0,) * 6, P)
+    high = r.customer_traits((1.0,) * 6, P)
     assert low == pytest.approx((0.05, 0.3, 0.2, 0.2, 0.5)) and high == pytest.approx((0.55, 0.8, 0.7, 0.7, 0.9))
     assert r.spread_trait(0.0, 0.1, 0.5) == 0.0 and r.spread_trait(1.0, 0.9, 0.5) == 1.0  # kept in [0, 1]
 

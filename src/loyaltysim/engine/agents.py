@@ -29,7 +29,7 @@ from loyaltysim.engine.layout import (
     Level,
 )
 from loyaltysim.engine.network import to_networkx
-from loyaltysim.engine.rng import Purpose, draw, draw3, draw_at
+from loyaltysim.engine.rng import Purpose, draw, draw3, draw6, draw_at
 
 if TYPE_CHECKING:
     from loyaltysim.engine.model import LoyaltyModel
@@ -78,13 +78,11 @@ class Customer(CellAgent):
 
     def traits(self) -> tuple[float, float, float, float, float]:
         """The customer's stage thresholds and effort tolerance (`rules.customer_traits`), drawn from its own key."""
-        a1, a2, a3 = draw3(self.model.trait_key, self.idx, 0)
-        b1, b2, _ = draw3(self.model.trait_key, self.idx, 1)
-        return r.customer_traits((a1, a2, a3, b1, b2), self.model.plan.params)
+        return r.customer_traits(draw6(self.model.trait_key, self.idx), self.model.plan.params)
 
     def willingness_to_pay(self) -> float:
         """The price (relative to the reference) this person would pay now (`rules.willingness_to_pay`)."""
-        u = draw3(self.model.trait_key, self.idx, 1)[2]
+        u = draw6(self.model.trait_key, self.idx)[5]
         return r.willingness_to_pay(u, self.loyalty, self.model.plan.params)
 
     def interact(self) -> list[tuple[int, float, bool]]:

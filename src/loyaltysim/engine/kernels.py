@@ -36,7 +36,7 @@ from loyaltysim.engine.layout import (
     Sum,
     Tally,
 )
-from loyaltysim.engine.rng import Purpose, draw, draw3, draw_at, stream_key
+from loyaltysim.engine.rng import Purpose, draw, draw3, draw6, draw_at, stream_key
 from loyaltysim.engine.state import TALLY_CHUNK, CustomerState, n_chunks
 
 if TYPE_CHECKING:
@@ -174,10 +174,9 @@ def interact(
             n_pos = 0
             n_neg = 0
             if visits > 0:
-                a1, a2, a3 = draw3(trait_key, i, 0)
-                b1, b2, b3 = draw3(trait_key, i, 1)
-                traits = r.customer_traits((a1, a2, a3, b1, b2), p)
-                pain = r.price_pain(price, r.willingness_to_pay(b3, float(loyalty[i]), p), p)
+                own = draw6(trait_key, i)
+                traits = r.customer_traits(own, p)
+                pain = r.price_pain(price, r.willingness_to_pay(own[5], float(loyalty[i]), p), p)
                 m = persona[i]
                 for v in range(visits):
                     u_channel, u_need, u_effort = draw3(keys[Purpose.CHANNEL], i, v)
@@ -236,9 +235,9 @@ def transition(
     n = stage.shape[0]
     chunks = n_chunks(n)
     lost = np.zeros(chunks, np.float64)
-    # Influence and heard enter consideration and purchase only through clip01(influence + heard) <= 1, and the
-    # price's pain is smallest at the highest willingness to pay, so no prospect's chance exceeds these caps (the
-    # margin covers rounding): a draw above one decides without the rule's transcendental functions.
+    # Influence is at most 1, the attitude's pull is largest at loyalty 1 (attitude_effect >= 0) and the price's pain
+    # smallest at the highest willingness to pay, so no prospect's chance exceeds these caps (the margin covers
+    # rounding; tests/test_rules.py checks the bounds): a draw above one decides without the rule's exponentials.
     consider_cap = r.consideration_probability(1.0, 1.0, p) * r.MARGIN
     least_pain = r.price_pain(price, r.willingness_to_pay(1.0, 1.0, p), p)
     adopt_cap = r.adoption_probability(marketing, 1.0, 1.0, least_pain, 1.0, p) * r.MARGIN
@@ -268,7 +267,7 @@ def transition(
                     share = 0.5
                     u = draw_at(keys[Purpose.ADOPT], i, 0)
                 if u < adopt_cap:
-                    wtp = r.willingness_to_pay(draw3(trait_key, i, 1)[2], float(loyalty[i]), p)
+                    wtp = r.willingness_to_pay(draw6(trait_key, i)[5], float(loyalty[i]), p)
                     pain = r.price_pain(price, wtp, p)
                     if u < r.adoption_probability(marketing, float(influence[i]), float(loyalty[i]), pain, share, p):
                         new_stage, new_frustration = r.adopt()
@@ -281,7 +280,7 @@ def transition(
             bound = r.churn_bound(float(base_hazard[i]), float(loyalty[i]), float(exposure[i]), at_risk, price, p)
             if u >= bound * p.months * r.MARGIN:  # decided without the exponential (`rules.churn_bound`)
                 continue
-            wtp = r.willingness_to_pay(draw3(trait_key, i, 1)[2], float(loyalty[i]), p)
+            wtp = r.willingness_to_pay(draw6(trait_key, i)[5], float(loyalty[i]), p)
             leaves, share = r.churn_decision(
                 u,
                 float(base_hazard[i]),

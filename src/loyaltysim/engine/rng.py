@@ -13,7 +13,7 @@ from enum import IntEnum
 import numpy as np
 from numba import int64, njit, uint64
 
-__all__ = ["Purpose", "draw", "draw3", "draw_at", "draw_keys", "stream_key"]
+__all__ = ["Purpose", "draw", "draw3", "draw6", "draw_at", "draw_keys", "stream_key"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -108,3 +108,11 @@ def draw3(key: uint64, customer: int, n: int) -> tuple[float, float, float]:
     b = float(int64((z >> _S21) & _MASK21)) * _TO_UNIT21
     c = float(int64((z >> _S42) & _MASK21)) * _TO_UNIT21
     return a, b, c
+
+
+@njit(cache=True, inline="always")
+def draw6(key: uint64, customer: int) -> tuple[float, float, float, float, float, float]:
+    """Six 21-bit uniforms of one customer: `draw3` of sub-indices 0 and 1 (a customer's fixed traits)."""
+    a, b, c = draw3(key, customer, 0)
+    d, e, f = draw3(key, customer, 1)
+    return a, b, c, d, e, f

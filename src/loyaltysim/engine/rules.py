@@ -8,7 +8,7 @@ trajectories, ``tests/test_rules.py`` checks each rule against known answers and
 independent plain-Python oracle of a whole customer-step.
 
 Equations and the sources of their default numbers are in ``docs/model.md`` (section 7, submodels). The module is
-kept whole, though about 400 lines: it is the behaviour of one customer, read in order from a touchpoint use to
+kept whole, though about 700 lines: it is the behaviour of one customer, read in order from a touchpoint use to
 the NPS question, and the docs point into it.
 """
 
@@ -166,12 +166,13 @@ def spread_trait(u: float, mean: float, spread: float) -> float:
 
 @njit(cache=True, inline="always")
 def customer_traits(
-    u: tuple[float, float, float, float, float], p: RuleParams
+    u: tuple[float, float, float, float, float, float], p: RuleParams
 ) -> tuple[float, float, float, float, float]:
-    """A customer's fixed traits from five uniforms drawn once per customer (the same at every step).
+    """A customer's fixed traits from the six uniforms of its trait key (`rng.draw6`, the same at every step).
 
-    The thresholds of the desires, preferences, personalization and empathy stages and the effort tolerance, each
-    spread uniformly around its mean, so that no threshold is shared by everyone (no cliff in a lever).
+    The thresholds of the desires, preferences, personalization and empathy stages and the effort tolerance (from
+    ``u[0]`` ... ``u[4]``), each spread uniformly around its mean, so that no threshold is shared by everyone (no
+    cliff in a lever). ``u[5]`` is the customer's own part of willingness to pay (`willingness_to_pay`).
     """
     spread = p.stages_threshold_spread
     return (
@@ -558,7 +559,8 @@ def adoption_probability(
     exp(attitude_effect (loyalty - initial_loyalty)), which word of mouth moves, and by exp(-price_response pain).
     Word of mouth acts through the attitude, a stock, so that adoption does not depend on the step length.
     ``share`` is 1 for a prospect at expectations all step, 1/2 for one who started considering during it (the
-    expected rest of the step), so that the pre-purchase journey takes as long whatever the step length.
+    expected rest of the step), so that the pre-purchase journey takes as long whatever the step length (exactly to
+    first order in rate x step; tests/test_model2.py checks adoption across step lengths).
     """
     x = p.market_attitude_effect * (loyalty - p.population_initial_loyalty) - p.market_price_response * pain
     return _step_chance((marketing + p.market_imitation * influence) * _pull(x), share, p)

@@ -1,6 +1,6 @@
 """The tables of the market and of how customers behave.
 
-Time, population, market, behaviour, stages, word of mouth, churn, NPS answers, economics and network.
+Time, population, market, behaviour, stages, word of mouth, churn, the competitor, NPS answers, economics and network.
 Each value is a `param` with its default, range, unit, one-line meaning and the source of the default number. Rates
 are stated per month (`MONTH_DAYS` days); a step lasts ``time.step_days`` days. The module is kept whole, though a
 little over 400 lines: it is the list of declarations, one table after another, that ``docs/model.md`` tabulates.
@@ -87,7 +87,8 @@ class Population(Section):
     )
     initial_loyalty: float = param(
         0.7,
-        "Mean loyalty (0-1) of starting and newly won customers.",
+        "Mean starting loyalty (0-1), the attitude to the brand, of everyone; a prospect keeps its own when it buys, "
+        "and this mean is the neutral attitude of market.attitude_effect.",
         unit="score",
         ge=0,
         le=1,
@@ -97,7 +98,7 @@ class Population(Section):
         0.25, "Half-width of the uniform spread of starting loyalty around its mean.", unit="score", ge=0, le=0.5
     )
     initial_expectation: float = param(
-        0.5, "Expected experience quality (0-1) a customer starts with.", unit="score", ge=0, le=1
+        0.5, "Experience quality (0-1) everyone first expects of every touchpoint.", unit="score", ge=0, le=1
     )
 
     @model_validator(mode="after")
@@ -119,7 +120,7 @@ class Market(Section):
 
     marketing: float = param(
         0.0025,
-        "Bass innovation p: monthly chance a prospect adopts from marketing alone.",
+        "Bass innovation p: monthly rate (hazard) at which a prospect at expectations buys from marketing alone.",
         unit="1/month",
         ge=0,
         le=1,
@@ -128,7 +129,8 @@ class Market(Section):
     )
     imitation: float = param(
         0.032,
-        "Bass imitation q: monthly adoption chance added per unit of neighbour influence.",
+        "Bass imitation q: monthly rate added to consideration and purchase per unit of influence (the share of "
+        "neighbours who are customers).",
         unit="1/month",
         ge=0,
         le=1,
@@ -137,7 +139,7 @@ class Market(Section):
     consideration: float = param(
         0.1,
         "Monthly hazard that a prospect at needs starts considering the firm (moves to expectations) from marketing "
-        "alone; word of mouth adds imitation x influence.",
+        "alone; imitation x influence adds to it and the prospect's attitude scales it.",
         unit="1/month",
         ge=0,
         le=10,
@@ -164,8 +166,8 @@ class Market(Section):
     )
     price_response: float = param(
         0.5,
-        "Log-change of the churn hazard (and minus that of the purchase hazard) per unit of price above a customer's "
-        "willingness to pay.",
+        "Log-change of the churn hazard (and minus that of the purchase hazard) per unit of the price's pain (the "
+        "excess over willingness to pay, loss-weighted; negative below it, which lowers churn).",
         unit="1/ratio",
         ge=0,
         le=50,
@@ -464,14 +466,14 @@ class WordOfMouth(Section):
         source="seed 004: a bad episode is told about 4x more (4 x 0.1)",
     )
     positive_weight: float = param(
-        1.0, "Influence of one positive message, relative to one adopter neighbour.", unit="ratio", ge=0, le=100
+        1.0, "Weight of one good story heard in the net word of mouth heard.", unit="ratio", ge=0, le=100
     )
     negative_weight: float = param(
-        1.0, "Influence of one negative message, relative to one adopter neighbour.", unit="ratio", ge=0, le=100
+        1.0, "Weight of one bad story heard in the net word of mouth heard.", unit="ratio", ge=0, le=100
     )
     loyalty_effect: float = param(
         0.3,
-        "Loyalty change of a customer per unit of net word of mouth heard.",
+        "Loyalty (attitude) change of a customer or prospect per unit of net word of mouth heard.",
         unit="score",
         ge=0,
         le=10,
@@ -521,7 +523,8 @@ class Competitor(Section):
 
     visibility: float = param(
         0.03,
-        "Monthly rate at which a customer weighs the competitor's offer against the firm's: the switching hazard is "
+        "Monthly rate at which a customer weighs the competitor's offer (its quality over the market's expectation "
+        "and its price, against the customer's loyalty): the switching hazard is "
         "this times the logit choice of the rival (0: no switching).",
         unit="1/month",
         ge=0,
