@@ -24,16 +24,15 @@ from loyaltysim.engine.layout import ADOPTED, CUSTOMER_STAGES, DESIRES, STAGE_CO
 from loyaltysim.engine.model import LoyaltyModel  # noqa: E402
 from loyaltysim.vocabulary import MONTH_DAYS  # noqa: E402
 from test_model2 import LEVERS, TOUCHPOINTS, YEAR, levels_of, outcomes, terminal_value  # noqa: E402
+from test_model2 import run as run_baseline  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 ADD_EMPATHY = ROOT / "scenarios" / "add-empathy.toml"
 
 
 def run(size, seed, overrides=None, days=YEAR, path=BASELINE):
-    """The time series of one run of a scenario (the baseline by default) with overrides."""
-    model = LoyaltyModel(path, rng=seed, **{"population.size": size, "time.horizon_days": days, **(overrides or {})})
-    model.run()
-    return model.timeseries()
+    """The time series of one run of a scenario (the baseline by default) with overrides (the tests' own `run`)."""
+    return run_baseline(overrides, seed, size=size, days=days, path=path)
 
 
 def paired(size, seeds, a, b, metric, days=YEAR, path_a=BASELINE, path_b=BASELINE):

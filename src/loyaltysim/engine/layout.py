@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Literal, NamedTuple
 
-from loyaltysim.vocabulary import STAGES
+from loyaltysim.vocabulary import CUSTOMER_STAGES, PROSPECT_STAGES, STAGES
 
 __all__ = [
     "ACTIVE",
@@ -76,10 +76,6 @@ STATE_NAMES = ("needs", "expectations", "at_risk", "desires", "preferences", "pe
 """Name of each code, in code order (the output columns of the same names count them)."""
 STAGE_CODES = {name: STATE_NAMES.index(name) for name in STAGES}
 """Code of each CX Spectrum stage, by name."""
-CUSTOMER_STAGES = tuple(STAGES[STAGES.index("desires") :])
-"""The CX Spectrum stages of customers (desires and deeper): initial shares and spend multipliers list these."""
-PROSPECT_STAGES = tuple(STAGES[: STAGES.index("desires")])
-"""The CX Spectrum stages of prospects (needs, expectations)."""
 
 # ---------------------------------------------------------------------------------------------------------------
 # Flag bits: one uint8 per person

@@ -628,7 +628,7 @@ def churn_bound(base: float, loyalty: float, frustration: float, at_risk: bool, 
     """
     if not p.churn_enabled:
         return 0.0
-    lowest = max(0.0, 1.0 - p.market_wtp_spread + p.market_wtp_experience * (loyalty - p.churn_loyalty_reference))
+    lowest = willingness_to_pay(0.0, loyalty, p)
     x = p.churn_loyalty_effect * (p.churn_loyalty_reference - loyalty) + p.market_price_response * price_pain(
         price, lowest, p
     )

@@ -15,9 +15,19 @@ from pydantic import model_validator
 
 from loyaltysim.errors import warn
 from loyaltysim.scenario.declare import STAGES, Section, param
+from loyaltysim.vocabulary import CUSTOMER_STAGES
 
-CUSTOMER_STAGES = STAGES[STAGES.index("desires") :]
-"""The stages of customers: the purchase happens at desires (seed 000); needs and expectations are prospects'."""
+
+def _check_customer_stages(values: list[float], key: str, why: str, numbers: str = "non-negative numbers") -> None:
+    """Refuse a model-1 list of six stages with what replaced it, and any list not one per customer stage."""
+    n = len(CUSTOMER_STAGES)
+    if len(values) == len(STAGES) and len(values) != n:
+        raise ValueError(
+            f"{key} now lists the {n} customer stages ({', '.join(CUSTOMER_STAGES)}): {why}; got six numbers"
+        )
+    if len(values) != n or any(x < 0 for x in values):
+        raise ValueError(f"{key} must be {n} {numbers}, got {values}")
+
 
 __all__ = [
     "Behaviour",
@@ -104,14 +114,10 @@ class Population(Section):
     @model_validator(mode="after")
     def _shares(self) -> Population:
         s = self.initial_stage_shares
-        n = len(CUSTOMER_STAGES)
-        if len(s) == len(STAGES) and len(s) != n:
-            raise ValueError(
-                f"initial_stage_shares now lists the {n} customer stages ({', '.join(CUSTOMER_STAGES)}): customers "
-                "buy at desires, and population.initial_considering places the prospects; got six numbers"
-            )
-        if len(s) != n or any(x < 0 for x in s) or abs(sum(s) - 1) > 1e-6:
-            raise ValueError(f"initial_stage_shares must be {n} non-negative numbers summing to 1, got {s}")
+        why = "customers buy at desires, and population.initial_considering places the prospects"
+        _check_customer_stages(s, "initial_stage_shares", why, "non-negative numbers summing to 1")
+        if abs(sum(s) - 1) > 1e-6:
+            raise ValueError(f"initial_stage_shares must be {len(s)} non-negative numbers summing to 1, got {s}")
         return self
 
 
@@ -419,15 +425,9 @@ class Stages(Section):
 
     @model_validator(mode="after")
     def _multipliers(self) -> Stages:
-        m = self.spend_multipliers
-        n = len(CUSTOMER_STAGES)
-        if len(m) == len(STAGES) and len(m) != n:
-            raise ValueError(
-                f"spend_multipliers now lists the {n} customer stages ({', '.join(CUSTOMER_STAGES)}): customers buy "
-                "at desires and pay from there; got six numbers"
-            )
-        if len(m) != n or any(x < 0 for x in m):
-            raise ValueError(f"spend_multipliers must be {n} non-negative numbers, got {m}")
+        _check_customer_stages(
+            self.spend_multipliers, "spend_multipliers", "customers buy at desires and pay from there"
+        )
         return self
 
 
