@@ -146,6 +146,7 @@ def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
         plan.price[t],
         plan.persona_table,
         p,
+        model.diary,
     )
     clock.append(time.perf_counter())
     listen._spread(
@@ -401,6 +402,7 @@ def mover_share(n: int = 100_000) -> float:
         model.plan.price[t],
         model.plan.persona_table,
         model.plan.params,
+        model.diary,
     )
     return len(listen._movers(model.state.flags)) / n
 

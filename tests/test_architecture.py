@@ -22,6 +22,7 @@ LAYERS = {
     "runs": 3,
     "comparisons": 4,
     "sweeps": 4,
+    "survey": 4,
     "teach": 5,
     "cli": 6,
 }

@@ -186,13 +186,22 @@ def test_stage_moves_up_on_delivery_and_down_on_disappointment():
 
 
 def test_speaking_needs_salience_and_its_chance():
-    assert r.speak(0.08, 1.0, 0.69, P) == r.POSITIVE  # positive_salience 0.08, positive_share 0.70
-    assert r.speak(0.08, 1.0, 0.70, P) == 0
+    assert r.speak(0.08, 1.0, 0.34, P) == r.POSITIVE  # positive_salience 0.08, positive_share 0.35
+    assert r.speak(0.08, 1.0, 0.35, P) == 0
     assert r.speak(0.079, 1.0, 0.0, P) == 0
     assert r.speak(0.05, 2.0, 0.0, P) == r.POSITIVE  # felt through emotion sensitivity
-    assert r.speak(-0.08, 1.0, 0.60, P) == r.NEGATIVE  # negative_share 0.61
-    assert r.speak(-0.08, 1.0, 0.61, P) == 0
+    assert r.speak(-0.08, 1.0, 0.46, P) == r.NEGATIVE  # negative_share 0.47
+    assert r.speak(-0.08, 1.0, 0.47, P) == 0
     assert r.speak(0.0, 1.0, 0.0, P) == 0
+
+
+def test_memorable_is_what_may_be_told():
+    assert r.memorable(0.08, 1.0, P) == r.POSITIVE and r.memorable(0.079, 1.0, P) == 0
+    assert r.memorable(-0.08, 1.0, P) == r.NEGATIVE and r.memorable(-0.05, 2.0, P) == r.NEGATIVE
+    assert r.memorable(0.0, 1.0, P._replace(word_of_mouth_positive_salience=0.0)) == 0
+    for value in np.linspace(-0.3, 0.3, 61):
+        told = r.speak(value, 1.0, 0.0, P)
+        assert told == r.memorable(value, 1.0, P)  # with a draw of 0, every memorable experience is told
 
 
 @pytest.mark.parametrize("step_days,half_life", [(7.0, 28.0), (1.0, 30.0), (30.4375, 60.875)])
@@ -233,7 +242,7 @@ def test_one_interaction_by_hand():
     )
     touchpoint[[Level.RECOVERY, Level.RECOVERY_QUALITY]] = (0.5, 0.5)
     # draws: need, effort, empathy, personalization, stage, speaking, recovery (0.5: no noise)
-    stage, loyalty, expectation, frustrating, told, effort, contact = r.interaction(
+    stage, loyalty, expectation, frustrating, told, effort, contact, met, kind, ease, felt, tailored = r.interaction(
         DESIRES, 0.6, 0.5, touchpoint, PERSONA, TRAITS, 0.0, (0.5, 0.5, 0.5, 0.5, 0.99, 0.99, 0.9), P
     )
     quality = 0.4 + 0.08 * 0.6 + 0.52 * (0.5 * 0.4 + 0.5 * 0.3)  # need met, effort 0.4, feel 0.35
@@ -244,6 +253,9 @@ def test_one_interaction_by_hand():
     assert expectation == pytest.approx(0.5 + 0.2 * (0.7 * quality + 0.3 * P.market_norm - 0.5))
     assert not frustrating and not contact and told == 0  # salient, but u_speak 0.99 is above positive_share
     assert stage == DESIRES  # u_stage 0.99: no move
+    # what the survey's diary records: met, memorable (value 0.108 >= salience 0.08), ease, emotion, not tailored
+    assert met and kind == r.POSITIVE and ease == pytest.approx(0.6) and felt == pytest.approx(0.35)
+    assert not tailored  # felt personalization 0.3 is below the threshold 0.45
 
 
 def test_a_failed_interaction_by_hand():
@@ -251,15 +263,16 @@ def test_a_failed_interaction_by_hand():
     touchpoint[[Level.FULFILMENT, Level.EFFORT, Level.EMPATHY, Level.PERSONALIZATION]] = (0.9, 0.4, 0.4, 0.3)
     touchpoint[[Level.RECOVERY, Level.RECOVERY_QUALITY]] = (0.5, 0.5)
     draws = (0.95, 0.5, 0.5, 0.5, 0.1, 0.1, 0.9)  # the need unmet, no recovery contact (0.9 > 0.5)
-    stage, loyalty, _, frustrating, told, _, contact = r.interaction(
+    stage, loyalty, _, frustrating, told, _, contact, met, kind, *_ = r.interaction(
         DESIRES, 0.6, 0.5, touchpoint, PERSONA, TRAITS, 0.0, draws, P
     )
     assert (stage, frustrating, told, contact) == (AT_RISK, True, r.NEGATIVE, False) and loyalty < 0.6
+    assert not met and kind == r.NEGATIVE
     fixed = (0.95, 0.5, 0.5, 0.5, 0.99, 0.99, 0.1)  # a recovery contact that fixes it (0.1 < 0.25)
-    stage, fixed_loyalty, _, frustrating, _, _, contact = r.interaction(
+    stage, fixed_loyalty, _, frustrating, _, _, contact, met, *_ = r.interaction(
         DESIRES, 0.6, 0.5, touchpoint, PERSONA, TRAITS, 0.0, fixed, P
     )
-    assert contact and not frustrating and fixed_loyalty > loyalty
+    assert contact and not frustrating and fixed_loyalty > loyalty and met
     plain = r.interaction(DESIRES, 0.6, 0.5, touchpoint, PERSONA, TRAITS, 0.0, (0.5, *fixed[1:]), P)[1]
     assert fixed_loyalty > plain  # the recovery paradox: better than no failure at all
 
@@ -316,7 +329,7 @@ def test_willingness_to_pay_and_the_pain_of_a_price():
     assert r.willingness_to_pay(0.5, 0.6, P) == pytest.approx(1.0)  # the reference, at the reference loyalty
     assert r.willingness_to_pay(1.0, 0.6, P) == pytest.approx(1.4)
     assert r.willingness_to_pay(0.0, 0.6, P) == pytest.approx(0.6)
-    assert r.willingness_to_pay(0.5, 0.85, P) == pytest.approx(1.2)  # grows with the experience (seed 003)
+    assert r.willingness_to_pay(0.5, 0.85, P) == pytest.approx(1.0 + 0.65 * 0.25)  # grows with the experience
     assert r.price_pain(1.1, 1.0, P) == pytest.approx(0.2)  # a loss: twice its size
     assert r.price_pain(0.9, 1.0, P) == pytest.approx(-0.1)  # a gain
 
@@ -350,7 +363,7 @@ def test_churn_hazard_terms():
     assert r.firm_hazard(0.02, 0.6, 0.0, 0.0, True, P) == pytest.approx(0.02 * 1.25)  # at risk
     assert r.firm_hazard(0.02, 0.0, 9.0, 9.0, True, P._replace(churn_enabled=False)) == 0.0
     advantage = P.competitor_quality - 0.5
-    assert r.competitor_hazard(0.6, 1.0, P) == pytest.approx(0.03 / (1 + math.exp(-8.0 * advantage)))
+    assert r.competitor_hazard(0.6, 1.0, P) == pytest.approx(0.06 / (1 + math.exp(-8.0 * advantage)))
     assert r.competitor_hazard(0.9, 1.0, P) < r.competitor_hazard(0.6, 1.0, P)  # loyalty holds customers back
     assert r.competitor_hazard(0.6, 1.2, P) > r.competitor_hazard(0.6, 1.0, P)  # our dearer price pushes them
     assert r.competitor_hazard(0.6, 1.0, P._replace(competitor_visibility=0.0)) == 0.0

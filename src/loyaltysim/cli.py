@@ -273,6 +273,57 @@ def compare_command(
         typer.echo(f"wrote {out / 'report.html'} and its figures and tables", err=fmt != "table")
 
 
+@app.command("survey")
+def survey_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    seed: SeedOption = 0,
+    replications: Annotated[int, typer.Option("--replications", "-n", help="Runs; CIs are over them.")] = 5,
+    month: Annotated[
+        list[float] | None, typer.Option("--month", help="Survey month (repeatable; default: the horizon).")
+    ] = None,
+    window_days: Annotated[
+        float, typer.Option(help="Days of the look-back window and of the follow-up after a frustration.")
+    ] = 90.0,
+    sets: SetOption = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write survey.csv, survey.json, answers.csv, survey.png here.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, csv or json.")] = "text",
+    root: RootOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Ask the simulated customers the seeds' survey questions; print stated against simulated, with CIs."""
+    from loyaltysim.runs.files import check_output_folder
+    from loyaltysim.survey import survey
+
+    _headless()
+    if replications < 1:
+        fail(f"--replications {replications}: allowed: a whole number of at least 1 (e.g. 5)")
+    if fmt not in ("text", "csv", "json"):
+        fail(f"--format {fmt!r}: allowed: text, csv, json")
+    try:
+        if out is not None:
+            check_output_folder(out, "survey", force)
+        result = survey(
+            scenario, seed, replications, month or None, window_days, parse_sets(sets), root, overrides_label="--set"
+        )
+        paths = result.save(out, force) if out is not None else []
+    except ScenarioError as exc:
+        if exc.file == "survey" and exc.key in ("month", "window_days"):
+            fail(f"--{exc.key.replace('_', '-')} {exc.value}: allowed: {exc.allowed}")
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{out}: cannot write the survey ({exc.strerror or exc})")
+    if fmt == "text":
+        typer.echo(result.text())
+    elif fmt == "csv":
+        sys.stdout.write(result.to_frame().to_csv(index=False))
+    else:
+        sys.stdout.write(json.dumps(result.to_json(), indent=1) + "\n")
+    if paths:
+        typer.echo(f"wrote {', '.join(str(p) for p in paths)}", err=fmt != "text")
+
+
 @app.command("sweep")
 def sweep_command(
     experiment: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/).")],

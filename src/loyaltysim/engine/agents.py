@@ -109,7 +109,7 @@ class Customer(CellAgent):
                 u_empathy, u_personal, u_stage = draw3(keys[Purpose.FEEL], i, v)
                 u_speak, u_recover, _ = draw3(keys[Purpose.RECOVER], i, v)
                 k = r.choose(u_channel, levels[:, Level.CUMULATIVE_SHARE])
-                self.stage, self.loyalty, expectation[k], frustrating, told, effort, contact = r.interaction(
+                self.stage, self.loyalty, expectation[k], frustrating, told, effort, contact, *_ = r.interaction(
                     self.stage,
                     self.loyalty,
                     float(expectation[k]),

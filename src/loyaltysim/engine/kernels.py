@@ -6,7 +6,8 @@ customers, call the rules and store what they return, in place (the interact, tr
 their per-chunk counts and sums). A customer's fixed traits (stage thresholds, effort tolerance, willingness to pay)
 are drawn again whenever they are needed from the customer's own key (``trait_key``), so they take no memory.
 All randomness comes from `loyaltysim.engine.rng` keyed by (seed, step, customer, purpose), so the thread count
-never changes a result.
+never changes a result. The module is kept whole, a little over 400 lines: every phase's loop side by side, with
+the two small kernels the survey asks (`answers`, `willingness`) beside the tally whose answer rule they share.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from loyaltysim.engine.layout import (
     SPOKE_POSITIVE,
     STEP_BITS,
     WON_BACK,
+    Diary,
     Level,
     PersonaColumn,
     Sum,
@@ -42,7 +44,7 @@ from loyaltysim.engine.state import TALLY_CHUNK, CustomerState, n_chunks
 if TYPE_CHECKING:
     from loyaltysim.engine.params import RuleParams
 
-__all__ = ["init_population", "interact", "tally", "transition"]
+__all__ = ["answers", "init_population", "interact", "tally", "transition", "willingness"]
 
 N_TALLY = len(Tally)
 N_SUMS = len(Sum)
@@ -134,6 +136,7 @@ def interact(
     price: float,
     persona_table: np.ndarray,
     p: RuleParams,
+    diary: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Phase 1: each customer uses touchpoints a Poisson number of times, judges each use and reacts.
 
@@ -141,7 +144,9 @@ def interact(
     it as frustrating and may tell others about it (`rules.interaction`); the step's frustrating interactions enter
     the memory of frustration (`rules.frustration_memory`) and its tellings are counted. The number of interactions
     is Poisson(``visit_rate``), ``none_chance`` = exp(-visit_rate). ``levels``: one row per touchpoint (`Level`
-    columns); ``persona_table``: one row per persona (`PersonaColumn` columns). Returns per-chunk interactions by
+    columns); ``persona_table``: one row per persona (`PersonaColumn` columns). ``diary``: `Diary` rows x people, to
+    which each interaction is added (zero it before the step), or no columns to keep none. Returns per-chunk
+    interactions by
     touchpoint, summed effort and recovery contacts by touchpoint (fixed chunks: totals do not depend on the
     number of threads).
     """
@@ -160,6 +165,7 @@ def interact(
     recoveries = np.zeros((chunks, levels.shape[0]), np.int64)
     effort_sums = np.zeros(chunks, np.float64)
     cum = levels[:, Level.CUMULATIVE_SHARE]
+    record = diary.shape[1] > 0
     for c in prange(chunks):
         effort_sum = 0.0
         for i in range(c * TALLY_CHUNK, min(n, (c + 1) * TALLY_CHUNK)):
@@ -183,7 +189,20 @@ def interact(
                     u_empathy, u_personal, u_stage = draw3(keys[Purpose.FEEL], i, v)
                     u_speak, u_recover, _ = draw3(keys[Purpose.RECOVER], i, v)
                     k = r.choose(u_channel, cum)
-                    s, new_loyalty, new_expectation, frustrating, told, effort, contact = r.interaction(
+                    (
+                        s,
+                        new_loyalty,
+                        new_expectation,
+                        frustrating,
+                        told,
+                        effort,
+                        contact,
+                        met,
+                        kind,
+                        ease,
+                        felt,
+                        tailored,
+                    ) = r.interaction(
                         s,
                         float(loyalty[i]),
                         float(expectation[k, i]),
@@ -202,6 +221,15 @@ def interact(
                     uses[c, k] += 1
                     recoveries[c, k] += contact
                     effort_sum += effort
+                    if record:
+                        diary[Diary.USES, i] += 1.0
+                        diary[Diary.MET, i] += met
+                        diary[Diary.FRUSTRATING, i] += frustrating
+                        diary[Diary.BAD, i] += kind == r.NEGATIVE
+                        diary[Diary.GOOD, i] += kind == r.POSITIVE
+                        diary[Diary.TAILORED, i] += tailored
+                        diary[Diary.EASE, i] += ease
+                        diary[Diary.FEEL, i] += felt
             remembered, mean = r.frustration_memory(float(frustration[i]), new, p)
             frustration[i] = remembered
             exposure[i] = mean
@@ -299,6 +327,39 @@ def transition(
     return lost
 
 
+@njit(cache=True, inline="always")
+def _answer(scale_key, answer_key, i, loyalty, p):
+    """Customer ``i``'s 0-10 answer to the NPS question: its own scale use and the occasion's noise."""
+    s1, s2, s3 = draw3(scale_key, i, 0)
+    a1, a2, a3 = draw3(answer_key, i, 0)
+    return r.recommend_score(loyalty, r.bell(s1, s2, s3), r.bell(a1, a2, a3), p)
+
+
+@njit(parallel=True, cache=True)
+def answers(st: CustomerState, keys: np.ndarray, scale_key: np.uint64, p: RuleParams) -> np.ndarray:
+    """Every customer's 0-10 answer to the NPS question this step (-1 for people who are not customers).
+
+    The same answers `tally` counts as promoters and detractors (the same draws).
+    """
+    stage = st.stage
+    loyalty = st.loyalty
+    out = np.full(stage.shape[0], -1, np.int8)
+    for i in prange(stage.shape[0]):
+        if r.is_customer(stage[i]):
+            out[i] = _answer(scale_key, keys[Purpose.ANSWER], i, float(loyalty[i]), p)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def willingness(st: CustomerState, trait_key: np.uint64, p: RuleParams) -> np.ndarray:
+    """Everyone's willingness to pay now (`rules.willingness_to_pay`, from the customer's own trait draw)."""
+    loyalty = st.loyalty
+    out = np.empty(loyalty.shape[0], np.float32)
+    for i in prange(loyalty.shape[0]):
+        out[i] = r.willingness_to_pay(draw6(trait_key, i)[5], float(loyalty[i]), p)
+    return out
+
+
 @njit(parallel=True, cache=True)
 def tally(
     st: CustomerState,
@@ -344,9 +405,7 @@ def tally(
             counts[c, extra + Tally.WOM_NEGATIVE] += told_negative[i]
             if not r.is_customer(s):
                 continue
-            s1, s2, s3 = draw3(scale_key, i, 0)
-            a1, a2, a3 = draw3(keys[Purpose.ANSWER], i, 0)
-            score = r.recommend_score(float(loyalty[i]), r.bell(s1, s2, s3), r.bell(a1, a2, a3), p)
+            score = _answer(scale_key, keys[Purpose.ANSWER], i, float(loyalty[i]), p)
             if score >= r.PROMOTER_MIN:
                 counts[c, extra + Tally.PROMOTERS] += 1
             elif score <= r.DETRACTOR_MAX:

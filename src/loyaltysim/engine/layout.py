@@ -43,6 +43,7 @@ __all__ = [
     "TOP_STAGE",
     "WON_BACK",
     "Column",
+    "Diary",
     "Kind",
     "Level",
     "PersonaColumn",
@@ -150,6 +151,25 @@ class Sum(IntEnum):
 
     LOYALTY = 0
     EXPECTATION = 1  # visit-weighted mean of the customer's touchpoint expectations
+
+
+class Diary(IntEnum):
+    """Rows of the optional per-customer diary of one step (``LoyaltyModel(diary=True)``), read by the survey.
+
+    `loyaltysim.engine.kernels.interact` adds each interaction of the step to its customer's column: the counts of
+    interactions and of those whose need was met, frustrating, memorable bad, memorable good
+    (`loyaltysim.engine.rules.memorable`) and tailored
+    ones, and the sums of felt ease and felt emotion.
+    """
+
+    USES = 0
+    MET = 1
+    FRUSTRATING = 2
+    BAD = 3
+    GOOD = 4
+    TAILORED = 5
+    EASE = 6
+    FEEL = 7
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -133,31 +133,35 @@ def _hear(st, indptr, p):
     """Influence and net word of mouth of everyone who has not churned, from the packed counts; clears messages.
 
     Messages to churned people are cleared too (they hear nothing), so one won back hears only the step's stories.
+    Returns how many good and bad stories were heard in all (each story once per listener it reached).
     """
     stage = st.stage
     neighbourhood = st.neighbourhood
     influence = st.influence
     heard = st.heard
+    heard_good = 0
+    heard_bad = 0
     for i in prange(stage.shape[0]):
         packed = neighbourhood[i]
         if stage[i] == CHURNED:
             neighbourhood[i] = packed & _FIELD_MASK
             continue
         customers = packed & _FIELD_MASK
+        good = (packed >> _FIELD_BITS) & _FIELD_MASK
+        bad = (packed >> (2 * _FIELD_BITS)) & _FIELD_MASK
+        heard_good += good
+        heard_bad += bad
         influence[i], heard[i] = r.wom_influence(
-            float(customers),
-            float((packed >> _FIELD_BITS) & _FIELD_MASK),
-            float((packed >> (2 * _FIELD_BITS)) & _FIELD_MASK),
-            float(indptr[i + 1] - indptr[i]),
-            p,
+            float(customers), float(good), float(bad), float(indptr[i + 1] - indptr[i]), p
         )
         neighbourhood[i] = customers
+    return heard_good, heard_bad
 
 
 @njit(cache=True)
 def listen(
     st: CustomerState, indptr: np.ndarray, indices: np.ndarray, keys: np.ndarray, p: RuleParams, parts: int
-) -> None:
+) -> tuple[int, int]:
     """Phase 2: each person counts neighbours who are customers and hears their word of mouth.
 
     Of each speaking neighbour's good (bad) stories, Binomial(told, reach) reach each listener, drawn from the keys
@@ -167,10 +171,10 @@ def listen(
     instead of all of them. Counts are integers, so the order of pushes does not matter. ``st.neighbourhood`` and the
     COUNTED flag bit carry the count from call to call; both start at zero (`new_state`, `init_population`) and the
     network must stay the same. ``parts``: how many pieces the push is split into (the number of threads; it does not
-    change the result).
+    change the result). Returns how many good and bad stories reached a listener in all.
     """
     _spread(st, indptr, indices, keys[Purpose.TELL], keys[Purpose.TELL_NEGATIVE], p, parts)
-    _hear(st, indptr, p)
+    return _hear(st, indptr, p)
 
 
 @njit(cache=True)

@@ -19,7 +19,7 @@ import numpy as np
 
 from loyaltysim.engine import kernels, listen
 from loyaltysim.engine.agents import populate
-from loyaltysim.engine.layout import COLUMNS
+from loyaltysim.engine.layout import COLUMNS, Diary
 from loyaltysim.engine.network import SocialNetwork, build_network
 from loyaltysim.engine.outputs import step_outputs
 from loyaltysim.engine.plan import Plan, make_plan
@@ -66,6 +66,10 @@ class LoyaltyModel(mesa.Model):
         in every scenario (common random numbers).
     engine
         ``"kernel"`` (compiled, parallel) or ``"reference"`` (Mesa agents, same rules, same numbers).
+    diary
+        Keep each step's diary of every customer's experiences (``model.diary``, the `Diary` rows of
+        `loyaltysim.engine.layout`) and the stories heard (``model.heard``): what `loyaltysim.survey` asks about.
+        Kernel engine only; it changes no result.
     **overrides
         Dotted scenario keys, e.g. ``LoyaltyModel(**{"touchpoints.phone.effort": 0.3})``; this is also how
         ``mesa.batch_run`` varies parameters.
@@ -80,6 +84,10 @@ class LoyaltyModel(mesa.Model):
         The social network as CSR arrays.
     datacollector : mesa.DataCollector
         The one store of the per-step rows: the columns of `loyaltysim.engine.layout.COLUMNS`.
+    diary : numpy.ndarray
+        ``Diary`` rows x people of the latest step (no columns unless ``diary=True``).
+    heard : tuple[int, int]
+        Good and bad stories heard by listeners in the latest step, in all (kernel engine on a network).
     """
 
     def __init__(
@@ -88,10 +96,13 @@ class LoyaltyModel(mesa.Model):
         *,
         rng: Any = None,
         engine: str = "kernel",
+        diary: bool = False,
         **overrides: Any,
     ) -> None:
         if engine not in ENGINES:
             raise InputError("LoyaltyModel", "engine", repr(engine), f"one of {', '.join(ENGINES)}")
+        if diary and engine != "kernel":
+            raise InputError("LoyaltyModel", "diary", "True", "the kernel engine (engine='kernel')")
         super().__init__(rng=rng)
         self.seed = int(self._seed) % (2**63)
         self.params = resolve_scenario(scenario, overrides)
@@ -108,6 +119,8 @@ class LoyaltyModel(mesa.Model):
                 s.source or "<scenario>", "network", None, f"at most {listen.MAX_DEGREE:,} neighbours per person"
             )
         self.state = new_state(s.population.size, len(self.plan.touchpoints))
+        self.diary = np.zeros((len(Diary), s.population.size if diary else 0), np.float32)
+        self.heard = (0, 0)
         kernels.init_population(
             self.state,
             self.seed,
@@ -138,6 +151,7 @@ class LoyaltyModel(mesa.Model):
             )
         self.keys = draw_keys(self.seed, t)
         if self.engine == "kernel":
+            self.diary[:] = 0.0
             uses = kernels.interact(
                 self.state,
                 self.keys,
@@ -148,6 +162,7 @@ class LoyaltyModel(mesa.Model):
                 plan.price[t],
                 plan.persona_table,
                 p,
+                self.diary,
             )
             self._listen()
             lost = kernels.transition(self.state, self.keys, self.trait_key, plan.marketing[t], plan.price[t], p)
@@ -165,7 +180,7 @@ class LoyaltyModel(mesa.Model):
             a, pos, neg = listen.count_signals(self.state)
             listen.listen_mean_field(self.state, float(a), float(pos), float(neg), self.plan.params)
         else:
-            listen.listen(
+            self.heard = listen.listen(
                 self.state,
                 self.network.indptr,
                 self.network.indices,

@@ -342,24 +342,38 @@ def next_stage(
 
 
 POSITIVE = 1
-"""`speak` after a good experience worth telling."""
+"""A memorable good experience (`memorable`), and `speak` telling one."""
 NEGATIVE = -1
-"""`speak` after a bad experience worth telling."""
+"""A memorable bad experience (`memorable`), and `speak` telling one."""
+
+
+@njit(cache=True, inline="always")
+def memorable(value: float, emotion_sensitivity: float, p: RuleParams) -> int:
+    """Whether an experience is memorable: `POSITIVE` (a salient delight), `NEGATIVE` (a salient disappointment) or 0.
+
+    Salience is the felt gap through the persona's emotion sensitivity, against ``positive_salience`` and
+    ``negative_salience`` (seed 004's "episodios emocionales" against "una experiencia no tan recordable").
+    """
+    felt = value * emotion_sensitivity
+    if felt >= p.word_of_mouth_positive_salience and felt > 0.0:
+        return POSITIVE
+    if felt <= -p.word_of_mouth_negative_salience and felt < 0.0:
+        return NEGATIVE
+    return 0
 
 
 @njit(cache=True, inline="always")
 def speak(value: float, emotion_sensitivity: float, u: float, p: RuleParams) -> int:
     """Whether this experience is told: `POSITIVE`, `NEGATIVE` or 0.
 
-    Salience is the felt gap through the persona's emotion sensitivity; a salient delight is told with chance
-    ``positive_share``, a salient disappointment with ``negative_share``. Every salient interaction may be told, so
-    the tellings of a step are a count, whatever the step's length.
+    A memorable delight (`memorable`) is told with chance ``positive_share``, a memorable disappointment with
+    ``negative_share``. Every memorable interaction may be told, so the tellings of a step are a count, whatever the
+    step's length.
     """
-    felt = value * emotion_sensitivity
-    if felt >= p.word_of_mouth_positive_salience and felt > 0.0:
-        if u < p.word_of_mouth_positive_share:
-            return POSITIVE
-    elif felt <= -p.word_of_mouth_negative_salience and felt < 0.0 and u < p.word_of_mouth_negative_share:
+    kind = memorable(value, emotion_sensitivity, p)
+    if kind == POSITIVE and u < p.word_of_mouth_positive_share:
+        return POSITIVE
+    if kind == NEGATIVE and u < p.word_of_mouth_negative_share:
         return NEGATIVE
     return 0
 
@@ -389,7 +403,7 @@ def interaction(
     pain: float,
     u: tuple[float, float, float, float, float, float, float],
     p: RuleParams,
-) -> tuple[int, float, float, bool, int, float, bool]:
+) -> tuple[int, float, float, bool, int, float, bool, bool, int, float, float, bool]:
     """One use of a touchpoint, from the draws to the customer's reaction.
 
     ``touchpoint`` is its row of the plan's levels (`Level` columns), ``persona`` the customer's persona's row
@@ -398,7 +412,10 @@ def interaction(
     personalization, stage move, speaking, recovery). The need is met or not (a recovery contact may fix a failure),
     effort, empathy and personalization are delivered with noise and felt, the pyramid judges them, the felt gap to this
     touchpoint's expectation moves loyalty; the expectation adapts; the stage may move; a salient experience may be
-    told. Returns (stage, loyalty, expectation, frustrating, told, delivered effort, recovery contact).
+    told. Returns (stage, loyalty, expectation, frustrating, told, delivered effort, recovery contact) and then what a
+    survey asks about (`loyaltysim.survey`): whether the need was met (a recovery included), `memorable`, ease, felt
+    emotion, and whether it felt tailored (the need met and felt personalization at or above the customer's own
+    personalization threshold).
     """
     u_need, u_effort, u_empathy, u_personal, u_stage, u_speak, u_recover = u
     need_met = u_need < touchpoint[Level.FULFILMENT]
@@ -417,8 +434,11 @@ def interaction(
     new_loyalty = adapt(loyalty, satisfaction(value, stage, pain, p), p.behaviour_loyalty_learning)
     new_expectation = adapt(expectation, expectation_target(quality, p), p.behaviour_expectation_learning)
     new_stage = next_stage(stage, met, value, felt, ease, felt_personal, felt_empathy, traits, u_stage, p)
-    told = speak(value, persona[PersonaColumn.EMOTION_SENSITIVITY], u_speak, p)
-    return new_stage, new_loyalty, new_expectation, frustrating, told, effort, contact
+    sensitivity = persona[PersonaColumn.EMOTION_SENSITIVITY]
+    told = speak(value, sensitivity, u_speak, p)
+    kind = memorable(value, sensitivity, p)
+    tailored = met and felt_personal >= traits[2]
+    return new_stage, new_loyalty, new_expectation, frustrating, told, effort, contact, met, kind, ease, felt, tailored
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -196,12 +196,13 @@ class Market(Section):
         source="assumption",
     )
     wtp_experience: float = param(
-        0.8,
+        0.65,
         "Rise of willingness to pay per unit of loyalty above churn.loyalty_reference.",
         unit="ratio",
         ge=0,
         le=10,
-        source="seed 003: 59 % would pay more for a great experience (assumption for the size)",
+        source="calibrated: the survey's share who would pay more after a great experience is seed 003's 59 % "
+        "(docs/survey.md)",
     )
 
 
@@ -441,29 +442,31 @@ class WordOfMouth(Section):
         0.08, "Loss-weighted shortfall beyond which an experience is worth telling.", unit="score", ge=0, le=10
     )
     positive_share: float = param(
-        0.70,
+        0.35,
         "Chance a customer tells after a salient good experience.",
         unit="probability",
         ge=0,
         le=1,
-        source="seed 003: 70 % share good experiences",
+        source="calibrated: 70 % of customers with a good experience tell of one in 90 days (seed 003; docs/survey.md)",
     )
     negative_share: float = param(
-        0.61,
+        0.47,
         "Chance a customer tells after a salient bad experience.",
         unit="probability",
         ge=0,
         le=1,
-        source="seed 003: 61 % share bad experiences",
+        source="calibrated: 61 % of customers with a bad experience tell of one in 90 days (seed 003; docs/survey.md)",
     )
-    positive_reach: float = param(0.1, "Share of neighbours told about a good experience.", unit="fraction", ge=0, le=1)
+    positive_reach: float = param(
+        0.2, "Share of neighbours told about a good experience.", unit="fraction", ge=0, le=1, source="assumption"
+    )
     negative_reach: float = param(
-        0.4,
+        0.6,
         "Share of neighbours told about a bad experience.",
         unit="fraction",
         ge=0,
         le=1,
-        source="seed 004: a bad episode is told about 4x more (4 x 0.1)",
+        source="calibrated: a bad episode reaches about 4x the listeners of a good one (seed 004; docs/survey.md)",
     )
     positive_weight: float = param(
         1.0, "Weight of one good story heard in the net word of mouth heard.", unit="ratio", ge=0, le=100
@@ -522,14 +525,14 @@ class Competitor(Section):
     """The rival offer customers can switch to: its experience, price and how visible it is (seed 003)."""
 
     visibility: float = param(
-        0.03,
+        0.06,
         "Monthly rate at which a customer weighs the competitor's offer (its quality over the market's expectation "
         "and its price, against the customer's loyalty): the switching hazard is "
         "this times the logit choice of the rival (0: no switching).",
         unit="1/month",
         ge=0,
         le=10,
-        source="assumption",
+        source="calibrated: 61 % of churn is to the better competitor experience (seed 003; docs/survey.md)",
     )
     fulfilment: float = param(0.88, "Chance the competitor meets the need.", unit="probability", ge=0, le=1)
     effort: float = param(0.4, "Mean effort of the competitor's interactions.", unit="score", ge=0, le=1)
@@ -596,12 +599,13 @@ class Economics(Section):
         1.0, "Fixed monthly cost of keeping one customer (billing, retention).", unit="currency/month", ge=0, le=1e6
     )
     acquisition_cost: float = param(
-        60.0,
+        240.0,
         "Cost of winning one new customer.",
         unit="currency",
         ge=0,
         le=1e7,
-        source="seed 003: winning a customer costs about 5x keeping one (5 x 12 months x cost_to_serve)",
+        source="seed 003: winning a customer costs about 5x keeping one for a year (cost to serve and contacts; "
+        "docs/survey.md)",
     )
 
 
