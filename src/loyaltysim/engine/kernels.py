@@ -38,7 +38,7 @@ from loyaltysim.engine.layout import (
     Sum,
     Tally,
 )
-from loyaltysim.engine.rng import Purpose, draw, draw3, draw6, draw_at, stream_key
+from loyaltysim.engine.rng import Purpose, customer_key, draw, draw3, draw3_of, draw6, draw_at, stream_key
 from loyaltysim.engine.state import TALLY_CHUNK, CustomerState, n_chunks
 
 if TYPE_CHECKING:
@@ -184,10 +184,13 @@ def interact(
                 traits = r.customer_traits(own, p)
                 pain = r.price_pain(price, r.willingness_to_pay(own[5], float(loyalty[i]), p), p)
                 m = persona[i]
+                own_channel = customer_key(keys[Purpose.CHANNEL], i)  # each visit's triples: one mix each
+                own_feel = customer_key(keys[Purpose.FEEL], i)
+                own_recover = customer_key(keys[Purpose.RECOVER], i)
                 for v in range(visits):
-                    u_channel, u_need, u_effort = draw3(keys[Purpose.CHANNEL], i, v)
-                    u_empathy, u_personal, u_stage = draw3(keys[Purpose.FEEL], i, v)
-                    u_speak, u_recover, _ = draw3(keys[Purpose.RECOVER], i, v)
+                    u_channel, u_need, u_effort = draw3_of(own_channel, v)
+                    u_empathy, u_personal, u_stage = draw3_of(own_feel, v)
+                    u_speak, u_recover, _ = draw3_of(own_recover, v)
                     k = r.choose(u_channel, cum)
                     (
                         s,

@@ -13,7 +13,7 @@ from enum import IntEnum
 import numpy as np
 from numba import int64, njit, uint64
 
-__all__ = ["Purpose", "draw", "draw3", "draw6", "draw_at", "draw_keys", "stream_key"]
+__all__ = ["Purpose", "customer_key", "draw", "draw3", "draw3_of", "draw6", "draw_at", "draw_keys", "stream_key"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -93,21 +93,29 @@ _TO_UNIT21 = 1.0 / 2097152.0  # 2**-21
 
 
 @njit(cache=True, inline="always")
+def customer_key(key: uint64, customer: int) -> uint64:
+    """One customer's own key in a stream: what `draw3` mixes first (computed once for several triples)."""
+    return _mix(key + uint64(customer) * _GOLDEN)
+
+
+@njit(cache=True, inline="always")
+def draw3_of(own: uint64, n: int) -> tuple[float, float, float]:
+    """The ``n``-th triple of `draw3` from the customer's own key (`customer_key`): the same numbers."""
+    z = _mix(own + uint64(n + 1) * _GOLDEN) if n else own
+    a = float(int64(z & _MASK21)) * _TO_UNIT21
+    b = float(int64((z >> _S21) & _MASK21)) * _TO_UNIT21
+    c = float(int64((z >> _S42) & _MASK21)) * _TO_UNIT21
+    return a, b, c
+
+
+@njit(cache=True, inline="always")
 def draw3(key: uint64, customer: int, n: int) -> tuple[float, float, float]:
     """Three uniforms on [0, 1) with 21-bit resolution from one mix: the ``n``-th triple of a customer's stream.
 
     For the several draws of one interaction; a resolution of 2**-21 (about 5e-7) is far below any probability
     the model uses.
     """
-    z = (
-        _mix(_mix(key + uint64(customer) * _GOLDEN) + uint64(n + 1) * _GOLDEN)
-        if n
-        else _mix(key + uint64(customer) * _GOLDEN)
-    )
-    a = float(int64(z & _MASK21)) * _TO_UNIT21
-    b = float(int64((z >> _S21) & _MASK21)) * _TO_UNIT21
-    c = float(int64((z >> _S42) & _MASK21)) * _TO_UNIT21
-    return a, b, c
+    return draw3_of(customer_key(key, customer), n)
 
 
 @njit(cache=True, inline="always")
