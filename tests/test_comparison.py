@@ -80,17 +80,88 @@ def test_metrics_follow_their_definitions(small):
         assert row["profit"] == pytest.approx(window["profit"].sum())
         churn = window["churned_step"].sum() / (run["active"].iloc[:step].sum() * months)
         assert row["churn_rate"] == pytest.approx(100 * churn)
-        margin = (window["profit"].sum() + window["acquisition_cost"].sum()) / (window["active"].sum() * months)
+        year = run[(run["step"] > step - 52) & (run["step"] <= step)]  # the last 12 months (52 weekly steps)
+        served = year["active"].sum() * months
+        margin = (year["profit"].sum() + year["acquisition_cost"].sum() + year["one_off_cost"].sum()) / served
+        keep = 1 - year["churned_step"].sum() / (run["active"].iloc[step - 52 : step].sum() * months)
         d = 1.1 ** (1 / 12) - 1
-        assert row["clv"] == pytest.approx(margin * (1 - churn) / (d + churn))
+        assert row["clv"] == pytest.approx(margin * keep / (1 + d - keep))
+        discount = (1 + d) ** (-months * window["step"].to_numpy())
+        terminal = run["active"].iloc[step] * row["clv"] * (1 + d) ** (-months * step)
+        assert row["terminal_value"] == pytest.approx(terminal)
+        assert row["value"] == pytest.approx((window["profit"].to_numpy() * discount).sum() + terminal)
         base = reps[(reps["scenario"] == small.baseline) & (reps["replication"] == rep) & (reps["step"] == step)]
         if name != small.baseline:
             expected = (row["profit"] - base["profit"].iloc[0]) / (row["intervention_cost"] - 0.0)
             assert row["roi"] == pytest.approx(expected)
+            extra = row["intervention_value"] - base["intervention_value"].iloc[0]
+            assert row["break_even"] == pytest.approx(1 + (row["value"] - base["value"].iloc[0]) / extra)
+        else:
+            assert np.isnan(row["roi"]) and np.isnan(row["payback"]) and np.isnan(row["break_even"])
     df = small.to_frame(["retention"])
     horizon = df[(df["month"] == month) & (df["scenario"] == "cut-effort")].iloc[0]
     d = reps[reps["step"] == step].pivot(index="replication", columns="scenario", values="retention")
     assert horizon["diff"] == pytest.approx((d["cut-effort"] - d[small.baseline]).mean())
+
+
+def test_value_of_a_constant_churn_cohort_is_the_closed_form():
+    """Discounted profit plus terminal value of a cohort that keeps r a month and earns m is m A r / (1 + d - r),
+    whatever the horizon (the terminal value carries the same churn forward)."""
+    from loyaltysim.runs.metrics import at_checkpoint
+
+    steps, a0, r, m, d = 48, 1000.0, 0.97, 12.0, 0.01
+    active = a0 * r ** np.arange(steps + 1)
+    zero = np.zeros(steps + 1)
+    series = {name: zero.copy() for name in ls.engine.layout.COLUMNS}
+    series.update(active=active, initial_active=active, profit=np.r_[0.0, m * active[1:]])
+    series["churned_step"] = np.r_[0.0, active[:-1] - active[1:]]
+    series["interactions"] = np.ones(steps + 1)
+    for k in (12, 24, 48):
+        out = at_checkpoint(series, k, 1.0, 10_000, d)
+        assert out["clv"] == pytest.approx(m * r / (1 + d - r))
+        assert out["terminal_value"] == pytest.approx(active[k] * m * r / (1 + d - r) / (1 + d) ** k)
+        assert out["value"] == pytest.approx(m * a0 * r / (1 + d - r))
+
+
+def test_every_sweep_metric_is_read_from_one_run():
+    """Sweeps record every metric that one run gives; the relative ones (ROI, payback, break-even) need a baseline."""
+    from loyaltysim.runs.metrics import RELATIVE_METRICS
+    from loyaltysim.sweeps.experiment import SWEEP_METRICS
+
+    res = ls.simulate(TELECOM[0], seed=1, overrides={"population.size": 1000})
+    got = res.metrics(6)
+    assert set(SWEEP_METRICS) <= set(got) and not set(RELATIVE_METRICS) & set(SWEEP_METRICS)
+
+
+def test_payback_and_break_even_of_a_known_lever():
+    """A lever costing 100 in month 1 and gaining 10 a month after pays back in month 12 (cumulative 0 at 11)."""
+    from loyaltysim.runs.metrics import break_even, payback
+
+    base = np.zeros(37)
+    lever = np.r_[0.0, -100.0, np.full(35, 10.0)]
+    assert payback(lever, base, 36, 1.0) == pytest.approx(12.0)
+    assert payback(lever, base, 24, 0.5) == pytest.approx(6.0)  # half-month steps: step 12
+    assert np.isnan(payback(lever, base, 10, 1.0))  # not yet above zero at month 10
+    assert np.isnan(payback(-lever, base, 36, 1.0))
+    dip = lever.copy()
+    dip[20] = -150.0  # cumulative 80 at month 19, -70 at 20, 0 at 27: payback only after the dip
+    assert payback(dip, base, 36, 1.0) == pytest.approx(28.0)
+    # value gain 250 on an extra discounted cost of 100: the lever still pays at 3.5 x its cost
+    assert break_even(np.array(1250.0), np.array(100.0), np.array(1000.0), np.array(0.0)) == pytest.approx(3.5)
+    assert np.isnan(break_even(np.array(1.0), np.array(0.0), np.array(0.0), np.array(0.0)))
+
+
+def test_zero_effects_are_not_marked(small):
+    """A difference is marked only if its interval excludes zero and it is large enough to matter."""
+    table = small.to_frame()
+    assert not (table["marked"] & ~table["excludes_zero"]).any()
+    tiny = table[(table["scenario"] != small.baseline) & table["diff"].notna()]
+    for _, row in tiny.iterrows():
+        base = table[(table["scenario"] == small.baseline) & (table["metric"] == row["metric"])]
+        base = base[base["month"] == row["month"]]["mean"].iloc[0]
+        if row["marked"]:
+            assert abs(row["diff"]) >= small.practical * abs(base)
+            assert format_value(row["diff"], row["metric"], True).strip("+-0.,") != ""
 
 
 # --- common random numbers, determinism -------------------------------------------------------------------------
@@ -230,7 +301,11 @@ def _variant(tmp_path, body: str):
     ("args", "needle"),
     [
         (lambda t: [TELECOM[0], _variant(t, "[population]\nsize = 5000")], "population.size = 5000"),
-        (lambda t: [TELECOM[0], _variant(t, "[time]\nhorizon_days = 182")], "time.horizon_days = 182"),
+        (
+            lambda t: [TELECOM[0], _variant(t, "[time]\nhorizon_days = 182"), "--horizon-months", "0"],
+            "time.horizon_days = 182",
+        ),
+        (lambda t: [*TELECOM[:2], "--horizon-months", "-3"], "horizon_months"),
         (lambda t: [*TELECOM[:2], "--replications", "0"], "--replications 0"),
         (lambda t: [*TELECOM[:2], "--metric", "happiness"], "'happiness'"),
         (lambda t: [*TELECOM[:2], "--format", "xml"], "--format 'xml'"),
@@ -241,6 +316,7 @@ def _variant(tmp_path, body: str):
     ids=[
         "population",
         "horizon",
+        "bad-horizon",
         "zero-replications",
         "unknown-metric",
         "format",

@@ -195,7 +195,15 @@ def compare_command(
     checkpoints: Annotated[str, typer.Option(help="Checkpoint months, comma-separated.")] = ",".join(
         f"{m:g}" for m in DEFAULT_CHECKPOINTS
     ),
-    discount_rate: Annotated[float, typer.Option(help="Yearly discount rate of the CLV.")] = DISCOUNT_RATE,
+    horizon_months: Annotated[
+        float, typer.Option(help="Months every scenario runs (0: the scenarios' own time.horizon_days).")
+    ] = 36.0,
+    discount_rate: Annotated[
+        float, typer.Option(help="Yearly discount rate of profit, CLV and terminal value.")
+    ] = DISCOUNT_RATE,
+    practical: Annotated[
+        float, typer.Option(help="Smallest difference that counts, as a share of the baseline's value.")
+    ] = 0.001,
     allow_different_markets: Annotated[
         bool,
         typer.Option(
@@ -208,7 +216,7 @@ def compare_command(
     """Compare a baseline with variants over replications: differences, 95 % CIs, ROI, and a report."""
     from loyaltysim.comparisons.comparison import comparison_metrics
     from loyaltysim.comparisons.run import compare as run_comparison
-    from loyaltysim.comparisons.text import text_table
+    from loyaltysim.comparisons.text import text_table, verdict
     from loyaltysim.runs.files import check_output_folder
 
     _headless()
@@ -234,7 +242,9 @@ def compare_command(
             independent=independent,
             overrides=parse_sets(sets),
             checkpoints=months,
+            horizon_months=horizon_months or None,
             discount_rate=discount_rate,
+            practical=practical,
             allow_different_markets=allow_different_markets,
             root=root,
             overrides_label="--set",
@@ -260,6 +270,12 @@ def compare_command(
                 "paired": not comparison.independent,
                 "level": comparison.level,
                 "checkpoints": [m for m, _ in comparison.checkpoints],
+                "discount_rate": comparison.discount_rate,
+                "practical": comparison.practical,
+                "decision": [
+                    {k: (None if isinstance(v, float) and v != v else v) for k, v in d.items()}
+                    for d in verdict(comparison)
+                ],
                 "rows": rows,
             }
             sys.stdout.write(json.dumps(meta, indent=1) + "\n")

@@ -24,17 +24,23 @@ from loyaltysim.runs.metrics import (
     COMPARISON_METRICS,
     DISCOUNT_RATE,
     METRICS,
+    RELATIVE_METRICS,
     check_metrics,
 )
 from loyaltysim.runs.statistics import LEVEL, t_interval, welch_interval
 from loyaltysim.scenario import MONTH_DAYS, STAGES, Scenario
 
-__all__ = ["SERIES", "Comparison", "comparison_metrics", "cube"]
+__all__ = ["PRACTICAL", "SERIES", "Comparison", "comparison_metrics", "cube"]
+
+PRACTICAL = 0.001
+"""Default practical threshold: a difference smaller than 0.1 % of the baseline's value is not marked."""
 
 SERIES = {
     "active": ("Active customers", "customers"),
     "retention": ("Retention of the starting base", "% of month-0 customers"),
     "cumulative_profit": ("Cumulative profit", "currency"),
+    "profit_difference": ("Cumulative profit, difference to the baseline (payback where it crosses zero)", "currency"),
+    "retention_difference": ("Retention of the starting base, difference to the baseline", "points"),
     "nps": ("Net Promoter Score", "points"),
 }
 """Time series with confidence bands that `Comparison.bands` and `Comparison.plot` draw."""
@@ -77,6 +83,9 @@ class Comparison:
         Yearly discount rate used for CLV.
     level : float
         Confidence level of the intervals.
+    practical : float
+        The smallest difference that matters, as a share of the baseline's value (a difference is marked only when
+        its interval excludes zero and it is at least this large).
     """
 
     scenarios: list[Scenario]
@@ -88,6 +97,7 @@ class Comparison:
     replicates: pd.DataFrame
     discount_rate: float = DISCOUNT_RATE
     level: float = LEVEL
+    practical: float = PRACTICAL
     _frame: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -110,9 +120,10 @@ class Comparison:
 
         Columns: ``scenario``, ``month``, ``step``, ``metric``, ``unit``, ``n``, ``mean``, ``ci_low``, ``ci_high``
         (mean over replications and its t-interval), ``diff``, ``diff_low``, ``diff_high`` (difference to the
-        baseline and its interval: paired t over replications, or Welch with independent seeds) and
-        ``excludes_zero`` (whether that interval excludes zero). ROI is itself a comparison with the baseline:
-        its difference columns are empty and ``excludes_zero`` refers to its own interval.
+        baseline and its interval: paired t over replications, or Welch with independent seeds),
+        ``excludes_zero`` (whether that interval excludes zero) and ``marked`` (it excludes zero and the difference
+        is large enough to matter, `PRACTICAL`). ROI, payback and break-even cost are themselves comparisons with
+        the baseline: their difference columns are empty and ``excludes_zero`` refers to their own interval.
         """
         if self._frame is None:
             self._frame = self._summarise()
@@ -134,9 +145,12 @@ class Comparison:
                 else:
                     diff, dlo, dhi = t_interval(x - x[:1], self.level)
                 for i, name in enumerate(self.names):
-                    if metric == "roi":
+                    if metric in RELATIVE_METRICS:
                         if i == 0:
                             continue
+                        finite = x[i][np.isfinite(x[i])]  # a payback that never comes is left out (n says so)
+                        if finite.size:
+                            mean[i], lo[i], hi[i] = t_interval(finite, self.level)
                         diff_i, dlo_i, dhi_i = math.nan, math.nan, math.nan
                         test_lo, test_hi = lo[i], hi[i]
                     else:
@@ -157,9 +171,22 @@ class Comparison:
                             "diff_low": dlo_i,
                             "diff_high": dhi_i,
                             "excludes_zero": bool(test_lo > 0 or test_hi < 0),
+                            "marked": bool(test_lo > 0 or test_hi < 0)
+                            and (metric in RELATIVE_METRICS or self._practical(metric, diff_i, mean[0])),
                         }
                     )
         return pd.DataFrame(rows)
+
+    def _practical(self, metric: str, diff: float, base: float) -> bool:
+        """Whether a difference is large enough to matter.
+
+        It must show as non-zero at the metric's decimals and be at least ``practical`` (a share) of the baseline's
+        magnitude.
+        """
+        if not math.isfinite(diff):
+            return False
+        shown = 0.5 * 10.0 ** -METRICS[metric].decimals
+        return abs(diff) >= max(shown, self.practical * abs(base) if math.isfinite(base) else 0.0)
 
     def value(self, scenario: str, metric: str, column: str = "mean", month: float | None = None) -> float:
         """One number of the table, e.g. ``value("cut-effort", "retention", "diff")`` at the horizon.
@@ -203,8 +230,15 @@ class Comparison:
             cohort = cube(self.runs, "initial_active", shape)
             with np.errstate(invalid="ignore", divide="ignore"):
                 y = 100.0 * cohort / cohort[..., :1]
-        elif series == "cumulative_profit":
+        elif series == "retention_difference":
+            cohort = cube(self.runs, "initial_active", shape)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                y = 100.0 * cohort / cohort[..., :1]
+            y = y - y[:1]  # paired by replication (common random numbers)
+        elif series in ("cumulative_profit", "profit_difference"):
             y = np.cumsum(cube(self.runs, "profit", shape), axis=-1)
+            if series == "profit_difference":
+                y = y - y[:1]
         else:
             y = cube(self.runs, series, shape)
         mean, lo, hi = t_interval(y, self.level, axis=1)
@@ -250,7 +284,8 @@ class Comparison:
         Parameters
         ----------
         series
-            ``"active"``, ``"retention"``, ``"cumulative_profit"`` or ``"nps"``.
+            A name of `SERIES`: ``"active"``, ``"retention"``, ``"cumulative_profit"``, ``"profit_difference"``,
+            ``"retention_difference"`` or ``"nps"``.
         ax
             matplotlib Axes to draw into; None makes a new figure.
 

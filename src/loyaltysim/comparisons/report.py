@@ -14,7 +14,17 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from loyaltysim.comparisons.text import HEADLINE, format_value, header, interval, variant_columns, verdict
+from loyaltysim.comparisons.text import (
+    DECISION_HEAD,
+    HEADLINE,
+    decision_cells,
+    format_value,
+    header,
+    interval,
+    market_lines,
+    variant_columns,
+    verdict,
+)
 from loyaltysim.runs.files import output_folder
 from loyaltysim.runs.metrics import COMPARISON_METRICS, METRICS
 from loyaltysim.scenario import Scenario
@@ -25,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["FIGURES", "report_html", "scenario_changes", "write_report"]
 
 FIGURES = {
+    "profit_difference": "Cumulative profit, difference to the baseline: payback is where the band crosses zero",
+    "retention_difference": "Retention of the starting base, difference to the baseline",
     "active": "Active customers",
     "retention": "Retention of the starting customer base",
     "cumulative_profit": "Cumulative profit",
@@ -78,7 +90,7 @@ def _figures(c: Comparison) -> dict[str, bytes]:
         fig.savefig(buf, format="png", dpi=110)
         return buf.getvalue()
 
-    for series in ("active", "retention", "cumulative_profit", "nps"):
+    for series in ("profit_difference", "retention_difference", "active", "retention", "cumulative_profit", "nps"):
         fig = Figure(figsize=(7.5, 4.2), layout="constrained")
         c.plot(series, ax=fig.subplots())
         out[series] = png(fig)
@@ -100,7 +112,7 @@ color:#222;line-height:1.45}h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{padding:.25em .6em;border-bottom:1px solid #eee}
 th{text-align:left;background:#f6f6f6}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .sure{font-weight:600}.pays{color:#238b45}.loses{color:#c0392b}.unclear{color:#7f7f7f}
-figure{margin:1.2em 0}figcaption{font-size:.9em;color:#555}img{max-width:100%}small{color:#666}
+.wide{overflow-x:auto}figure{margin:1.2em 0}figcaption{font-size:.9em;color:#555}img{max-width:100%}small{color:#666}
 """
 
 
@@ -134,7 +146,7 @@ def _html_block(c: Comparison, month: float, metrics: list[str]) -> str:
                 continue
             cols = variant_columns(m)
             text = f"{format_value(r[cols[0]], m, True)} {interval(r[cols[1]], r[cols[2]], m)}"
-            cells.append(_td(text + (" *" if r["excludes_zero"] else ""), "n sure" if r["excludes_zero"] else "n"))
+            cells.append(_td(text + (" *" if r["marked"] else ""), "n sure" if r["marked"] else "n"))
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
@@ -186,14 +198,10 @@ def report_html(comparison: Comparison, figures: dict[str, bytes]) -> str:
     verdict_rows = []
     for v in verdict(c):
         cls = {"pays": "pays", "loses money": "loses", "unclear": "unclear"}[v["answer"]]
-        verdict_rows.append(
-            f"<tr>{_td(v['scenario'], '')}{_td(v['answer'], cls)}"
-            f"{_td(format_value(v['profit_diff'], 'profit', True))}"
-            f"{_td(interval(v['profit_low'], v['profit_high'], 'profit'))}"
-            f"{_td(format_value(v['roi'], 'roi', True))}{_td(interval(v['roi_low'], v['roi_high'], 'roi'))}"
-            f"{_td(format_value(v['retention_diff'], 'retention', True))}"
-            f"{_td(interval(v['retention_low'], v['retention_high'], 'retention'))}</tr>"
-        )
+        cells = "".join(_td(x) for x in decision_cells(v, c.replications))
+        verdict_rows.append(f"<tr>{_td(v['scenario'], '')}{_td(v['answer'], cls)}{cells}</tr>")
+    heads = "".join(f"<th>{html.escape(h)}</th>" for h in DECISION_HEAD)
+    market = "".join(f"<p>{html.escape(line)}</p>" for line in market_lines(c))
     blocks = []
     for month, _ in c.checkpoints:
         shown = list(COMPARISON_METRICS) if month == c.horizon_month else list(HEADLINE)
@@ -211,18 +219,22 @@ def report_html(comparison: Comparison, figures: dict[str, bytes]) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>loyaltysim comparison: {html.escape(c.baseline)}</title>
 <style>{_CSS}</style></head><body>
 <h1>Scenario comparison: {html.escape(", ".join(c.names[1:]))} against {html.escape(c.baseline)}</h1>
-<p>{html.escape(header(c))}</p>
+<p>{html.escape(header(c))}</p>{market}
 <h2>Which lever pays?</h2>
-<p>Profit over {c.horizon_month:g} months after intervention costs, difference to {html.escape(c.baseline)}, with
-{c.level:.0%} confidence intervals. <b>pays</b>: the interval lies above zero; <b>loses money</b>: below zero;
-<b>unclear</b>: it includes zero (more replications narrow it).</p>
-<table><tr><th>variant</th><th>answer</th><th>profit difference</th><th>{c.level:.0%} CI</th><th>ROI</th>
-<th>{c.level:.0%} CI</th><th>retention difference (pts)</th><th>{c.level:.0%} CI</th></tr>
-{"".join(verdict_rows)}</table>
+<p>Value over {c.horizon_month:g} months: profit after intervention costs, discounted at {c.discount_rate:.0%} a
+year, plus the terminal value of the customers active at the end, as a difference to {html.escape(c.baseline)} with
+its {c.level:.0%} confidence interval. <b>pays</b>: the interval lies above zero and the difference is at least
+{c.practical:.1%} of the baseline's value; <b>loses money</b>: the same below zero; <b>unclear</b>: otherwise (more
+replications narrow it). The intervals cover simulation noise only (replications with common random numbers), not
+uncertainty in the parameters. Payback: the first month from which the cumulative profit difference stays above
+zero. Break-even cost: the multiple of the lever's costs at which it still pays.</p>
+<div class="wide"><table><tr>{heads}</tr>
+{"".join(verdict_rows)}</table></div>
 <h2>Summary table</h2>
 <p>Baseline: mean over replications with its {c.level:.0%} t-interval. Variants: difference to the baseline
 ({"Welch interval, independent seeds" if c.independent else "paired over replications with common random numbers"}).
-ROI is itself relative to the baseline and shown as its own value. * and bold: the interval excludes zero.</p>
+ROI, payback and break-even cost are themselves relative to the baseline and shown as their own values. * and bold:
+the interval excludes zero and the difference is at least {c.practical:.1%} of the baseline's.</p>
 {"".join(blocks)}
 <h2>Figures</h2>{figs}
 <h2>Assumptions of each scenario</h2>{_assumptions(c)}

@@ -7,6 +7,7 @@ the sweeps use).
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loyaltysim.comparisons.comparison import Comparison, cube
+from loyaltysim.comparisons.comparison import PRACTICAL, Comparison, cube
 from loyaltysim.engine.layout import COLUMNS
 from loyaltysim.errors import ScenarioError, check_int
 from loyaltysim.runs.executors import Task, make_executor, replication_seeds, run_task
@@ -23,15 +24,22 @@ from loyaltysim.runs.metrics import (
     COMPARISON_METRICS,
     DEFAULT_CHECKPOINTS,
     DISCOUNT_RATE,
+    RELATIVE_METRICS,
     at_checkpoint,
+    break_even,
     checkpoint_steps,
     monthly_discount,
+    payback,
     roi,
 )
 from loyaltysim.runs.statistics import LEVEL
-from loyaltysim.scenario import Scenario, load_scenario
+from loyaltysim.scenario import MONTH_DAYS, Scenario, load_scenario
 
-__all__ = ["DEFAULT_CHECKPOINTS", "compare"]
+__all__ = ["DEFAULT_CHECKPOINTS", "HORIZON_MONTHS", "compare"]
+
+HORIZON_MONTHS = 36.0
+"""Default horizon of a comparison: three years, so that levers whose costs come first are judged on what they
+keep (with the terminal value of the customers active at the end)."""
 
 
 def _window_metrics(
@@ -40,7 +48,12 @@ def _window_metrics(
     """Metrics of every (scenario, replication) at step ``k`` from arrays shaped (scenarios, replications, steps)."""
     out = at_checkpoint(c, k, months, size, discount)
     out["roi"] = roi(out["profit"], out["intervention_cost"], out["profit"][:1], out["intervention_cost"][:1])
-    out["roi"][0] = np.nan
+    out["payback"] = payback(c["profit"], c["profit"][:1], k, months)
+    out["break_even"] = break_even(
+        out["value"], out["intervention_value"], out["value"][:1], out["intervention_value"][:1]
+    )
+    for name in RELATIVE_METRICS:
+        out[name][0] = np.nan
     return out
 
 
@@ -110,12 +123,14 @@ def compare(
     jobs: int = 1,
     overrides: Mapping[str, Any] | None = None,
     checkpoints: Iterable[float] = DEFAULT_CHECKPOINTS,
+    horizon_months: float | None = HORIZON_MONTHS,
     discount_rate: float = DISCOUNT_RATE,
     level: float = LEVEL,
     progress: bool | None = None,
     allow_different_markets: bool = False,
     root: str | Path | None = None,
     overrides_label: str = "overrides",
+    practical: float = PRACTICAL,
 ) -> Comparison:
     """Run a baseline and its variants over replications and compare them.
 
@@ -138,6 +153,9 @@ def compare(
         Dotted scenario keys applied to every scenario, e.g. ``{"population.size": 5000}``.
     checkpoints
         Months at which metrics are read besides the horizon (clipped to the horizon).
+    horizon_months
+        How long every scenario runs, in months (rounded to whole steps; default three years); None: the
+        scenarios' own ``time.horizon_days``.
     discount_rate
         Yearly discount rate of the CLV (greater than 0).
     level
@@ -150,6 +168,9 @@ def compare(
         The folder scenario files may extend and read edge lists from (default: each file's own folder).
     overrides_label
         What errors call the overrides (the command line says ``--set``).
+    practical
+        The smallest difference that matters, as a share of the baseline's value (default 0.1 %): smaller
+        differences are not marked, whatever their interval.
 
     Returns
     -------
@@ -171,14 +192,33 @@ def compare(
     seed = check_int(seed, "seed", 0, "compare")
     if not 0 < discount_rate <= 1:
         raise ScenarioError("compare", "discount_rate", f"{discount_rate:g}", "a yearly rate in (0, 1]")
+    if isinstance(practical, bool) or not isinstance(practical, int | float) or not 0 <= practical < 1:
+        raise ScenarioError("compare", "practical", repr(practical), "a share in [0, 1), e.g. 0.001")
     if not 0 < level < 1:
         raise ScenarioError("compare", "level", f"{level:g}", "a confidence level in (0, 1), e.g. 0.95")
+    if horizon_months is not None and (
+        isinstance(horizon_months, bool)
+        or not isinstance(horizon_months, int | float)
+        or not 0 < horizon_months <= 1200
+        or not math.isfinite(horizon_months)
+    ):
+        raise ScenarioError("compare", "horizon_months", repr(horizon_months), "months in (0, 1200], e.g. 36")
     specs = [_load(s, overrides or {}, Path(root) if root is not None else None, overrides_label) for s in scenarios]
+    if horizon_months is not None:
+        specs = [_with_horizon(s, float(horizon_months)) for s in specs]
     _check_alike(specs, allow_different_markets)
     marks = checkpoint_steps(specs[0], checkpoints, "compare")
     runs = _run_all(specs, int(replications), int(seed), independent, int(jobs), progress)
     replicates = _replicate_metrics(specs, int(replications), runs, marks, discount_rate)
-    return Comparison(specs, int(replications), int(seed), independent, marks, runs, replicates, discount_rate, level)
+    return Comparison(
+        specs, int(replications), int(seed), independent, marks, runs, replicates, discount_rate, level, practical
+    )
+
+
+def _with_horizon(spec: Scenario, months: float) -> Scenario:
+    """``spec`` run for ``months`` (whole steps, at least one)."""
+    steps = max(1, round(months * MONTH_DAYS / spec.time.step_days))
+    return spec.with_overrides({"time.horizon_days": steps * spec.time.step_days}, "horizon_months")
 
 
 def _run_all(

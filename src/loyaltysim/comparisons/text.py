@@ -11,24 +11,36 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from loyaltysim.runs.metrics import COMPARISON_METRICS, METRICS, check_metrics
+from loyaltysim.runs.metrics import COMPARISON_METRICS, METRICS, RELATIVE_METRICS, check_metrics
 
 if TYPE_CHECKING:
     from loyaltysim.comparisons.comparison import Comparison
 
-__all__ = ["HEADLINE", "format_value", "header", "interval", "text_table", "variant_columns", "verdict"]
+__all__ = [
+    "DECISION",
+    "DECISION_HEAD",
+    "HEADLINE",
+    "decision_cells",
+    "format_value",
+    "header",
+    "interval",
+    "market_lines",
+    "text_table",
+    "variant_columns",
+    "verdict",
+]
 
-HEADLINE = ("retention", "active", "profit", "nps")
+HEADLINE = ("retention", "active", "profit", "value", "nps")
 """Metrics shown at the checkpoints before the horizon when no metric is chosen."""
 
 
 def variant_columns(metric: str) -> tuple[str, str, str]:
     """Columns of `Comparison.to_frame` that show a variant.
 
-    Its difference to the baseline and that interval, or, for ROI (itself a comparison with the baseline), its own
-    value and interval.
+    Its difference to the baseline and that interval, or, for ROI, payback and break-even cost (themselves
+    comparisons with the baseline), their own value and interval.
     """
-    return ("mean", "ci_low", "ci_high") if metric == "roi" else ("diff", "diff_low", "diff_high")
+    return ("mean", "ci_low", "ci_high") if metric in RELATIVE_METRICS else ("diff", "diff_low", "diff_high")
 
 
 def format_value(x: float, metric: str, signed: bool = False) -> str:
@@ -54,38 +66,87 @@ def _cell(row: pd.Series, is_base: bool) -> str:
     value = format_value(row[cols[0]], m, signed=True)
     if not math.isfinite(row[cols[1]]):
         return value
-    return f"{value} ± {_half(row, cols[1], cols[2], m)}{' *' if row['excludes_zero'] else '  '}"
+    return f"{value} ± {_half(row, cols[1], cols[2], m)}{' *' if row['marked'] else '  '}"
+
+
+DECISION = ("value", "roi", "payback", "break_even", "active", "clv", "retention")
+"""What the decision table shows per lever, after the verdict."""
 
 
 def verdict(comparison: Comparison) -> list[dict[str, Any]]:
-    """Per variant at the horizon: profit difference, its interval, ROI, retention difference, and a plain answer.
+    """Per variant at the horizon: the decision quantities and a plain answer, best first.
 
-    The answer is ``"pays"`` when the profit difference's interval lies above zero, ``"loses money"`` when it lies
-    below, and ``"unclear"`` when it includes zero.
+    ``answer`` is ``"pays"`` when the value difference (discounted profit plus terminal value) is marked (its
+    interval excludes zero and it matters, `Comparison.practical`) and positive, ``"loses money"`` when marked and
+    negative, ``"unclear"`` otherwise. For every metric of `DECISION` the row has ``<metric>``, ``<metric>_low``,
+    ``<metric>_high`` (the difference to the baseline, or the metric itself for ROI, payback and break-even) and
+    ``<metric>_n`` (replications with a finite value); ``profit_diff`` and its interval are there too.
     """
-    df = comparison.to_frame(["profit", "roi", "retention"])
+    df = comparison.to_frame([*DECISION, "profit"])
     df = df[(df["month"] == comparison.horizon_month) & (df["scenario"] != comparison.baseline)]
     out = []
     for name in comparison.names[1:]:
         rows = {r["metric"]: r for _, r in df[df["scenario"] == name].iterrows()}
-        p = rows["profit"]
-        answer = "unclear" if not p["excludes_zero"] else ("pays" if p["diff"] > 0 else "loses money")
-        out.append(
-            {
-                "scenario": name,
-                "answer": answer,
-                "profit_diff": p["diff"],
-                "profit_low": p["diff_low"],
-                "profit_high": p["diff_high"],
-                "roi": rows["roi"]["mean"],
-                "roi_low": rows["roi"]["ci_low"],
-                "roi_high": rows["roi"]["ci_high"],
-                "retention_diff": rows["retention"]["diff"],
-                "retention_low": rows["retention"]["diff_low"],
-                "retention_high": rows["retention"]["diff_high"],
-            }
-        )
-    return sorted(out, key=lambda v: -v["profit_diff"] if math.isfinite(v["profit_diff"]) else math.inf)
+        v = rows["value"]
+        answer = "unclear" if not v["marked"] else ("pays" if v["diff"] > 0 else "loses money")
+        row: dict[str, Any] = {"scenario": name, "answer": answer}
+        for metric in (*DECISION, "profit"):
+            cols = variant_columns(metric)
+            r = rows[metric]
+            key = "profit_diff" if metric == "profit" else metric
+            row[key], row[f"{metric}_low"], row[f"{metric}_high"] = (float(r[c]) for c in cols)
+            row[f"{metric}_n"] = int(r["n"])
+            row[f"{metric}_marked"] = bool(r["marked"])
+        out.append(row)
+    return sorted(out, key=lambda v: -v["value"] if math.isfinite(v["value"]) else math.inf)
+
+
+def decision_cells(v: dict[str, Any], replications: int) -> list[str]:
+    """The decision table's cells of one variant (after its name and answer), as text."""
+    cells = [
+        f"{format_value(v['value'], 'value', True)} {interval(v['value_low'], v['value_high'], 'value')}",
+        format_value(v["roi"], "roi", True),
+    ]
+    n = v["payback_n"]
+    if n == 0:
+        cells.append("never")
+    else:
+        month = f"month {format_value(v['payback'], 'payback')}"
+        cells.append(month if n == replications else f"{month} ({n} of {replications} runs)")
+    be = v["break_even"]
+    cells.append("no extra cost" if not math.isfinite(be) else f"x{format_value(be, 'break_even')}")
+    cells.append(format_value(v["active"], "active", True))
+    cells.append(format_value(v["clv"], "clv", True))
+    cells.append(format_value(v["retention"], "retention", True))
+    return cells
+
+
+DECISION_HEAD = (
+    "lever",
+    "verdict",
+    "value difference [CI]",
+    "ROI",
+    "payback",
+    "break-even cost",
+    "customers kept",
+    "CLV",
+    "retention pts",
+)
+"""Column heads of the decision table."""
+
+
+def market_lines(c: Comparison) -> list[str]:
+    """The market and the baseline's economics, as the report's first lines state them."""
+    s = c.scenarios[0]
+    e = s.economics
+    spend = ", ".join(f"{name} {p.spend_per_month:g}" for name, p in s.personas.items())
+    return [
+        f"Market: {s.population.size:,} people, {s.population.initial_customers:.0%} customers at month 0, "
+        f"{c.horizon_month:g} months. Money in the scenario's currency unit.",
+        f"Baseline economics: spend per month by persona {spend}; gross margin {e.gross_margin:.0%}; cost to serve "
+        f"{e.cost_to_serve_per_month:g} a customer-month; acquisition {e.acquisition_cost:g} a new customer; "
+        "interactions at each touchpoint's own cost.",
+    ]
 
 
 def interval(lo: float, hi: float, metric: str) -> str:
@@ -112,18 +173,24 @@ def header(c: Comparison) -> str:
 
 def _verdict_lines(c: Comparison) -> list[str]:
     lines = [
-        f"Which lever pays? Profit over {c.horizon_month:g} months after intervention costs, "
-        f"difference to {c.baseline} ({c.level:.0%} CI):"
+        f"Which lever pays? Value over {c.horizon_month:g} months: profit after intervention costs, discounted at "
+        f"{c.discount_rate:.0%} a year, plus the terminal value of the customers active at the end; difference to "
+        f"{c.baseline} with its {c.level:.0%} CI. A verdict needs the interval to exclude zero and the difference "
+        f"to be at least {c.practical:.1%} of the baseline's value.",
     ]
-    width = max(len(n) for n in c.names)
+    rows = [list(DECISION_HEAD)]
     for v in verdict(c):
-        roi = "" if not math.isfinite(v["roi"]) else f"; ROI {format_value(v['roi'], 'roi', True)} per unit spent"
-        ret = format_value(v["retention_diff"], "retention", True)
-        diff = format_value(v["profit_diff"], "profit", True)
+        rows.append([v["scenario"], v["answer"], *decision_cells(v, c.replications)])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
         lines.append(
-            f"  {v['scenario']:<{width}}  {v['answer']:<11}  {diff:>12} "
-            f"{interval(v['profit_low'], v['profit_high'], 'profit'):<26}  retention {ret} pts{roi}"
+            "  "
+            + "  ".join(x.ljust(w) if i < 2 else x.rjust(w) for i, (x, w) in enumerate(zip(r, widths, strict=True)))
         )
+    lines.append(
+        "  payback: first month the cumulative profit difference stays above zero; break-even cost: the multiple of "
+        "the lever's costs at which it still pays."
+    )
     return lines
 
 
@@ -140,7 +207,8 @@ def _block(c: Comparison, month: float, metrics: list[str]) -> list[str]:
     fmt = [f"{{:<{widths[0]}}}", f"{{:<{widths[1]}}}", *(f"{{:>{w}}}" for w in widths[2:])]
     lines = [
         f"Month {month:g}: {c.baseline} mean; variants: difference to it ± half-width of the "
-        f"{c.level:.0%} CI (ROI: its own value); * = CI excludes zero"
+        f"{c.level:.0%} CI (ROI, payback, break-even: their own value); * = CI excludes zero and the difference "
+        f"is at least {c.practical:.1%} of the baseline's"
     ]
     lines += ["  " + "  ".join(f.format(x) for f, x in zip(fmt, r, strict=True)) for r in [head, *rows]]
     return lines
@@ -162,7 +230,7 @@ def text_table(comparison: Comparison, metrics: list[str] | None = None) -> str:
     str
     """
     c = comparison
-    lines = [header(c), "", *_verdict_lines(c)]
+    lines = [header(c), *market_lines(c), "", *_verdict_lines(c)]
     chosen = check_metrics(metrics, COMPARISON_METRICS, "metric", "compare") if metrics else None
     for month, _ in c.checkpoints:
         if chosen is None:

@@ -235,6 +235,9 @@ COLUMNS: dict[str, Column] = {
     "intervention_cost": Column(
         "intervention cost", "currency", "One-off, running and per-interaction costs of interventions", "flow"
     ),
+    "one_off_cost": Column(
+        "one-off intervention cost", "currency", "The one-off part of the intervention cost (cost_once)", "flow"
+    ),
     "cost": Column(
         "cost", "currency", "All costs, cost of goods (1 - gross margin) x revenue and interventions included", "flow"
     ),

@@ -72,7 +72,7 @@ def step_outputs(
         recoveries=int(recovery_contacts.sum()),
     )
     if step == 0:
-        revenue = service = acquisition = retention = intervention = 0.0
+        revenue = service = acquisition = retention = intervention = once = 0.0
     else:
         spend = (by_stage_persona * plan.spend_multipliers[:, None] * plan.spend[None, :]).sum()
         revenue = float(spend * plan.price[step] * plan.months)
@@ -82,6 +82,7 @@ def step_outputs(
         intervention = float(
             plan.intervention_fixed_cost[step] + interactions_by_tp @ plan.intervention_interaction_cost[step]
         )
+        once = float(plan.intervention_once_cost[step])
     cost = (1 - econ.gross_margin) * revenue + service + acquisition + retention + intervention
     row.update(
         revenue=revenue,
@@ -89,6 +90,7 @@ def step_outputs(
         acquisition_cost=acquisition,
         retention_cost=retention,
         intervention_cost=intervention,
+        one_off_cost=once,
         cost=cost,
         profit=revenue - cost,
     )

@@ -42,6 +42,7 @@ class Plan:
     service_cost: np.ndarray  # (touchpoints,) the touchpoints' own cost per interaction
     recovery_cost: np.ndarray  # (touchpoints,) the touchpoints' cost per recovery contact
     intervention_fixed_cost: np.ndarray  # (steps + 1,) one-off and running intervention costs
+    intervention_once_cost: np.ndarray  # (steps + 1,) the one-off part of them
     intervention_interaction_cost: np.ndarray  # (steps + 1, touchpoints) the intervention part of the above
     persona_table: np.ndarray  # (personas, len(PersonaColumn)): sensitivities, churn propensity Beta(a, b)
     persona_cum: np.ndarray  # (personas,) cumulative shares
@@ -73,6 +74,7 @@ def make_plan(s: Scenario) -> Plan:
     market = {lever: np.zeros(n_steps + 1) for lever in MARKET_LEVERS}
     iv_interaction = np.zeros((n_steps + 1, len(tps)))
     iv_fixed = np.zeros(n_steps + 1)
+    iv_once = np.zeros(n_steps + 1)
     for t in range(1, n_steps + 1):
         day = (t - 1) * s.time.step_days
         lv = base.copy()
@@ -92,6 +94,7 @@ def make_plan(s: Scenario) -> Plan:
             iv_fixed[t] += iv.cost_per_month * months
             if t == 1 or iv.start_day > day - s.time.step_days:  # the first step the intervention is in force
                 iv_fixed[t] += iv.cost_once
+                iv_once[t] += iv.cost_once
         rate = lv[:, _COLUMN["visits_per_month"]]
         total = float(rate.sum())
         levels[t, :, Level.CUMULATIVE_SHARE] = _cumulative(list(rate)) if total > 0 else 1.0
@@ -133,6 +136,7 @@ def make_plan(s: Scenario) -> Plan:
         service_cost=np.array([s.touchpoints[t].cost_per_interaction for t in tps]),
         recovery_cost=np.array([s.touchpoints[t].recovery_cost for t in tps]),
         intervention_fixed_cost=iv_fixed,
+        intervention_once_cost=iv_once,
         intervention_interaction_cost=iv_interaction,
         persona_table=table,
         persona_cum=_cumulative([p.share for p in persona]),

@@ -25,15 +25,19 @@ __all__ = [
     "DEFAULT_CHECKPOINTS",
     "DISCOUNT_RATE",
     "METRICS",
+    "RELATIVE_METRICS",
     "SUMMARY_METRICS",
+    "VALUE_WINDOW_MONTHS",
     "Metric",
     "at_checkpoint",
+    "break_even",
     "check_metrics",
     "checkpoint_step",
     "checkpoint_steps",
     "clv",
     "month_to_step",
     "monthly_discount",
+    "payback",
     "roi",
     "run_metrics",
     "step_to_month",
@@ -45,6 +49,10 @@ DEFAULT_CHECKPOINTS = (3.0, 6.0, 12.0)
 
 DISCOUNT_RATE = 0.10
 """Yearly discount rate of the CLV unless a comparison is given another (assumption: a typical cost of capital)."""
+
+VALUE_WINDOW_MONTHS = 12.0
+"""The trailing window (months up to a checkpoint) whose margin per customer-month and churn the CLV and the terminal
+value carry forward (assumption: a year smooths seasonality and the one-off costs of day 0 drop out after it)."""
 
 
 class Metric(NamedTuple):
@@ -88,9 +96,49 @@ METRICS: dict[str, Metric] = {
         "customer lifetime value",
         "currency",
         1,
-        "Margin-based CLV m r / (1 + d - r) from simulated margin per customer-month m and monthly "
-        f"retention r up to the checkpoint, discount d per month (from a yearly rate, {DISCOUNT_RATE:.0%} unless a "
-        "comparison is given another).",
+        "Expected discounted margin of one customer from the checkpoint on, m r / (1 + d - r): margin m per "
+        "customer-month (after every cost but acquisition and one-off costs) and monthly retention r over the "
+        f"{VALUE_WINDOW_MONTHS:g} months up to the checkpoint, discount d per month (from a yearly rate, "
+        f"{DISCOUNT_RATE:.0%} unless a comparison is given another).",
+        "derived",
+    ),
+    "terminal_value": Metric(
+        "terminal value",
+        "currency",
+        0,
+        "The customers active at the checkpoint times their CLV, discounted back to month 0: what the customers "
+        "kept are worth after the horizon.",
+        "derived",
+    ),
+    "value": Metric(
+        "value (profit + terminal value)",
+        "currency",
+        0,
+        "Profit of every month up to the checkpoint discounted to month 0, plus the terminal value.",
+        "derived",
+    ),
+    "intervention_value": Metric(
+        "intervention cost, discounted",
+        "currency",
+        0,
+        "Intervention costs up to the checkpoint discounted to month 0, plus their share of the terminal value "
+        "(the running costs the kept customers still cause): what a cost multiplier scales.",
+        "derived",
+    ),
+    "payback": Metric(
+        "payback month",
+        "month",
+        1,
+        "First month from which the cumulative profit difference to the baseline stays above zero up to the "
+        "checkpoint (undiscounted, without terminal value); n/a where it never does.",
+        "derived",
+    ),
+    "break_even": Metric(
+        "break-even cost",
+        "x costs",
+        2,
+        "The largest multiplier of the variant's extra intervention costs at which its value still matches the "
+        "baseline's: 1 + value difference / discounted intervention cost difference.",
         "derived",
     ),
     "roi": Metric(
@@ -118,9 +166,18 @@ COMPARISON_METRICS = (
     "ces",
     *STAGES,
     "clv",
+    "terminal_value",
+    "value",
+    "intervention_value",
     "roi",
+    "payback",
+    "break_even",
 )
 """Metrics of a comparison, in table order."""
+
+RELATIVE_METRICS = ("roi", "payback", "break_even")
+"""Metrics that are themselves comparisons with the baseline (a comparison shows their own value, not a
+difference, and none for the baseline)."""
 
 SUMMARY_METRICS = (
     "active",
@@ -242,13 +299,58 @@ def at_checkpoint(
             )
         out["adoption"] = (out["active"] + out["churned"]) / size
         at_risk = active[..., :k].sum(axis=-1) * months  # customer-months at risk of churning
-        served = active[..., 1 : k + 1].sum(axis=-1) * months  # customer-months billed
         churn = out["churned_step"] / at_risk
-        margin = (out["profit"] + out["acquisition_cost"]) / served
-        keep = np.clip(1.0 - churn, 0.0, 1.0)
         out["churn_rate"] = 100.0 * churn
-        out["clv"] = clv(margin, keep, discount)
+        out.update(_value(col, k, months, discount))
     return out
+
+
+def _value(col: Mapping[str, np.ndarray], k: int, months: float, discount: float) -> dict[str, np.ndarray]:
+    """CLV, terminal value, value and discounted intervention cost at step ``k`` (see `METRICS`)."""
+    w = max(1, min(k, round(VALUE_WINDOW_MONTHS / months))) if k else 1
+    lo = max(k - w + 1, 1)
+    window = slice(lo, k + 1)
+    active = col["active"]
+    served = active[..., window].sum(axis=-1) * months
+    at_risk = active[..., lo - 1 : k].sum(axis=-1) * months
+    once = col["one_off_cost"][..., window].sum(axis=-1)  # one-off costs do not recur after the horizon
+    margin = (col["profit"][..., window] + col["acquisition_cost"][..., window]).sum(axis=-1) + once
+    margin = margin / served
+    running = (col["intervention_cost"][..., window].sum(axis=-1) - once) / served
+    keep = np.clip(1.0 - col["churned_step"][..., window].sum(axis=-1) / at_risk, 0.0, 1.0)
+    factor = (1.0 + discount) ** (-months * np.arange(k + 1))  # month-0 value of one unit at the end of each step
+    per_customer = clv(margin, keep, discount)
+    terminal = active[..., k] * per_customer * factor[k]
+    carried_cost = active[..., k] * clv(running, keep, discount) * factor[k]
+    return {
+        "clv": per_customer,
+        "terminal_value": terminal,
+        "value": (col["profit"][..., 1 : k + 1] * factor[1:]).sum(axis=-1) + terminal,
+        "intervention_value": (col["intervention_cost"][..., 1 : k + 1] * factor[1:]).sum(axis=-1) + carried_cost,
+    }
+
+
+def payback(profit: np.ndarray, reference_profit: np.ndarray, k: int, months: float) -> np.ndarray:
+    """Payback month of each run against its reference (per-step profits, last axis the step; step 0 is month 0).
+
+    The first month from which the cumulative profit difference stays above zero through step ``k``; NaN where it
+    is not above zero at ``k``.
+    """
+    diff = np.cumsum(np.asarray(profit, float)[..., : k + 1] - np.asarray(reference_profit, float)[..., : k + 1], -1)
+    above = diff > 1e-9
+    last_not = np.where(~above, np.arange(k + 1), -1).max(axis=-1)  # the last step not above zero
+    return np.where(last_not < k, (last_not + 1) * months, np.nan)
+
+
+def break_even(value: np.ndarray, cost: np.ndarray, reference_value: np.ndarray, reference_cost: np.ndarray):
+    """The multiplier of a variant's extra (discounted) intervention cost at which its value equals the reference's.
+
+    value(m) = value - (m - 1) x extra cost, so m = 1 + (value - reference) / extra cost; NaN without extra cost.
+    """
+    extra = np.asarray(cost, float) - reference_cost
+    gain = np.asarray(value, float) - reference_value
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(extra > 1e-9, 1.0 + gain / np.where(extra > 1e-9, extra, 1.0), np.nan)
 
 
 def run_metrics(ts, scenario: Scenario, *steps: int) -> list[dict[str, float]]:

@@ -18,12 +18,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from loyaltysim.errors import ScenarioError, first_error
-from loyaltysim.runs.metrics import METRICS
+from loyaltysim.runs.metrics import METRICS, RELATIVE_METRICS
 from loyaltysim.sweeps.expressions import compile_expression
 
 __all__ = ["SWEEP_METRICS", "AnalysisSpec", "Design", "Experiment", "ParameterSpec", "load_experiment"]
 
-SWEEP_METRICS = [name for name in METRICS if name != "roi"]
+SWEEP_METRICS = [name for name in METRICS if name not in RELATIVE_METRICS]
 """Metrics a sweep can record at its checkpoints (ROI is computed by the analysis, against a reference point)."""
 
 
