@@ -372,3 +372,22 @@ def test_docs_commands_run(monkeypatch, tmp_path):
         assert res.exit_code == 0, res.output
         assert "Which lever pays?" in res.stdout
     assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_report_fits_1024_pixels(tmp_path):
+    """At 1024 px every column of every table is on screen: nothing scrolls sideways (the strategist's laptop)."""
+    from playwright.sync_api import sync_playwright
+
+    c = compare(TELECOM, replications=3, seed=1, overrides={"population.size": 2000}, horizon_months=12)
+    c.save(tmp_path / "report")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"], headless=True)
+        page = browser.new_page(viewport={"width": 1024, "height": 800})
+        page.goto((tmp_path / "report" / "report.html").as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+        for scroll, client in page.evaluate(
+            "Array.from(document.querySelectorAll('table')).map(t => [t.scrollWidth, t.parentElement.clientWidth])"
+        ):
+            assert scroll <= client
+        assert "payback" in page.inner_text("body") and "break-even cost" in page.inner_text("body")
+        browser.close()
