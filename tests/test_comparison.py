@@ -232,12 +232,12 @@ def test_report_files_exist_embed_figures_and_contain_the_numbers(small, tmp_pat
         "summary.parquet",
         "replicates.parquet",
         "runs.parquet",
-        *(f"{k}.png" for k in FIGURES),
+        *(f"{k}.png" for k in FIGURES if k != "tornado"),  # no tornado asked for
     }
     assert names == expected and all(p.stat().st_size > 0 for p in paths)
     page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(images) == len(FIGURES)
+    assert len(images) == len(FIGURES) - 1
     assert all(base64.b64decode(img)[:8] == b"\x89PNG\r\n\x1a\n" for img in images)
     assert "<script" not in page and 'src="http' not in page and 'href="http' not in page  # opens offline
     table = small.to_frame()
@@ -391,3 +391,128 @@ def test_report_fits_1024_pixels(tmp_path):
             assert scroll <= client
         assert "payback" in page.inner_text("body") and "break-even cost" in page.inner_text("body")
         browser.close()
+
+
+def _no_effect_lever(tmp_path):
+    """A lever that costs 20,000 once and changes nothing."""
+    (tmp_path / "baseline.toml").write_text((SCENARIOS / "baseline.toml").read_text())
+    path = tmp_path / "useless.toml"
+    path.write_text(
+        'extends = "baseline.toml"\nname = "useless"\n[interventions.nothing]\ntouchpoint = "app"\n'
+        "effort = { scale = 1.0 }\ncost_once = 20000.0\n"
+    )
+    return [tmp_path / "baseline.toml", path]
+
+
+def test_tornado_of_a_lever_that_only_costs(tmp_path):
+    """With common random numbers a lever that changes nothing differs by its cost alone, whatever the assumption:
+    every behavioural and economic row is flat, and the cost row moves by the cost exactly."""
+    spans = {"churn.win_back": (0.005, 0.02)}
+    c = compare(
+        _no_effect_lever(tmp_path),
+        replications=3,
+        overrides={"population.size": 1500},
+        horizon_months=12,
+        tornado=True,
+        uncertain=spans,
+        tornado_replications=2,
+    )
+    t = c.tornado
+    assert set(t["parameter"]) == {*ls.comparisons.tornado.UNCERTAIN, "churn.win_back", "lever's own costs"}
+    cost = t[t["parameter"] == "lever's own costs"].iloc[0]
+    central = cost["central"]
+    assert central < 0
+    assert cost["diff_low"] == pytest.approx(central / 2) and cost["diff_high"] == pytest.approx(central * 1.5)
+    for _, row in t[t["parameter"] != "lever's own costs"].iterrows():
+        assert row["diff_low"] == pytest.approx(central, rel=1e-6) and row["diff_high"] == pytest.approx(
+            central, rel=1e-6
+        )
+        assert not row["flips"]
+    assert len(c.hinges()) == 1 and "no assumption in its range flips" in c.hinges()[0]
+    assert "What the verdict hinges on" in text_table(c)
+    paths = c.save(tmp_path / "report")
+    assert {"tornado.csv", "tornado.png"} <= {p.name for p in paths}
+
+
+def test_tornado_names_the_assumption_that_flips_the_verdict():
+    """Personalize pays at today's margin; at a gross margin near zero its extra customers are worth nothing."""
+    c = compare(
+        [TELECOM[0], TELECOM[3]],
+        replications=3,
+        overrides={"population.size": 2000},
+        horizon_months=24,
+        tornado=True,
+        uncertain={"economics.gross_margin": (0.05, 0.6)},
+        tornado_replications=2,
+    )
+    row = c.tornado[c.tornado["parameter"] == "economics.gross_margin"].iloc[0]
+    assert row["central"] > 0 and row["diff_low"] < 0 and row["flips"]
+    assert "economics.gross_margin at its low end" in c.hinges()[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--uncertain", "churn.win_back"], "KEY=LOW:HIGH"),
+        (["--uncertain", "churn.nothing=0:1"], "'churn.nothing'"),
+        (["--uncertain", "churn.win_back=0.2:0.1"], "a low value below the high one"),
+        (["--tornado-replications", "0"], "tornado_replications"),
+    ],
+)
+def test_tornado_bad_inputs_one_line_exit_2(args, needle):
+    res = _cli(*TELECOM[:2], "-n", "2", "--set", "population.size=1000", *args)
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], res.stderr
+
+
+def test_cost_per_customer_is_charged_on_active_customers(tmp_path):
+    """cost_per_customer x active customers x months, every step the intervention is in force, and nothing else."""
+    small = {"population.size": 1500, "time.horizon_days": 84}
+    base = ls.load_scenario(TELECOM[0], small)
+    path = _variant(tmp_path, '[interventions.perk]\ntouchpoint = "app"\ncost_per_customer = 2.0')
+    perk = ls.load_scenario(path, small)
+    a = ls.simulate(base, seed=4).to_frame()
+    b = ls.simulate(perk, seed=4).to_frame()
+    months = base.months_per_step
+    expected = np.r_[0.0, 2.0 * b["active"].to_numpy()[1:] * months]
+    np.testing.assert_allclose(b["intervention_cost"], expected)
+    np.testing.assert_allclose(b["profit"], a["profit"] - expected)  # behaviour unchanged (no level change)
+
+
+def test_money_is_labelled_in_the_scenario_currency():
+    res = _cli(
+        *TELECOM[:2],
+        "-n",
+        "2",
+        "--set",
+        "population.size=1000",
+        "--set",
+        "economics.currency=USD",
+        "--no-tornado",
+        "--horizon-months",
+        "6",
+    )
+    assert res.exit_code == 0, res.output
+    assert "Money in USD" in res.stdout and " USD " in res.stdout and "currency" not in res.stdout
+    bad = _cli(*TELECOM[:2], "-n", "2", "--set", "economics.currency=1 dollar")
+    assert bad.exit_code == 2 and "economics.currency" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_an_out_that_is_a_file_is_refused_before_anything_is_computed(tmp_path):
+    """A run this size would take hours; the refusal comes first, and the file is left as it was."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    target = tmp_path / "report.html"
+    target.write_text("mine")
+    exe = str(Path(sys.executable).with_name("loyaltysim"))
+    proc = subprocess.run(
+        [exe, "compare", *map(str, TELECOM[:2]), "-n", "500", "--set", "population.size=5000000", "--out", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "not a folder" in proc.stderr
+    assert target.read_text() == "mine"

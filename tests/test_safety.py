@@ -289,6 +289,68 @@ def test_interrupted_write_keeps_the_old_results_whole(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]
 
 
+def test_ctrl_c_between_the_renames_waits_until_the_new_set_is_in_place(tmp_path, monkeypatch):
+    """A SIGINT that arrives while the old folder is moved aside is held until the new one is in its place."""
+    import os
+    import signal
+
+    from loyaltysim.runs import files
+
+    c = ls.compare(
+        [SCENARIOS / "baseline.toml", SCENARIOS / "cut-effort.toml"],
+        replications=2,
+        overrides={"population.size": 300},
+        horizon_months=3,
+        progress=False,
+    )
+    out = tmp_path / "cmp"
+    c.save(out)
+    (out / "summary.csv").write_text("old")
+    real = os.replace
+    calls = []
+
+    def replace_then_interrupt(src, dst):
+        real(src, dst)
+        calls.append(dst)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # right after the old folder moved aside
+
+    monkeypatch.setattr(files.os, "replace", replace_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        c.save(out)
+    assert len(calls) == 2  # the second rename still happened
+    assert (out / "report.html").exists() and (out / "summary.csv").read_text() != "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]
+
+
+@pytest.mark.parametrize("delay", [0.5, 2.0, 4.0, 6.0, 8.0])
+def test_ctrl_c_at_any_point_leaves_the_old_set_or_the_new(tmp_path, delay):
+    """``loyaltysim compare --out`` interrupted at several points: the folder holds the old set or the new, whole."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    exe = str(Path(sys.executable).with_name("loyaltysim"))
+    args = [exe, "compare", str(SCENARIOS / "baseline.toml"), str(SCENARIOS / "cut-effort.toml"), "-n", "2"]
+    args += ["--set", "population.size=1500", "--horizon-months", "12", "--tornado-replications", "1"]
+    out = tmp_path / "cmp"
+    first = subprocess.run([*args, "--no-tornado", "--out", str(out)], capture_output=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    old = {p.name: p.read_bytes() for p in out.iterdir()}
+    proc = subprocess.Popen(
+        [*args, "--seed", "1", "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=600)
+    now = {p.name: p.read_bytes() for p in out.iterdir()}
+    if now != old:  # the new set, whole: every file of a report with its tornado, none of the old ones left over
+        assert "tornado.csv" in now and "report.html" in now and set(old) <= set(now)
+        assert all(now[name] != old[name] for name in ("summary.csv", "report.html"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]  # no temporary folder left behind
+
+
 def test_save_onto_a_file_is_an_input_error(tmp_path):
     target = tmp_path / "file"
     target.write_text("x")

@@ -78,6 +78,21 @@ def parse_sets(sets: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def _ranges(items: list[str] | None) -> dict[str, tuple[float, float]]:
+    """``["k=lo:hi", ...]`` to ``{"k": (lo, hi)}``; a one-line error for anything else."""
+    out = {}
+    for item in items or []:
+        key, sep, span = item.partition("=")
+        lo, colon, hi = span.partition(":")
+        try:
+            if not sep or not colon or not key.strip():
+                raise ValueError
+            out[key.strip()] = (float(lo), float(hi))
+        except ValueError:
+            fail(f"--uncertain {item!r}: expected KEY=LOW:HIGH, e.g. --uncertain churn.win_back=0.005:0.02")
+    return out
+
+
 def _headless() -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -204,6 +219,18 @@ def compare_command(
     practical: Annotated[
         float, typer.Option(help="Smallest difference that counts, as a share of the baseline's value.")
     ] = 0.001,
+    tornado: Annotated[
+        bool, typer.Option("--tornado/--no-tornado", help="Find what the verdict hinges on (runs more).")
+    ] = True,
+    uncertain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--uncertain",
+            metavar="KEY=LOW:HIGH",
+            help="Range of an assumption for the tornado, e.g. churn.win_back=0.005:0.02 (repeatable).",
+        ),
+    ] = None,
+    tornado_replications: Annotated[int, typer.Option(help="Paired replications per end of each range.")] = 3,
     allow_different_markets: Annotated[
         bool,
         typer.Option(
@@ -245,6 +272,9 @@ def compare_command(
             horizon_months=horizon_months or None,
             discount_rate=discount_rate,
             practical=practical,
+            tornado=tornado,
+            uncertain=_ranges(uncertain),
+            tornado_replications=tornado_replications,
             allow_different_markets=allow_different_markets,
             root=root,
             overrides_label="--set",

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loyaltysim.comparisons import figures, report
+from loyaltysim.comparisons import figures, report, tornado
 from loyaltysim.errors import ScenarioError
 from loyaltysim.runs.metrics import (
     COMPARISON_METRICS,
@@ -86,6 +86,12 @@ class Comparison:
     practical : float
         The smallest difference that matters, as a share of the baseline's value (a difference is marked only when
         its interval excludes zero and it is at least this large).
+    tornado : pandas.DataFrame or None
+        What the verdict hinges on (``compare(..., tornado=True)``): per variant and assumption, the value
+        difference at the low and high end of its range and whether the verdict flips there
+        (`loyaltysim.comparisons.tornado.tornado_frame`); None when not asked for.
+    tornado_replications : int
+        Paired replications behind each end of the tornado.
     """
 
     scenarios: list[Scenario]
@@ -98,6 +104,8 @@ class Comparison:
     discount_rate: float = DISCOUNT_RATE
     level: float = LEVEL
     practical: float = PRACTICAL
+    tornado: pd.DataFrame | None = None
+    tornado_replications: int = 0
     _frame: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -137,7 +145,6 @@ class Comparison:
         for month, step in self.checkpoints:
             block = self.replicates[self.replicates["step"] == step]
             for metric in COMPARISON_METRICS:
-                spec = METRICS[metric]
                 x = block[metric].to_numpy(dtype=np.float64).reshape(n_s, n_r)
                 mean, lo, hi = t_interval(x, self.level)
                 if self.independent:
@@ -162,7 +169,7 @@ class Comparison:
                             "month": month,
                             "step": step,
                             "metric": metric,
-                            "unit": spec.unit,
+                            "unit": self.unit(metric),
                             "n": int(np.isfinite(x[i]).sum()),
                             "mean": mean[i],
                             "ci_low": lo[i],
@@ -176,6 +183,16 @@ class Comparison:
                         }
                     )
         return pd.DataFrame(rows)
+
+    @property
+    def currency(self) -> str:
+        """The baseline's currency label (``economics.currency``)."""
+        return self.scenarios[0].economics.currency
+
+    def unit(self, metric: str) -> str:
+        """A metric's unit as the tables show it: money in the scenario's currency."""
+        unit = METRICS[metric].unit
+        return self.currency if unit == "currency" else unit.replace("currency", self.currency)
 
     def _practical(self, metric: str, diff: float, base: float) -> bool:
         """Whether a difference is large enough to matter.
@@ -294,6 +311,7 @@ class Comparison:
         matplotlib.axes.Axes
         """
         title, unit = SERIES.get(series, (series, ""))
+        unit = self.currency if unit == "currency" else unit
         what = f"{title} (mean, {self.level:.0%} CI over {self.replications} replications)"
         return figures.bands(self.bands(series), self.names, what, unit, ax)
 
@@ -335,6 +353,25 @@ class Comparison:
         what = spec.label if metric == "roi" else f"{spec.label}: difference to {self.baseline}"
         title = f"{what}, month {month:g} ({self.level:.0%} CI)"
         return figures.differences(df, metric, title, ax)
+
+    def plot_tornado(self, axes=None):
+        """What the verdict hinges on: one tornado panel per lever (needs ``compare(..., tornado=True)``).
+
+        Returns
+        -------
+        list of matplotlib Axes
+        """
+        if self.tornado is None:
+            raise ScenarioError("compare", "tornado", "None", "a comparison run with tornado=True (--tornado)")
+        title = (
+            f"Value difference when one assumption moves over its range ({self.tornado_replications} paired "
+            "replications; dashed: zero)"
+        )
+        return figures.tornado(self.tornado, self.names[1:], title, axes, currency=self.currency)
+
+    def hinges(self) -> list[str]:
+        """One line per lever: the assumption with the widest swing and any that flips the verdict (tornado)."""
+        return [] if self.tornado is None else tornado.hinge_lines(self.tornado, self.names[1:])
 
     def save(self, directory: str | Path, force: bool = False) -> list[Path]:
         """Write the report (``report.html``, figures, tables, raw runs) into ``directory``, whole.

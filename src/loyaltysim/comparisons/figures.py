@@ -16,7 +16,7 @@ from loyaltysim.runs.figures import STAGE_COLOURS
 from loyaltysim.runs.metrics import METRICS
 from loyaltysim.scenario import STAGES
 
-__all__ = ["PALETTE", "bands", "colour", "differences", "stages"]
+__all__ = ["PALETTE", "bands", "colour", "differences", "stages", "tornado"]
 
 PALETTE = ("#252525", "#2171b5", "#e6550d", "#31a354", "#756bb1", "#d6616b", "#8c6d31", "#17becf")
 """Colour of each scenario, baseline first."""
@@ -85,5 +85,37 @@ def differences(df: pd.DataFrame, metric: str, title: str, ax=None):
     ax.xaxis.set_major_locator(MaxNLocator(4))
     ax.xaxis.set_major_formatter(StrMethodFormatter(f"{{x:,.{spec.decimals}f}}"))
     ax.set_yticks(y, df["scenario"])
-    ax.set(title=title, xlabel=spec.unit)
+    ax.set(title=title, xlabel=str(df["unit"].iloc[0]) if len(df) else spec.unit)  # money in the currency
     return ax
+
+
+def tornado(frame: pd.DataFrame, names: Sequence[str], title: str, axes=None, top: int = 8, currency: str = ""):
+    """One panel per lever: its value difference at the low and high end of each assumption, widest swing on top.
+
+    ``frame`` is `Comparison.tornado`; the vertical line is the lever's central value difference and the dashed one
+    zero (a bar that crosses it flips the verdict). Returns the axes.
+    """
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 3.8), layout="constrained", squeeze=False)
+        axes = axes[0]
+    for ax, name in zip(axes, names, strict=True):
+        d = frame[frame["scenario"] == name].head(top).iloc[::-1]
+        y = np.arange(len(d))
+        central = float(d["central"].iloc[0]) if len(d) else 0.0
+        for yi, row in zip(y, d.itertuples(), strict=True):
+            for end, x, colour_ in (("low", row.diff_low, "#2171b5"), ("high", row.diff_high, "#e6550d")):
+                ax.barh(yi, x - central, left=central, color=colour_, height=0.6, label=end if yi == y[-1] else None)
+        ax.axvline(central, color="#252525", lw=1)
+        ax.axvline(0.0, color="#c0392b", lw=1, ls="--")
+        ax.set_yticks(
+            y,
+            [f"{p} ({lo:g} / {hi:g})" for p, lo, hi in zip(d["parameter"], d["low"], d["high"], strict=True)],
+            fontsize=7,
+        )
+        ax.set_title(f"{name}", fontsize="small")
+        ax.set_xlabel(f"value difference to the baseline ({currency})")
+        ax.legend(fontsize=7, loc="lower right", title="assumption at its", title_fontsize=7)
+    axes[0].figure.suptitle(title, fontsize="medium")
+    return axes

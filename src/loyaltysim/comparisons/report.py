@@ -42,6 +42,7 @@ FIGURES = {
     "nps": "Net Promoter Score",
     "stages": "Customers by CX Spectrum stage",
     "differences": "Differences to the baseline at the horizon",
+    "tornado": "What the verdict hinges on: each lever's value difference with one assumption at its low or high end",
 }
 """Figures of the report: file stem -> caption."""
 
@@ -102,6 +103,10 @@ def _figures(c: Comparison) -> dict[str, bytes]:
         c.plot_differences(metric, ax=ax)
         ax.title.set_fontsize("small")
     out["differences"] = png(fig)
+    if c.tornado is not None:
+        fig = Figure(figsize=(10.5, 1.2 + 2.6 * (len(c.scenarios) - 1)), layout="constrained")
+        c.plot_tornado(fig.subplots(len(c.scenarios) - 1, 1, squeeze=False)[:, 0])
+        out["tornado"] = png(fig)
     return out
 
 
@@ -129,7 +134,7 @@ def _html_block(c: Comparison, month: float, metrics: list[str]) -> str:
     body = []
     for m in metrics:
         part = df[df["metric"] == m].set_index("scenario")
-        cells = [_td(METRICS[m].label, ""), _td(METRICS[m].unit, "")]
+        cells = [_td(METRICS[m].label, ""), _td(c.unit(m), "")]
         for n in c.names:
             if n not in part.index:
                 cells.append(_td("-"))
@@ -174,11 +179,11 @@ def _assumptions(c: Comparison) -> str:
             cost = horizon.loc[s.name, "mean"] if s.name in horizon.index else math.nan
             rows.append(
                 "<table><tr><th>intervention</th><th>touchpoint</th><th>from day</th><th>change</th>"
-                "<th>one-off cost</th><th>per month</th><th>per interaction</th></tr>"
+                "<th>one-off cost</th><th>per month</th><th>per interaction</th><th>per customer-month</th></tr>"
                 + "".join(
                     f"<tr>{_td(name, '')}{_td(iv.touchpoint, '')}{_td(f'{iv.start_day:g}')}"
                     f"{_td(_levers(iv), '')}{_td(f'{iv.cost_once:,.0f}')}{_td(f'{iv.cost_per_month:,.0f}')}"
-                    f"{_td(f'{iv.cost_per_interaction:,.2f}')}</tr>"
+                    f"{_td(f'{iv.cost_per_interaction:,.2f}')}{_td(f'{iv.cost_per_customer:,.2f}')}</tr>"
                     for name, iv in s.interventions.items()
                 )
                 + "</table>"
@@ -211,9 +216,18 @@ def report_html(comparison: Comparison, figures: dict[str, bytes]) -> str:
         f'<figure><img alt="{html.escape(cap)}" src="data:image/png;base64,{base64.b64encode(figures[k]).decode()}">'
         f"<figcaption>{html.escape(cap)} ({k}.png)</figcaption></figure>"
         for k, cap in FIGURES.items()
+        if k in figures
+    )
+    hinges = "".join(f"<li>{html.escape(line)}</li>" for line in c.hinges())
+    hinges = (
+        f"<h3>What the verdict hinges on</h3><p>Each assumption at the low and the high end of its range, every "
+        f"scenario run again with the same {c.tornado_replications} seeds (figure tornado.png; tornado.csv):</p>"
+        f"<ul>{hinges}</ul>"
+        if hinges
+        else ""
     )
     defs = "".join(
-        f"<tr>{_td(k, '')}{_td(METRICS[k].label, '')}{_td(METRICS[k].unit, '')}{_td(METRICS[k].meaning, '')}</tr>"
+        f"<tr>{_td(k, '')}{_td(METRICS[k].label, '')}{_td(c.unit(k), '')}{_td(METRICS[k].meaning, '')}</tr>"
         for k in COMPARISON_METRICS
     )
     return f"""<!DOCTYPE html>
@@ -230,7 +244,7 @@ replications narrow it). The intervals cover simulation noise only (replications
 uncertainty in the parameters. Payback: the first month from which the cumulative profit difference stays above
 zero. Break-even cost: the multiple of the lever's costs at which it still pays.</p>
 <div class="wide"><table><tr>{heads}</tr>
-{"".join(verdict_rows)}</table></div>
+{"".join(verdict_rows)}</table></div>{hinges}
 <h2>Summary table</h2>
 <p>Baseline: mean over replications with its {c.level:.0%} t-interval. Variants: difference to the baseline
 ({"Welch interval, independent seeds" if c.independent else "paired over replications with common random numbers"}).
@@ -275,6 +289,8 @@ def write_report(comparison: Comparison, directory: str | Path, force: bool = Fa
         put("summary.parquet", lambda p: table.to_parquet(p, index=False))
         put("replicates.parquet", lambda p: comparison.replicates.to_parquet(p, index=False))
         put("runs.parquet", lambda p: comparison.runs.to_parquet(p, index=False))
+        if comparison.tornado is not None:
+            put("tornado.csv", lambda p: comparison.tornado.to_csv(p, index=False))
         figures = _figures(comparison)
         for key, data in figures.items():
             put(f"{key}.png", lambda p, data=data: Path(p).write_bytes(data))

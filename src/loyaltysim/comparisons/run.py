@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from loyaltysim.comparisons.comparison import PRACTICAL, Comparison, cube
+from loyaltysim.comparisons.text import verdict
+from loyaltysim.comparisons.tornado import ranges, tornado_frame
 from loyaltysim.engine.layout import COLUMNS
 from loyaltysim.errors import ScenarioError, check_int
 from loyaltysim.runs.executors import Task, make_executor, replication_seeds, run_task
@@ -131,6 +133,9 @@ def compare(
     root: str | Path | None = None,
     overrides_label: str = "overrides",
     practical: float = PRACTICAL,
+    tornado: bool = False,
+    uncertain: Mapping[str, tuple[float, float]] | None = None,
+    tornado_replications: int = 5,
 ) -> Comparison:
     """Run a baseline and its variants over replications and compare them.
 
@@ -171,6 +176,13 @@ def compare(
     practical
         The smallest difference that matters, as a share of the baseline's value (default 0.1 %): smaller
         differences are not marked, whatever their interval.
+    tornado
+        Also find what the verdict hinges on (`Comparison.tornado`): run the comparison again with each uncertain
+        parameter at the low and the high end of its range (`loyaltysim.comparisons.tornado`).
+    uncertain
+        Ranges ``{dotted key: (low, high)}`` that replace or add to the tornado's defaults.
+    tornado_replications
+        Paired replications of each end of each range (the first ones of the comparison's seeds).
 
     Returns
     -------
@@ -210,8 +222,36 @@ def compare(
     marks = checkpoint_steps(specs[0], checkpoints, "compare")
     runs = _run_all(specs, int(replications), int(seed), independent, int(jobs), progress)
     replicates = _replicate_metrics(specs, int(replications), runs, marks, discount_rate)
-    return Comparison(
+    comparison = Comparison(
         specs, int(replications), int(seed), independent, marks, runs, replicates, discount_rate, level, practical
+    )
+    if tornado:
+        n = min(check_int(tornado_replications, "tornado_replications", 1, "compare"), int(replications))
+        spans = ranges(specs[0], uncertain)
+
+        def value_at(moved: list[Scenario]) -> np.ndarray:
+            moved_runs = _run_all(moved, n, int(seed), independent, int(jobs), progress)
+            reps = _replicate_metrics(moved, n, moved_runs, marks[-1:], discount_rate)
+            return reps["value"].to_numpy(dtype=np.float64).reshape(len(moved), n)
+
+        comparison.tornado = tornado_frame(specs, _central(comparison, n), value_at, spans)
+        comparison.tornado_replications = n
+    return comparison
+
+
+def _central(c: Comparison, n: int) -> pd.DataFrame:
+    """Each variant's mean value difference and extra discounted cost over the first ``n`` replications."""
+    at = c.replicates[(c.replicates["step"] == c.checkpoints[-1][1]) & (c.replicates["replication"] < n)]
+    value = at.pivot(index="replication", columns="scenario", values="value")
+    cost = at.pivot(index="replication", columns="scenario", values="intervention_value")
+    answers = {v["scenario"]: v["answer"] for v in verdict(c)}
+    return pd.DataFrame(
+        {
+            "scenario": c.names[1:],
+            "value": [float((value[s] - value[c.baseline]).mean()) for s in c.names[1:]],
+            "cost": [float((cost[s] - cost[c.baseline]).mean()) for s in c.names[1:]],
+            "answer": [answers[s] for s in c.names[1:]],
+        }
     )
 
 

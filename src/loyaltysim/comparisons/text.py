@@ -124,7 +124,7 @@ def decision_cells(v: dict[str, Any], replications: int) -> list[str]:
 DECISION_HEAD = (
     "lever",
     "verdict",
-    "value difference [CI]",
+    "value difference [CI]",  # in the scenario's currency (the market line says which)
     "ROI",
     "payback",
     "break-even cost",
@@ -142,7 +142,7 @@ def market_lines(c: Comparison) -> list[str]:
     spend = ", ".join(f"{name} {p.spend_per_month:g}" for name, p in s.personas.items())
     return [
         f"Market: {s.population.size:,} people, {s.population.initial_customers:.0%} customers at month 0, "
-        f"{c.horizon_month:g} months. Money in the scenario's currency unit.",
+        f"{c.horizon_month:g} months. Money in {c.currency}.",
         f"Baseline economics: spend per month by persona {spend}; gross margin {e.gross_margin:.0%}; cost to serve "
         f"{e.cost_to_serve_per_month:g} a customer-month; acquisition {e.acquisition_cost:g} a new customer; "
         "interactions at each touchpoint's own cost.",
@@ -202,7 +202,7 @@ def _block(c: Comparison, month: float, metrics: list[str]) -> list[str]:
     for m in metrics:
         part = df[df["metric"] == m].set_index("scenario")
         cells = [_cell(part.loc[n], n == c.baseline) if n in part.index else "-" for n in c.names]
-        rows.append([METRICS[m].label, METRICS[m].unit, *cells])
+        rows.append([METRICS[m].label, c.unit(m), *cells])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     fmt = [f"{{:<{widths[0]}}}", f"{{:<{widths[1]}}}", *(f"{{:>{w}}}" for w in widths[2:])]
     lines = [
@@ -231,6 +231,13 @@ def text_table(comparison: Comparison, metrics: list[str] | None = None) -> str:
     """
     c = comparison
     lines = [header(c), *market_lines(c), "", *_verdict_lines(c)]
+    if c.tornado is not None:
+        lines += [
+            "",
+            f"What the verdict hinges on (each assumption at the ends of its range, {c.tornado_replications} paired "
+            "replications; ranges in docs/comparison.md):",
+            *(f"  {line}" for line in c.hinges()),
+        ]
     chosen = check_metrics(metrics, COMPARISON_METRICS, "metric", "compare") if metrics else None
     for month, _ in c.checkpoints:
         if chosen is None:

@@ -80,7 +80,9 @@ def step_outputs(
         acquisition = adopted * econ.acquisition_cost
         retention = active * econ.cost_to_serve_per_month * plan.months
         intervention = float(
-            plan.intervention_fixed_cost[step] + interactions_by_tp @ plan.intervention_interaction_cost[step]
+            plan.intervention_fixed_cost[step]
+            + interactions_by_tp @ plan.intervention_interaction_cost[step]
+            + active * plan.intervention_customer_cost[step]
         )
         once = float(plan.intervention_once_cost[step])
     cost = (1 - econ.gross_margin) * revenue + service + acquisition + retention + intervention

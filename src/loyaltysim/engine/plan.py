@@ -43,6 +43,7 @@ class Plan:
     recovery_cost: np.ndarray  # (touchpoints,) the touchpoints' cost per recovery contact
     intervention_fixed_cost: np.ndarray  # (steps + 1,) one-off and running intervention costs
     intervention_once_cost: np.ndarray  # (steps + 1,) the one-off part of them
+    intervention_customer_cost: np.ndarray  # (steps + 1,) intervention cost per active customer in the step
     intervention_interaction_cost: np.ndarray  # (steps + 1, touchpoints) the intervention part of the above
     persona_table: np.ndarray  # (personas, len(PersonaColumn)): sensitivities, churn propensity Beta(a, b)
     persona_cum: np.ndarray  # (personas,) cumulative shares
@@ -75,6 +76,7 @@ def make_plan(s: Scenario) -> Plan:
     iv_interaction = np.zeros((n_steps + 1, len(tps)))
     iv_fixed = np.zeros(n_steps + 1)
     iv_once = np.zeros(n_steps + 1)
+    iv_customer = np.zeros(n_steps + 1)
     for t in range(1, n_steps + 1):
         day = (t - 1) * s.time.step_days
         lv = base.copy()
@@ -92,6 +94,7 @@ def make_plan(s: Scenario) -> Plan:
             for k in rows:
                 iv_interaction[t, k] += iv.cost_per_interaction
             iv_fixed[t] += iv.cost_per_month * months
+            iv_customer[t] += iv.cost_per_customer * months
             if t == 1 or iv.start_day > day - s.time.step_days:  # the first step the intervention is in force
                 iv_fixed[t] += iv.cost_once
                 iv_once[t] += iv.cost_once
@@ -137,6 +140,7 @@ def make_plan(s: Scenario) -> Plan:
         recovery_cost=np.array([s.touchpoints[t].recovery_cost for t in tps]),
         intervention_fixed_cost=iv_fixed,
         intervention_once_cost=iv_once,
+        intervention_customer_cost=iv_customer,
         intervention_interaction_cost=iv_interaction,
         persona_table=table,
         persona_cum=_cumulative([p.share for p in persona]),

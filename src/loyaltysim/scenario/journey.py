@@ -177,4 +177,14 @@ Intervention = create_model(
         float,
         param(0.0, "Extra cost per interaction at the touchpoint(s).", unit="currency", ge=0, le=1e6),
     ),
+    cost_per_customer=(
+        float,
+        param(
+            0.0,
+            "Running cost per active customer and month from the start day (a loyalty perk, a licence per seat).",
+            unit="currency/customer-month",
+            ge=0,
+            le=1e6,
+        ),
+    ),
 )

@@ -607,6 +607,13 @@ class Economics(Section):
         source="seed 003: winning a customer costs about 5x keeping one for a year (cost to serve and contacts; "
         "docs/survey.md)",
     )
+    currency: str = param(
+        "EUR",
+        "Currency every amount is in: a label for tables and figures (no conversion).",
+        min_length=1,
+        max_length=12,
+        pattern=r"^[A-Za-z$€£¥][A-Za-z$€£¥ .]*$",
+    )
 
 
 class Network(Section):
