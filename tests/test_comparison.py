@@ -516,3 +516,13 @@ def test_an_out_that_is_a_file_is_refused_before_anything_is_computed(tmp_path):
     )
     assert proc.returncode == 2 and "not a folder" in proc.stderr
     assert target.read_text() == "mine"
+
+
+def test_tornado_keeps_a_lever_that_changes_an_assumption():
+    """A variant that sets an uncertain key itself is moved by the same factor as the baseline, not overwritten."""
+    from loyaltysim.comparisons.tornado import _moved
+
+    base = ls.load_scenario(TELECOM[0])
+    lever = base.with_overrides({"economics.cost_to_serve_per_month": 0.5})
+    assert _moved(base, "economics.cost_to_serve_per_month", 1.5, 1.0) == 1.5
+    assert _moved(lever, "economics.cost_to_serve_per_month", 1.5, 1.0) == pytest.approx(0.75)

@@ -17,7 +17,14 @@ from typing import Annotated, Any
 import typer
 
 from loyaltysim.errors import InputWarning, ScenarioError
-from loyaltysim.runs.metrics import DEFAULT_CHECKPOINTS, DISCOUNT_RATE
+from loyaltysim.runs.metrics import (
+    DEFAULT_CHECKPOINTS,
+    DISCOUNT_RATE,
+    HORIZON_MONTHS,
+    PRACTICAL,
+    SURVEY_WINDOW_DAYS,
+    TORNADO_REPLICATIONS,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -212,13 +219,13 @@ def compare_command(
     ),
     horizon_months: Annotated[
         float, typer.Option(help="Months every scenario runs (0: the scenarios' own time.horizon_days).")
-    ] = 36.0,
+    ] = HORIZON_MONTHS,
     discount_rate: Annotated[
         float, typer.Option(help="Yearly discount rate of profit, CLV and terminal value.")
     ] = DISCOUNT_RATE,
     practical: Annotated[
         float, typer.Option(help="Smallest difference that counts, as a share of the baseline's value.")
-    ] = 0.001,
+    ] = PRACTICAL,
     tornado: Annotated[
         bool, typer.Option("--tornado/--no-tornado", help="Find what the verdict hinges on (runs more).")
     ] = True,
@@ -230,7 +237,9 @@ def compare_command(
             help="Range of an assumption for the tornado, e.g. churn.win_back=0.005:0.02 (repeatable).",
         ),
     ] = None,
-    tornado_replications: Annotated[int, typer.Option(help="Paired replications per end of each range.")] = 3,
+    tornado_replications: Annotated[
+        int, typer.Option(help="Paired replications per end of each range.")
+    ] = TORNADO_REPLICATIONS,
     allow_different_markets: Annotated[
         bool,
         typer.Option(
@@ -329,7 +338,7 @@ def survey_command(
     ] = None,
     window_days: Annotated[
         float, typer.Option(help="Days of the look-back window and of the follow-up after a frustration.")
-    ] = 90.0,
+    ] = SURVEY_WINDOW_DAYS,
     sets: SetOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Write survey.csv, survey.json, answers.csv, survey.png here.")

@@ -24,16 +24,19 @@ from loyaltysim.runs.metrics import (
     COMPARISON_METRICS,
     DISCOUNT_RATE,
     METRICS,
+    PRACTICAL,
     RELATIVE_METRICS,
     check_metrics,
 )
 from loyaltysim.runs.statistics import LEVEL, t_interval, welch_interval
 from loyaltysim.scenario import MONTH_DAYS, STAGES, Scenario
 
-__all__ = ["PRACTICAL", "SERIES", "Comparison", "comparison_metrics", "cube"]
+__all__ = ["NULL", "SERIES", "Comparison", "comparison_metrics", "cube"]
 
-PRACTICAL = 0.001
-"""Default practical threshold: a difference smaller than 0.1 % of the baseline's value is not marked."""
+NULL = {"roi": 0.0, "break_even": 1.0}
+"""What a relative metric's interval is tested against: ROI 0 and a break-even cost multiple of 1 mean the lever
+just pays for itself."""
+
 
 SERIES = {
     "active": ("Active customers", "customers"),
@@ -130,8 +133,9 @@ class Comparison:
         (mean over replications and its t-interval), ``diff``, ``diff_low``, ``diff_high`` (difference to the
         baseline and its interval: paired t over replications, or Welch with independent seeds),
         ``excludes_zero`` (whether that interval excludes zero) and ``marked`` (it excludes zero and the difference
-        is large enough to matter, `PRACTICAL`). ROI, payback and break-even cost are themselves comparisons with
-        the baseline: their difference columns are empty and ``excludes_zero`` refers to their own interval.
+        is large enough to matter, ``practical``). ROI, payback and break-even cost are themselves comparisons
+        with the baseline: their difference columns are empty and ``excludes_zero`` says whether their own interval
+        excludes the value at which the lever just pays (`NULL`: ROI 0, break-even 1; never for payback).
         """
         if self._frame is None:
             self._frame = self._summarise()
@@ -159,7 +163,8 @@ class Comparison:
                         if finite.size:
                             mean[i], lo[i], hi[i] = t_interval(finite, self.level)
                         diff_i, dlo_i, dhi_i = math.nan, math.nan, math.nan
-                        test_lo, test_hi = lo[i], hi[i]
+                        null = NULL.get(metric)  # payback has no null value: it is never marked
+                        test_lo, test_hi = (lo[i] - null, hi[i] - null) if null is not None else (math.nan,) * 2
                     else:
                         diff_i, dlo_i, dhi_i = (diff[i], dlo[i], dhi[i]) if i else (math.nan,) * 3
                         test_lo, test_hi = dlo_i, dhi_i

@@ -19,6 +19,7 @@ from loyaltysim.comparisons.text import (
     HEADLINE,
     decision_cells,
     format_value,
+    half_width,
     header,
     market_lines,
     variant_columns,
@@ -141,20 +142,13 @@ def _html_block(c: Comparison, month: float, metrics: list[str]) -> str:
                 continue
             r = part.loc[n]
             if n == c.baseline:
-                cells.append(_td(f"{format_value(r['mean'], m)}{_half(r, 'ci_low', 'ci_high', m)}"))
+                cells.append(_td(f"{format_value(r['mean'], m)}{half_width(r, 'ci_low', 'ci_high', m)}"))
                 continue
             cols = variant_columns(m)
-            text = f"{format_value(r[cols[0]], m, True)}{_half(r, cols[1], cols[2], m)}"
+            text = f"{format_value(r[cols[0]], m, True)}{half_width(r, cols[1], cols[2], m)}"
             cells.append(_td(text + (" *" if r["marked"] else ""), "n sure" if r["marked"] else "n"))
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f'<div class="wide"><table><tr>{head}</tr>{"".join(body)}</table></div>'
-
-
-def _half(r, lo: str, hi: str, metric: str) -> str:
-    """`` ± half-width`` of an interval (empty without one), as the text table shows it."""
-    if not (math.isfinite(r[lo]) and math.isfinite(r[hi])):
-        return ""
-    return f" ± {format_value((r[hi] - r[lo]) / 2, metric)}"
 
 
 def _assumptions(c: Comparison) -> str:

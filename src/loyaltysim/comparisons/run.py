@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loyaltysim.comparisons.comparison import PRACTICAL, Comparison, cube
-from loyaltysim.comparisons.text import verdict
+from loyaltysim.comparisons.comparison import Comparison, cube
 from loyaltysim.comparisons.tornado import ranges, tornado_frame
 from loyaltysim.engine.layout import COLUMNS
 from loyaltysim.errors import ScenarioError, check_int
@@ -26,7 +25,10 @@ from loyaltysim.runs.metrics import (
     COMPARISON_METRICS,
     DEFAULT_CHECKPOINTS,
     DISCOUNT_RATE,
+    HORIZON_MONTHS,
+    PRACTICAL,
     RELATIVE_METRICS,
+    TORNADO_REPLICATIONS,
     at_checkpoint,
     break_even,
     checkpoint_steps,
@@ -38,10 +40,6 @@ from loyaltysim.runs.statistics import LEVEL
 from loyaltysim.scenario import MONTH_DAYS, Scenario, load_scenario
 
 __all__ = ["DEFAULT_CHECKPOINTS", "HORIZON_MONTHS", "compare"]
-
-HORIZON_MONTHS = 36.0
-"""Default horizon of a comparison: three years, so that levers whose costs come first are judged on what they
-keep (with the terminal value of the customers active at the end)."""
 
 
 def _window_metrics(
@@ -135,7 +133,7 @@ def compare(
     practical: float = PRACTICAL,
     tornado: bool = False,
     uncertain: Mapping[str, tuple[float, float]] | None = None,
-    tornado_replications: int = 5,
+    tornado_replications: int = TORNADO_REPLICATIONS,
 ) -> Comparison:
     """Run a baseline and its variants over replications and compare them.
 
@@ -244,7 +242,12 @@ def _central(c: Comparison, n: int) -> pd.DataFrame:
     at = c.replicates[(c.replicates["step"] == c.checkpoints[-1][1]) & (c.replicates["replication"] < n)]
     value = at.pivot(index="replication", columns="scenario", values="value")
     cost = at.pivot(index="replication", columns="scenario", values="intervention_value")
-    answers = {v["scenario"]: v["answer"] for v in verdict(c)}
+    horizon = c.to_frame(["value"])
+    horizon = horizon[horizon["month"] == c.horizon_month].set_index("scenario")
+    answers = {
+        s: "unclear" if not horizon.loc[s, "marked"] else ("pays" if horizon.loc[s, "diff"] > 0 else "loses money")
+        for s in c.names[1:]
+    }
     return pd.DataFrame(
         {
             "scenario": c.names[1:],

@@ -22,6 +22,7 @@ __all__ = [
     "HEADLINE",
     "decision_cells",
     "format_value",
+    "half_width",
     "header",
     "interval",
     "market_lines",
@@ -53,8 +54,11 @@ def format_value(x: float, metric: str, signed: bool = False) -> str:
     return f"{x:+,.{d}f}" if signed else f"{x:,.{d}f}"
 
 
-def _half(row: pd.Series, lo: str, hi: str, metric: str) -> str:
-    return format_value((row[hi] - row[lo]) / 2, metric)
+def half_width(row: pd.Series, lo: str, hi: str, metric: str) -> str:
+    """`` ± half-width`` of an interval as the tables show it (empty without one)."""
+    if not (math.isfinite(row[lo]) and math.isfinite(row[hi])):
+        return ""
+    return f" ± {format_value((row[hi] - row[lo]) / 2, metric)}"
 
 
 def _cell(row: pd.Series, is_base: bool) -> str:
@@ -66,7 +70,7 @@ def _cell(row: pd.Series, is_base: bool) -> str:
     value = format_value(row[cols[0]], m, signed=True)
     if not math.isfinite(row[cols[1]]):
         return value
-    return f"{value} ± {_half(row, cols[1], cols[2], m)}{' *' if row['marked'] else '  '}"
+    return f"{value}{half_width(row, cols[1], cols[2], m)}{' *' if row['marked'] else '  '}"
 
 
 DECISION = ("value", "roi", "payback", "break_even", "active", "clv", "retention")
@@ -78,9 +82,10 @@ def verdict(comparison: Comparison) -> list[dict[str, Any]]:
 
     ``answer`` is ``"pays"`` when the value difference (discounted profit plus terminal value) is marked (its
     interval excludes zero and it matters, `Comparison.practical`) and positive, ``"loses money"`` when marked and
-    negative, ``"unclear"`` otherwise. For every metric of `DECISION` the row has ``<metric>``, ``<metric>_low``,
-    ``<metric>_high`` (the difference to the baseline, or the metric itself for ROI, payback and break-even) and
-    ``<metric>_n`` (replications with a finite value); ``profit_diff`` and its interval are there too.
+    negative, ``"unclear"`` otherwise (the same rule the tornado's flips use). For every metric of `DECISION` the
+    row has ``<metric>``, ``<metric>_low``, ``<metric>_high`` (the difference to the baseline, or the metric itself
+    for ROI, payback and break-even) and ``<metric>_n`` (replications with a finite value); ``profit_diff`` and its
+    interval are there too.
     """
     df = comparison.to_frame([*DECISION, "profit"])
     df = df[(df["month"] == comparison.horizon_month) & (df["scenario"] != comparison.baseline)]

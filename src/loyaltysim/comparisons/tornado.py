@@ -92,15 +92,17 @@ def tornado_frame(
     comparison's seeds and returns each one's value per replication, shaped (scenarios, replications).
 
     Returns one row per variant and assumption: ``scenario``, ``parameter``, ``low``, ``high``, ``diff_low``,
-    ``diff_high``, ``central``, ``swing`` (the distance between the two ends) and ``flips``, sorted by swing.
+    ``diff_high``, ``central``, ``swing`` (the distance between the two ends) and ``flips`` (an end has the other
+    sign than ``central``, the difference over the same replications, for a lever with a verdict), sorted by swing.
     """
     rows = []
     base_names = [s.name for s in specs]
     ends: dict[str, dict[str, np.ndarray]] = {}
+    base_values = {key: _flat(specs[0].model_dump())[key] for key in spans}
     for key, (lo, hi) in spans.items():
         ends[key] = {}
         for end, x in (("low", lo), ("high", hi)):
-            moved = [s.with_overrides({key: x}, "tornado") for s in specs]
+            moved = [s.with_overrides({key: _moved(s, key, x, base_values[key])}, "tornado") for s in specs]
             value = value_at(moved)
             ends[key][end] = (value[1:] - value[:1]).mean(axis=1)
     for row in central.itertuples():
@@ -119,19 +121,30 @@ def tornado_frame(
                     "diff_high": float(d_hi),
                     "central": float(row.value),
                     "swing": float(abs(d_hi - d_lo)),
-                    "flips": _flips(row.answer, d_lo, d_hi),
+                    "flips": _flips(row.answer, row.value, d_lo, d_hi),
                 }
             )
     frame = pd.DataFrame(rows)
     return frame.sort_values(["scenario", "swing"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
-def _flips(answer: str, d_lo: float, d_hi: float) -> bool:
-    if answer == "pays":
-        return bool(min(d_lo, d_hi) < 0)
-    if answer == "loses money":
-        return bool(max(d_lo, d_hi) > 0)
-    return False
+def _moved(spec: Scenario, key: str, x: float, base: float) -> float:
+    """The value of ``key`` in ``spec`` at the end ``x`` of the baseline's range.
+
+    ``x`` itself where the scenario shares the baseline's value, else the scenario's own value moved by the same
+    factor (a lever that changes the key keeps its change).
+    """
+    own = float(_flat(spec.model_dump())[key])
+    if own == base or base == 0:
+        return x
+    return own * x / base
+
+
+def _flips(answer: str, central: float, d_lo: float, d_hi: float) -> bool:
+    """Whether an end has the other sign than the central difference of the same replications (a decided verdict)."""
+    if answer == "unclear" or central == 0:
+        return False
+    return bool(min(d_lo, d_hi) < 0 < central or max(d_lo, d_hi) > 0 > central)
 
 
 def hinge_lines(frame: pd.DataFrame, names: Sequence[str]) -> list[str]:

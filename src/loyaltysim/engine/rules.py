@@ -370,7 +370,12 @@ def speak(value: float, emotion_sensitivity: float, u: float, p: RuleParams) -> 
     ``negative_share``. Every memorable interaction may be told, so the tellings of a step are a count, whatever the
     step's length.
     """
-    kind = memorable(value, emotion_sensitivity, p)
+    return tell(memorable(value, emotion_sensitivity, p), u, p)
+
+
+@njit(cache=True, inline="always")
+def tell(kind: int, u: float, p: RuleParams) -> int:
+    """`speak` for an experience already judged `memorable` (``kind``), by the draw ``u``."""
     if kind == POSITIVE and u < p.word_of_mouth_positive_share:
         return POSITIVE
     if kind == NEGATIVE and u < p.word_of_mouth_negative_share:
@@ -434,9 +439,8 @@ def interaction(
     new_loyalty = adapt(loyalty, satisfaction(value, stage, pain, p), p.behaviour_loyalty_learning)
     new_expectation = adapt(expectation, expectation_target(quality, p), p.behaviour_expectation_learning)
     new_stage = next_stage(stage, met, value, felt, ease, felt_personal, felt_empathy, traits, u_stage, p)
-    sensitivity = persona[PersonaColumn.EMOTION_SENSITIVITY]
-    told = speak(value, sensitivity, u_speak, p)
-    kind = memorable(value, sensitivity, p)
+    kind = memorable(value, persona[PersonaColumn.EMOTION_SENSITIVITY], p)
+    told = tell(kind, u_speak, p)  # = speak(value, sensitivity, u_speak, p)
     tailored = met and felt_personal >= traits[2]
     return new_stage, new_loyalty, new_expectation, frustrating, told, effort, contact, met, kind, ease, felt, tailored
 

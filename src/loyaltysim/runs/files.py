@@ -125,12 +125,27 @@ def output_folder(target: str | Path, command: str, force: bool = False) -> Iter
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back while the body runs (main thread, where the platform allows); they arrive after."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    can = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held) if can else None
+    """Hold SIGINT and SIGTERM back while the body runs; they take effect after it, as they would have.
+
+    Python's own handlers replace the previous ones meanwhile (they run in the main thread whichever thread the
+    signal reached, unlike a thread's signal mask); elsewhere than the main thread this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: arrived.append(signum)) for sig in _HELD}
     try:
         yield
     finally:
-        if can:
-            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in arrived:
+            handler = previous[sig]
+            if callable(handler):
+                handler(sig, None)  # Python's SIGINT handler raises KeyboardInterrupt here
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(sig)
+
+
+_HELD = (signal.SIGINT, signal.SIGTERM)

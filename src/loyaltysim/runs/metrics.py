@@ -24,9 +24,13 @@ __all__ = [
     "COMPARISON_METRICS",
     "DEFAULT_CHECKPOINTS",
     "DISCOUNT_RATE",
+    "HORIZON_MONTHS",
     "METRICS",
+    "PRACTICAL",
     "RELATIVE_METRICS",
     "SUMMARY_METRICS",
+    "SURVEY_WINDOW_DAYS",
+    "TORNADO_REPLICATIONS",
     "VALUE_WINDOW_MONTHS",
     "Metric",
     "at_checkpoint",
@@ -49,6 +53,21 @@ DEFAULT_CHECKPOINTS = (3.0, 6.0, 12.0)
 
 DISCOUNT_RATE = 0.10
 """Yearly discount rate of the CLV unless a comparison is given another (assumption: a typical cost of capital)."""
+
+HORIZON_MONTHS = 36.0
+"""Default horizon of a comparison: three years, so that levers whose costs come first are judged on what they
+keep (with the terminal value of the customers active at the end)."""
+
+PRACTICAL = 0.001
+"""Default practical threshold of a comparison: a difference smaller than 0.1 % of the baseline's value is not
+marked."""
+
+TORNADO_REPLICATIONS = 3
+"""Default paired replications behind each end of each range of a comparison's tornado (common random numbers make
+the differences precise)."""
+
+SURVEY_WINDOW_DAYS = 90.0
+"""Default length of the virtual survey's windows (the look-back window, and the follow-up after a frustration)."""
 
 VALUE_WINDOW_MONTHS = 12.0
 """The trailing window (months up to a checkpoint) whose margin per customer-month and churn the CLV and the terminal

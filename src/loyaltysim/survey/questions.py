@@ -15,12 +15,11 @@ from typing import Literal
 import numpy as np
 
 from loyaltysim.engine.layout import CUSTOMER_STAGES, STATE_NAMES
+from loyaltysim.engine.rules import DETRACTOR_MAX, PROMOTER_MIN
 from loyaltysim.survey.panel import Panel
 
 __all__ = ["QUESTIONS", "Question", "customers", "driver_shares"]
 
-PROMOTER_MIN = 9
-DETRACTOR_MAX = 6
 Tag = Literal["emergent", "input", "not expressible"]
 
 
@@ -241,11 +240,11 @@ def detractors(panel: Panel) -> float:
     return 100.0 * float(np.mean(a <= DETRACTOR_MAX)) if a.size else float("nan")
 
 
-def ces(panel: Panel) -> float:
-    """Customer Effort Score.
+def ces_felt(panel: Panel) -> float:
+    """Customer Effort Score as the customers felt it.
 
     Customer Effort Score of the look-back window: 1 + 6 x the mean effort customers felt in their interactions
-    (1 = very easy, 7 = very hard).
+    (1 = very easy, 7 = very hard). The model's ``ces`` column uses the effort delivered instead.
     """
     uses = panel.sums["uses"].sum()
     return 1.0 + 6.0 * (1.0 - panel.sums["ease"].sum() / uses) if uses else float("nan")
@@ -287,7 +286,18 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question("shared_bad", "share bad experiences with others", "003", 61, "%", 56, 66, "emergent", shared_bad),
     Question("shared_good", "share good experiences with others", "003", 70, "%", 65, 75, "emergent", shared_good),
-    Question("retold", "bad experiences retold more than good ones", "004", 4, "x", 3.5, 4.5, "emergent", retold),
+    Question(
+        "retold",
+        "bad experiences retold more than good ones",
+        "004",
+        4,
+        "x",
+        3.5,
+        4.5,
+        "input",
+        retold,
+        "mostly read back: about (negative_share x negative_reach) / (positive_share x positive_reach) = 4.03",
+    ),
     Question("pay_more", "would pay more for a great experience", "003", 59, "%", 54, 64, "emergent", pay_more),
     Question(
         "personalised",
@@ -337,7 +347,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question("nps", "NPS", "", _NAN, "score", _NAN, _NAN, "emergent", nps),
     Question("promoters", "promoters (9-10)", "", _NAN, "%", _NAN, _NAN, "emergent", promoters),
     Question("detractors", "detractors (0-6)", "", _NAN, "%", _NAN, _NAN, "emergent", detractors),
-    Question("ces", "CES (1-7)", "", _NAN, "score", _NAN, _NAN, "emergent", ces),
+    Question("ces_felt", "CES as felt (1-7)", "", _NAN, "score", _NAN, _NAN, "emergent", ces_felt),
     *(
         Question(
             f"stage_{name}",

@@ -14,7 +14,7 @@ import pandas as pd
 from loyaltysim.engine.model import resolve_scenario
 from loyaltysim.errors import InputError, ScenarioError, check_int
 from loyaltysim.runs.files import output_folder
-from loyaltysim.runs.metrics import checkpoint_step, step_to_month
+from loyaltysim.runs.metrics import SURVEY_WINDOW_DAYS, checkpoint_step, step_to_month
 from loyaltysim.runs.statistics import LEVEL, t_interval
 from loyaltysim.scenario import Scenario, load_scenario
 from loyaltysim.survey.panel import observe
@@ -22,8 +22,8 @@ from loyaltysim.survey.questions import QUESTIONS, customers
 
 __all__ = ["WINDOW_DAYS", "Survey", "survey"]
 
-WINDOW_DAYS = 90.0
-"""Default length of the survey's windows (the look-back window, and the follow-up after a frustration)."""
+WINDOW_DAYS = SURVEY_WINDOW_DAYS
+"""Default length of the survey's windows (`loyaltysim.runs.metrics.SURVEY_WINDOW_DAYS`)."""
 SEEDS = {"000": "000_f5ec50075a066283.txt", "003": "003_8576692b29b0026c.txt", "004": "004_745745809940b12e.txt"}
 """The seed articles the stated figures come from (in ``shared/seeds``)."""
 
