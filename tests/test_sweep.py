@@ -411,3 +411,34 @@ def test_a_typo_is_reported_before_the_key_it_hides(tmp_path):
     )
     with pytest.raises(ScenarioError, match=r"replicatons = 2: unknown key.*did you mean 'replications'"):
         load_experiment(path)
+
+
+def test_sensitivity_intervals_are_the_same_on_every_analysis():
+    """The bootstrap is seeded (SALib takes seed 0 as no seed, so the analysis uses the experiment's seed + 1)."""
+    bounds = {"a": (-np.pi, np.pi), "b": (-np.pi, np.pi), "c": (-np.pi, np.pi)}
+    design = designs.saltelli(bounds, 128, second_order=False, seed=1)
+    y = ishigami(design.to_numpy())
+    first = sensitivity.sobol_indices(design, y, bounds, seed=1).table
+    again = sensitivity.sobol_indices(design, y, bounds, seed=1).table
+    pd.testing.assert_frame_equal(first, again)
+    with pytest.raises(ValueError, match="at least 1"):
+        sensitivity.sobol_indices(design, y, bounds, seed=0)
+
+
+def test_every_command_help_keeps_its_option_texts():
+    """No option description loses text to markup ("[quick]", "[default: ...]")."""
+    import re
+
+    import click
+    from typer.main import get_command
+
+    from loyaltysim.cli import app
+
+    group = get_command(app)
+    for name, command in group.commands.items():
+        text = CliRunner().invoke(app, [name, "--help"], terminal_width=200).output
+        flat = " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+        for param in command.params:
+            if isinstance(param, click.Option) and param.help:
+                assert " ".join(param.help.split()) in flat, (name, param.help)
+        assert "[quick]" in flat or name != "sweep"

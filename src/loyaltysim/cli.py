@@ -30,6 +30,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: "[quick]" and "[default: ...]" are shown, not read as markup
     help="Simulate customer loyalty through the CX Spectrum.",
 )
 

@@ -83,7 +83,7 @@ def sobol_indices(
     bounds: Mapping[str, tuple[float, float]],
     second_order: bool = False,
     conf_level: float = 0.95,
-    seed: int = 0,
+    seed: int = 1,
     metric: str = "y",
     month: float | None = None,
 ) -> Sensitivity:
@@ -102,11 +102,15 @@ def sobol_indices(
     conf_level
         Level of the bootstrap confidence intervals.
     seed
-        Seed of the bootstrap.
+        Seed of the bootstrap, at least 1 (SALib takes 0 as "no seed", which would change the intervals on every
+        call); `sensitivity` passes the experiment's seed + 1.
     metric, month
         Labels of the output, kept in the result.
     """
     from SALib.analyze import sobol
+
+    if seed < 1:
+        raise ValueError(f"seed {seed}: the bootstrap needs a seed of at least 1 (SALib takes 0 as no seed)")
 
     y = np.asarray(y, dtype=float)
     if len(y) != len(design) or not np.all(np.isfinite(y)):
@@ -129,12 +133,18 @@ def morris_indices(
     bounds: Mapping[str, tuple[float, float]],
     num_levels: int = 4,
     conf_level: float = 0.95,
-    seed: int = 0,
+    seed: int = 1,
     metric: str = "y",
     month: float | None = None,
 ) -> Sensitivity:
-    """Morris elementary-effect statistics (SALib ``analyze.morris``) of outputs ``y`` on Morris trajectories."""
+    """Morris elementary-effect statistics (SALib ``analyze.morris``) of outputs ``y`` on Morris trajectories.
+
+    ``seed`` (at least 1, as for `sobol_indices`) seeds the bootstrap of the confidence intervals.
+    """
     from SALib.analyze import morris
+
+    if seed < 1:
+        raise ValueError(f"seed {seed}: the bootstrap needs a seed of at least 1 (SALib takes 0 as no seed)")
 
     y = np.asarray(y, dtype=float)
     x = design[list(bounds)].to_numpy(dtype=float)
@@ -189,8 +199,8 @@ def sensitivity(
     at = results.month(month)
     if method == "sobol":
         return sobol_indices(
-            results.design, means["mean"], exp.bounds, exp.design.second_order, conf_level, exp.seed, metric, at
+            results.design, means["mean"], exp.bounds, exp.design.second_order, conf_level, exp.seed + 1, metric, at
         )
     return morris_indices(
-        results.design, means["mean"], exp.bounds, exp.design.num_levels, conf_level, exp.seed, metric, at
+        results.design, means["mean"], exp.bounds, exp.design.num_levels, conf_level, exp.seed + 1, metric, at
     )
