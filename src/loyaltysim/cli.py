@@ -254,7 +254,7 @@ def compare_command(
     from loyaltysim.comparisons.comparison import comparison_metrics
     from loyaltysim.comparisons.run import compare as run_comparison
     from loyaltysim.comparisons.text import text_table, verdict
-    from loyaltysim.runs.files import check_output_folder
+    from loyaltysim.runs.files import check_output_folder, json_ready
 
     _headless()
     if replications < 1:
@@ -298,10 +298,7 @@ def compare_command(
         if fmt == "csv":
             sys.stdout.write(table.to_csv(index=False))
         else:
-            rows = [
-                {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
-                for r in table.to_dict(orient="records")
-            ]
+            rows = [json_ready(r) for r in table.to_dict(orient="records")]
             meta = {
                 "baseline": comparison.baseline,
                 "variants": comparison.names[1:],
@@ -312,10 +309,7 @@ def compare_command(
                 "checkpoints": [m for m, _ in comparison.checkpoints],
                 "discount_rate": comparison.discount_rate,
                 "practical": comparison.practical,
-                "decision": [
-                    {k: (None if isinstance(v, float) and v != v else v) for k, v in d.items()}
-                    for d in verdict(comparison)
-                ],
+                "decision": [json_ready(d) for d in verdict(comparison)],
                 "rows": rows,
             }
             sys.stdout.write(json.dumps(meta, indent=1) + "\n")

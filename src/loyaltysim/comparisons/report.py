@@ -27,7 +27,7 @@ from loyaltysim.comparisons.text import (
 )
 from loyaltysim.runs.files import output_folder
 from loyaltysim.runs.metrics import COMPARISON_METRICS, METRICS
-from loyaltysim.scenario import Scenario
+from loyaltysim.scenario import Scenario, dotted_values
 
 if TYPE_CHECKING:
     from loyaltysim.comparisons.comparison import Comparison
@@ -48,20 +48,11 @@ FIGURES = {
 """Figures of the report: file stem -> caption."""
 
 
-def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for k, v in data.items():
-            out.update(_flat(v, f"{prefix}{k}."))
-        return out
-    return {prefix[:-1]: data}
-
-
 def scenario_changes(baseline: Scenario, variant: Scenario) -> list[tuple[str, Any, Any]]:
     """Parameters a variant sets differently from the baseline, interventions left out: ``(key, base, variant)``."""
     skip = {"name", "description", "interventions", "source"}
-    a = _flat(baseline.model_dump(exclude=skip))
-    b = _flat(variant.model_dump(exclude=skip))
+    a = dotted_values(baseline.model_dump(exclude=skip))
+    b = dotted_values(variant.model_dump(exclude=skip))
     return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
 

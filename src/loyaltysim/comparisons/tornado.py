@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from loyaltysim.errors import ScenarioError
-from loyaltysim.scenario import Scenario, parameter_table
+from loyaltysim.scenario import Scenario, dotted_values, parameter_table
 
 __all__ = ["COST_RANGE", "SPREAD", "UNCERTAIN", "hinge_lines", "ranges", "tornado_frame"]
 
@@ -51,7 +51,7 @@ def ranges(baseline: Scenario, uncertain: Mapping[str, tuple[float, float]] | No
     below its high, is a `ScenarioError`.
     """
     bounds = {row["key"]: (row["min"], row["max"]) for row in parameter_table()}
-    values = _flat(baseline.model_dump())
+    values = dotted_values(baseline.model_dump())
     out: dict[str, tuple[float, float]] = {}
     for key in UNCERTAIN:
         v = float(values[key])
@@ -68,15 +68,6 @@ def ranges(baseline: Scenario, uncertain: Mapping[str, tuple[float, float]] | No
             raise ScenarioError("compare", f"uncertain.{key}", f"{lo:g}:{hi:g}", "a low value below the high one")
         out[key] = (lo, hi)
     return out
-
-
-def _flat(data, prefix: str = "") -> dict:
-    if isinstance(data, dict):
-        out: dict = {}
-        for k, v in data.items():
-            out.update(_flat(v, f"{prefix}{k}."))
-        return out
-    return {prefix[:-1]: data}
 
 
 def tornado_frame(
@@ -98,7 +89,8 @@ def tornado_frame(
     rows = []
     base_names = [s.name for s in specs]
     ends: dict[str, dict[str, np.ndarray]] = {}
-    base_values = {key: _flat(specs[0].model_dump())[key] for key in spans}
+    base = dotted_values(specs[0].model_dump())
+    base_values = {key: base[key] for key in spans}
     for key, (lo, hi) in spans.items():
         ends[key] = {}
         for end, x in (("low", lo), ("high", hi)):
@@ -134,7 +126,7 @@ def _moved(spec: Scenario, key: str, x: float, base: float) -> float:
     ``x`` itself where the scenario shares the baseline's value, else the scenario's own value moved by the same
     factor (a lever that changes the key keeps its change).
     """
-    own = float(_flat(spec.model_dump())[key])
+    own = float(dotted_values(spec.model_dump())[key])
     if own == base or base == 0:
         return x
     return own * x / base

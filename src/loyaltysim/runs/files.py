@@ -22,7 +22,7 @@ from typing import Any
 
 from loyaltysim.errors import InputError
 
-__all__ = ["MARKER", "atomic_write", "check_output_folder", "output_folder", "safe_name"]
+__all__ = ["MARKER", "atomic_write", "check_output_folder", "json_ready", "output_folder", "safe_name"]
 
 
 def atomic_write(path: Path, write: Callable[[str], Any]) -> None:
@@ -44,6 +44,11 @@ MARKER = "loyaltysim.json"
 """File in every output folder naming the command that wrote it (so another command does not mix into it)."""
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def json_ready(record: Any) -> dict[str, Any]:
+    """One table row (a mapping) for JSON: NaN becomes None (JSON has no NaN)."""
+    return {k: (None if isinstance(v, float) and v != v else v) for k, v in record.items()}
 
 
 def safe_name(name: str, default: str = "scenario") -> str:

@@ -10,7 +10,7 @@ everything else imports it.
 """
 
 from loyaltysim.scenario.catalogue import json_schema, parameter_table
-from loyaltysim.scenario.core import Scenario, parse_value, scenario_from_dict
+from loyaltysim.scenario.core import Scenario, dotted_values, parse_value, scenario_from_dict
 from loyaltysim.scenario.declare import MONTH_DAYS, STAGES, clip_bounds, limits, param
 from loyaltysim.scenario.files import load_scenario
 from loyaltysim.scenario.journey import (
@@ -62,6 +62,7 @@ __all__ = [
     "Touchpoint",
     "WordOfMouth",
     "clip_bounds",
+    "dotted_values",
     "json_schema",
     "lever_owner",
     "limits",

@@ -36,6 +36,7 @@ __all__ = [
     "REPLACED",
     "Scenario",
     "check_override_key",
+    "dotted_values",
     "parse_value",
     "scenario_from_dict",
     "section_type",
@@ -209,6 +210,17 @@ def _unknown(label: str, key: str, part: str, allowed: list[str], what: str) -> 
     hint = difflib.get_close_matches(part, allowed, n=1) or [a for a in allowed if a.startswith(part)][:1]
     more = f"; did you mean '{hint[0]}'?" if hint else ""
     return ScenarioError(label, key, None, f"{what}; allowed here: {', '.join(allowed) or 'none'}{more}")
+
+
+def dotted_values(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested dict (a scenario's ``model_dump()``) as ``{dotted key: value}``, the keys ``--set`` takes."""
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, Mapping):
+            out.update(dotted_values(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
 
 
 def set_dotted(data: dict, key: str, value: Any, label: str) -> None:

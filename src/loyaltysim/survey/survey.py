@@ -13,7 +13,7 @@ import pandas as pd
 
 from loyaltysim.engine.model import resolve_scenario
 from loyaltysim.errors import InputError, ScenarioError, check_int
-from loyaltysim.runs.files import output_folder
+from loyaltysim.runs.files import json_ready, output_folder
 from loyaltysim.runs.metrics import SURVEY_WINDOW_DAYS, checkpoint_step, step_to_month
 from loyaltysim.runs.statistics import LEVEL, t_interval
 from loyaltysim.scenario import Scenario, load_scenario
@@ -120,10 +120,7 @@ class Survey:
 
     def to_json(self) -> dict[str, Any]:
         """The survey as plain data (NaN as None)."""
-        rows = [
-            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-            for row in self.to_frame().to_dict(orient="records")
-        ]
+        rows = [json_ready(row) for row in self.to_frame().to_dict(orient="records")]
         return {
             "scenario": self.scenario,
             "seed": self.seed,
