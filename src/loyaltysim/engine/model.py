@@ -88,6 +88,9 @@ class LoyaltyModel(mesa.Model):
         ``Diary`` rows x people of the latest step (no columns unless ``diary=True``).
     heard : tuple[int, int]
         Good and bad stories heard by listeners in the latest step, in all (kernel engine on a network).
+    touchpoint_uses : numpy.ndarray
+        Interactions at each touchpoint (the plan's order, `Plan.touchpoints`) in the latest step; their sum is
+        the step's ``interactions`` column.
     """
 
     def __init__(
@@ -230,6 +233,7 @@ class LoyaltyModel(mesa.Model):
         counts, sums = kernels.tally(
             self.state, len(self.plan.personas), keys, self.scale_key, weights, self.plan.params
         )
+        self.touchpoint_uses = uses.sum(axis=0)
         self._row = step_outputs(self.plan, t, counts, sums, uses, effort_sums, recoveries, lost)
         self.datacollector.collect(self)
 

@@ -57,6 +57,16 @@ class DaskExecutor:
         if isinstance(self.address, Client):
             self._client = self.address
             return self
+        from distributed.comm.registry import backends
+
+        scheme = str(self.address).split("://", 1)[0] if "://" in str(self.address) else "tcp"
+        if scheme not in backends:  # refused before a client starts (a failed one lingers until exit)
+            raise ScenarioError(
+                "--scheduler",
+                None,
+                repr(self.address),
+                f"the address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786 (schemes: {', '.join(backends)})",
+            )
         try:
             self._client = Client(self.address, timeout=self.timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
@@ -75,6 +85,11 @@ class DaskExecutor:
         if self._own and self._client is not None:
             self._client.close()
         self._client = None
+
+    @property
+    def client(self):
+        """The connected ``distributed.Client`` (inside the ``with`` block)."""
+        return self._client
 
     @property
     def jobs(self) -> int:

@@ -21,7 +21,16 @@ import pandas as pd
 from loyaltysim.engine.threads import prefer_passive_threads
 from loyaltysim.scenario import Scenario
 
-__all__ = ["LocalExecutor", "SerialExecutor", "Task", "make_executor", "replication_seeds", "run_task"]
+__all__ = [
+    "LocalExecutor",
+    "SerialExecutor",
+    "Task",
+    "init_worker",
+    "make_executor",
+    "replication_seeds",
+    "run_task",
+    "spawn_pool",
+]
 
 _SEED_STRIDE = 1_000_003  # spacing of independent seeds (a prime, so streams of two scenarios never share seeds)
 
@@ -59,7 +68,7 @@ def run_task(task: Task) -> pd.DataFrame:
     return df
 
 
-def _init_worker() -> None:
+def init_worker() -> None:
     """Give a fresh worker process one numba thread.
 
     Set before numba loads (``import loyaltysim`` does not load it), so the worker starts one thread, not one
@@ -71,6 +80,11 @@ def _init_worker() -> None:
     import numba
 
     numba.set_num_threads(1)
+
+
+def spawn_pool(jobs: int) -> ProcessPoolExecutor:
+    """A pool of ``jobs`` processes started with *spawn*, each with one numba thread (`init_worker`)."""
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker)
 
 
 class SerialExecutor:
@@ -116,8 +130,7 @@ class LocalExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalExecutor:
-        ctx = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(self.jobs, mp_context=ctx, initializer=_init_worker)
+        self._pool = spawn_pool(self.jobs)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -10,7 +10,7 @@ everything else imports it.
 """
 
 from loyaltysim.scenario.catalogue import json_schema, parameter_table
-from loyaltysim.scenario.core import Scenario, dotted_values, parse_value, scenario_from_dict
+from loyaltysim.scenario.core import Scenario, dotted_values, key_bounds, parse_value, scenario_from_dict
 from loyaltysim.scenario.declare import MONTH_DAYS, STAGES, clip_bounds, limits, param
 from loyaltysim.scenario.files import load_scenario
 from loyaltysim.scenario.journey import (
@@ -64,6 +64,7 @@ __all__ = [
     "clip_bounds",
     "dotted_values",
     "json_schema",
+    "key_bounds",
     "lever_owner",
     "limits",
     "load_scenario",

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from loyaltysim.errors import ScenarioError, first_error
-from loyaltysim.scenario.declare import MONTH_DAYS, Section, limits, param
+from loyaltysim.scenario.declare import MONTH_DAYS, Section, clip_bounds, limits, param
 from loyaltysim.scenario.journey import MAX_VISITS_PER_STEP, Intervention, Persona, Touchpoint, lever_owner
 from loyaltysim.scenario.sections import (
     Behaviour,
@@ -37,6 +37,7 @@ __all__ = [
     "Scenario",
     "check_override_key",
     "dotted_values",
+    "key_bounds",
     "parse_value",
     "scenario_from_dict",
     "section_type",
@@ -204,6 +205,36 @@ def check_override_key(data: Mapping[str, Any], key: str, value: Any, label: str
         node = node.get(part) if isinstance(node, Mapping) else None
     if (model is not None or named) and not isinstance(value, Mapping):
         raise ScenarioError(label, key, _short(value), "a table, not a value: name one of its keys")
+
+
+def key_bounds(data: Mapping[str, Any], key: str, label: str) -> tuple[float, float]:
+    """The closed interval a numeric dotted key may take (`clip_bounds` of its declaration).
+
+    ``data`` is the scenario's dump; a key the scenario does not have, or one that is not a number, is a
+    `ScenarioError` naming ``label``.
+    """
+    check_override_key(data, key, 0.0, label)
+    parts = key.split(".")
+    model: type[BaseModel] = Scenario
+    i = 0
+    while i < len(parts) - 1:
+        annotation = model.model_fields[parts[i]].annotation
+        model = section_type(annotation)  # type: ignore[assignment]
+        i += 2 if typing.get_origin(annotation) is dict else 1  # a named table skips the name
+    field = parts[-1]
+    if not _is_number(model.model_fields[field].annotation):
+        raise ScenarioError(
+            label, key, None, "a real-valued key (not a whole number such as population.size, a name or a list)"
+        )
+    return clip_bounds(model, field)
+
+
+def _is_number(annotation: Any) -> bool:
+    """Whether a field holds one real number (float, optionally None): not a whole number, a name or a list."""
+    if annotation is float:
+        return True
+    args = typing.get_args(annotation)
+    return typing.get_origin(annotation) is not list and float in args and all(a in (float, type(None)) for a in args)
 
 
 def _unknown(label: str, key: str, part: str, allowed: list[str], what: str) -> ScenarioError:

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from loyaltysim.errors import ScenarioError, first_error
+from loyaltysim.errors import ScenarioError
+from loyaltysim.runs.inputs import read_toml, validate_model
 from loyaltysim.runs.metrics import METRICS, RELATIVE_METRICS
 from loyaltysim.sweeps.expressions import compile_expression
 
@@ -212,14 +211,7 @@ def load_experiment(path: str | Path, quick: bool = False) -> Experiment:
     """
     path = Path(path)
     label = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(label, None, None, "experiment file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(label, None, None, f"cannot read file: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(label, None, None, f"not valid TOML: {exc}") from None
+    data = read_toml(path, "experiment file")
     quick_table = data.pop("quick", {})
     if not isinstance(quick_table, dict):
         raise ScenarioError(label, "quick", repr(quick_table), "a table of experiment keys to change")
@@ -231,56 +223,4 @@ def load_experiment(path: str | Path, quick: bool = False) -> Experiment:
 
 
 def _validate(data: Mapping[str, Any], label: str, prefix: str) -> Experiment:
-    try:
-        return Experiment.model_validate(dict(data))
-    except ValidationError as exc:
-        err = first_error(exc)
-        loc = [str(p) for p in err["loc"] if not str(p).startswith(("function-", "tagged-union"))]
-        loc = [p for p in loc if p not in ("bool", "int", "float", "str")]  # union branches of a level
-        key = prefix + ".".join(loc) if loc else None
-        value = err.get("input")
-        if err["type"] == "extra_forbidden":
-            allowed = _allowed(loc[:-1])
-            hint = difflib.get_close_matches(loc[-1], allowed, n=1)
-            more = f"; did you mean '{hint[0]}'?" if hint else ""
-            raise ScenarioError(
-                label, key, _short(value), f"unknown key; allowed here: {', '.join(allowed)}{more}"
-            ) from None
-        if err["type"] == "missing":
-            raise ScenarioError(label, key, None, "this key is required") from None
-        msg = err["msg"].removeprefix("Value error, ")
-        named = re.match(r"^([A-Za-z_][\w.]*): (.+)$", msg) if not loc else None
-        if named:  # a rule across keys names its key first
-            key, msg, value = prefix + named[1], named[2], None
-        shown = _short(value) if key and value is not None else None
-        raise ScenarioError(label, key, shown, msg[0].lower() + msg[1:]) from None
-
-
-def _allowed(loc: list[str]) -> list[str]:
-    model: type[BaseModel] = Experiment
-    for part in loc:
-        f = model.model_fields.get(part)
-        if f is None:
-            continue  # a parameter's name
-        sub = next(
-            (
-                a
-                for a in (f.annotation, *getattr(f.annotation, "__args__", ()))
-                if isinstance(a, type) and issubclass(a, BaseModel)
-            ),
-            None,
-        )
-        if sub is None:
-            for arg in getattr(f.annotation, "__args__", ()):
-                sub = next(
-                    (a for a in getattr(arg, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)), sub
-                )
-        if sub is None:
-            return []
-        model = sub
-    return [k for k in model.model_fields if k != "source"]
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return validate_model(Experiment, data, label, prefix)
