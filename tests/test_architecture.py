@@ -23,6 +23,7 @@ LAYERS = {
     "comparisons": 4,
     "sweeps": 4,
     "survey": 4,
+    "calibration": 5,
     "teach": 5,
     "cli": 6,
 }

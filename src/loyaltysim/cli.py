@@ -156,11 +156,20 @@ def run(
 @app.command()
 def schema(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
+    targets: Annotated[
+        bool, typer.Option("--targets", help="The schema of calibration targets files instead.")
+    ] = False,
 ) -> None:
-    """Print the JSON Schema of scenario files (for editor validation)."""
-    from loyaltysim.scenario import json_schema
+    """Print the JSON Schema of scenario files (or of targets files), for editor validation."""
+    if targets:
+        from loyaltysim.calibration.targets import Targets
 
-    text = json.dumps(json_schema(), indent=2) + "\n"
+        data = Targets.model_json_schema()
+    else:
+        from loyaltysim.scenario import json_schema
+
+        data = json_schema()
+    text = json.dumps(data, indent=2) + "\n"
     if out is None:
         sys.stdout.write(text)
     else:
@@ -247,6 +256,12 @@ def compare_command(
             "--allow-different-markets", help="Compare scenarios of different markets (people, touchpoints, personas)."
         ),
     ] = False,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(
+            help="Calibration folder (loyaltysim calibrate): each replication draws its parameters from its posterior."
+        ),
+    ] = None,
     root: RootOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -288,6 +303,7 @@ def compare_command(
             allow_different_markets=allow_different_markets,
             root=root,
             overrides_label="--set",
+            posterior=posterior,
         )
     except ScenarioError as exc:
         fail(str(exc))
@@ -427,6 +443,64 @@ def sweep_command(
         f"  wrote {directory / 'results.parquet'} ({len(results.frame):,} rows), design.parquet, "
         f"manifest.json, experiment.toml"
     )
+
+
+@app.command("calibrate")
+def calibrate_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file to calibrate.")],
+    targets: Annotated[Path, typer.Argument(help="Targets TOML file: priors, observed KPIs, stopping rules.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: results/calibrations/<targets name>].")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Local processes, one numba thread each.")] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786) to simulate on instead of --jobs.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the calibration in --out from its last complete generation.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No line per generation on standard error.")] = False,
+    root: RootOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Start over in an --out folder that holds a calibration or other outputs.")
+    ] = False,
+) -> None:
+    """Fit a scenario's free parameters to a firm's KPIs (ABC-SMC): posterior, calibrated.toml and report.html."""
+    from loyaltysim.calibration.fit import calibrate, default_out
+    from loyaltysim.calibration.targets import Targets
+    from loyaltysim.runs.inputs import read_toml
+
+    _headless()
+    if jobs < 1:
+        fail(f"--jobs {jobs}: allowed: a whole number of at least 1")
+    directory = out
+    try:
+        if directory is None:
+            name = read_toml(targets, "targets file").get("name", Targets.model_fields["name"].default)
+            directory = default_out(str(name))
+        result = calibrate(
+            scenario,
+            targets,
+            directory,
+            jobs=jobs,
+            scheduler=scheduler,
+            resume=resume,
+            force=force,
+            root=root,
+            verbose=not quiet,
+        )
+    except ScenarioError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        typer.echo(
+            f"loyaltysim: interrupted; finished generations are saved in {directory}: add --resume to continue",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    except OSError as exc:
+        fail(f"{directory}: {exc.strerror or exc}")
+    typer.echo(result.text())
+    typer.echo(f"  wrote {directory / 'report.html'}, calibrated.toml, posterior.parquet and tables in {directory}")
 
 
 @app.command("analyze")

@@ -95,6 +95,11 @@ class Comparison:
         (`loyaltysim.comparisons.tornado.tornado_frame`); None when not asked for.
     tornado_replications : int
         Paired replications behind each end of the tornado.
+    posterior : str
+        Where the parameter sets drawn per replication came from (``compare(..., posterior=DIR)``), or "" when the
+        scenarios' own values were used: then the intervals cover simulation noise only.
+    draws : pandas.DataFrame or None
+        The parameter set of each replication (one row per replication), when drawn from a posterior.
     """
 
     scenarios: list[Scenario]
@@ -109,6 +114,8 @@ class Comparison:
     practical: float = PRACTICAL
     tornado: pd.DataFrame | None = None
     tornado_replications: int = 0
+    posterior: str = ""
+    draws: pd.DataFrame | None = None
     _frame: pd.DataFrame | None = field(default=None, repr=False)
 
     @property

@@ -18,10 +18,12 @@ from loyaltysim.comparisons.text import (
     DECISION_HEAD,
     HEADLINE,
     decision_cells,
+    draw_lines,
     format_value,
     half_width,
     header,
     market_lines,
+    uncertainty_line,
     variant_columns,
     verdict,
 )
@@ -225,9 +227,10 @@ def report_html(comparison: Comparison, figures: dict[str, bytes]) -> str:
 year, plus the terminal value of the customers active at the end, as a difference to {html.escape(c.baseline)} with
 its {c.level:.0%} confidence interval. <b>pays</b>: the interval lies above zero and the difference is at least
 {c.practical:.1%} of the baseline's value; <b>loses money</b>: the same below zero; <b>unclear</b>: otherwise (more
-replications narrow it). The intervals cover simulation noise only (replications with common random numbers), not
-uncertainty in the parameters. Payback: the first month from which the cumulative profit difference stays above
-zero. Break-even cost: the multiple of the lever's costs at which it still pays.</p>
+replications narrow it). {html.escape(uncertainty_line(c))}
+{"".join(f"<br>{html.escape(line.strip())}" for line in draw_lines(c))}
+Payback: the first month from which the cumulative profit difference stays above zero. Break-even cost: the
+multiple of the lever's costs at which it still pays.</p>
 <div class="wide"><table><tr>{heads}</tr>
 {"".join(verdict_rows)}</table></div>{hinges}
 <h2>Summary table</h2>
@@ -274,6 +277,8 @@ def write_report(comparison: Comparison, directory: str | Path, force: bool = Fa
         put("summary.parquet", lambda p: table.to_parquet(p, index=False))
         put("replicates.parquet", lambda p: comparison.replicates.to_parquet(p, index=False))
         put("runs.parquet", lambda p: comparison.runs.to_parquet(p, index=False))
+        if comparison.draws is not None:
+            put("posterior_draws.csv", lambda p: comparison.draws.to_csv(p))
         if comparison.tornado is not None:
             put("tornado.csv", lambda p: comparison.tornado.to_csv(p, index=False))
         figures = _figures(comparison)

@@ -36,8 +36,9 @@ from loyaltysim.runs.metrics import (
     payback,
     roi,
 )
+from loyaltysim.runs.posterior import Posterior, load_posterior, moved_value
 from loyaltysim.runs.statistics import LEVEL
-from loyaltysim.scenario import MONTH_DAYS, Scenario, load_scenario
+from loyaltysim.scenario import MONTH_DAYS, Scenario, dotted_values, load_scenario
 
 __all__ = ["DEFAULT_CHECKPOINTS", "HORIZON_MONTHS", "compare"]
 
@@ -134,6 +135,7 @@ def compare(
     tornado: bool = False,
     uncertain: Mapping[str, tuple[float, float]] | None = None,
     tornado_replications: int = TORNADO_REPLICATIONS,
+    posterior: str | Path | Posterior | None = None,
 ) -> Comparison:
     """Run a baseline and its variants over replications and compare them.
 
@@ -181,6 +183,11 @@ def compare(
         Ranges ``{dotted key: (low, high)}`` that replace or add to the tornado's defaults.
     tornado_replications
         Paired replications of each end of each range (the first ones of the comparison's seeds).
+    posterior
+        A calibration folder (`loyaltysim.calibration`), a posterior file, or a `Posterior`: each replication
+        draws one parameter set from it, the same for every scenario (a key a variant changes itself keeps its
+        change, moved by the same factor), so that the intervals cover parameter uncertainty as well as noise.
+        The tornado then leaves out the posterior's keys (their uncertainty is in the intervals already).
 
     Returns
     -------
@@ -218,17 +225,27 @@ def compare(
         specs = [_with_horizon(s, float(horizon_months)) for s in specs]
     _check_alike(specs, allow_different_markets)
     marks = checkpoint_steps(specs[0], checkpoints, "compare")
-    runs = _run_all(specs, int(replications), int(seed), independent, int(jobs), progress)
+    post = None if posterior is None else posterior if isinstance(posterior, Posterior) else load_posterior(posterior)
+    draws = None if post is None else post.draws(int(replications), int(seed))
+    if post is not None:
+        post.check_fixed(dotted_values(specs[0].model_dump()), f"--posterior {post.source}")
+        _per_replication(specs, draws[:1], f"--posterior {post.source}")  # a key they lack fails before any run
+    runs = _run_all(specs, int(replications), int(seed), independent, int(jobs), progress, draws)
     replicates = _replicate_metrics(specs, int(replications), runs, marks, discount_rate)
     comparison = Comparison(
         specs, int(replications), int(seed), independent, marks, runs, replicates, discount_rate, level, practical
     )
+    if post is not None:
+        comparison.posterior = post.source or "a posterior"
+        comparison.draws = pd.DataFrame(draws).rename_axis("replication")
     if tornado:
         n = min(check_int(tornado_replications, "tornado_replications", 1, "compare"), int(replications))
         spans = ranges(specs[0], uncertain)
+        if post is not None:
+            spans = {k: v for k, v in spans.items() if k not in post.keys}
 
         def value_at(moved: list[Scenario]) -> np.ndarray:
-            moved_runs = _run_all(moved, n, int(seed), independent, int(jobs), progress)
+            moved_runs = _run_all(moved, n, int(seed), independent, int(jobs), progress, draws)
             reps = _replicate_metrics(moved, n, moved_runs, marks[-1:], discount_rate)
             return reps["value"].to_numpy(dtype=np.float64).reshape(len(moved), n)
 
@@ -264,14 +281,35 @@ def _with_horizon(spec: Scenario, months: float) -> Scenario:
     return spec.with_overrides({"time.horizon_days": steps * spec.time.step_days}, "horizon_months")
 
 
+def _per_replication(specs: list[Scenario], draws: list[dict[str, float]], label: str) -> list[list[Scenario]]:
+    """Each scenario at each drawn parameter set (``[replication][scenario]``), a variant's own changes kept."""
+    base = dotted_values(specs[0].model_dump())
+    own = [dotted_values(s.model_dump()) for s in specs]
+    try:
+        return [[s.with_overrides(_drawn(d, own[i], base), label) for i, s in enumerate(specs)] for d in draws]
+    except KeyError as exc:
+        raise ScenarioError(label, str(exc.args[0]), None, "a key the compared scenarios have") from None
+
+
+def _drawn(draw: Mapping[str, float], own: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, float]:
+    return {k: moved_value(float(own[k]), float(base[k]), float(x)) for k, x in draw.items()}
+
+
 def _run_all(
-    specs: list[Scenario], replications: int, seed: int, independent: bool, jobs: int, progress: bool | None
+    specs: list[Scenario],
+    replications: int,
+    seed: int,
+    independent: bool,
+    jobs: int,
+    progress: bool | None,
+    draws: list[dict[str, float]] | None = None,
 ) -> pd.DataFrame:
     from tqdm.auto import tqdm
 
     seeds = [replication_seeds(seed, replications, i, independent) for i in range(len(specs))]
+    drawn = _per_replication(specs, draws[:replications], "posterior") if draws else None
     tasks = [
-        Task(spec, seeds[i][r], {"scenario": spec.name, "replication": r})
+        Task(spec if drawn is None else drawn[r][i], seeds[i][r], {"scenario": spec.name, "replication": r})
         for r in range(replications)
         for i, spec in enumerate(specs)
     ]

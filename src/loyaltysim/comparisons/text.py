@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from loyaltysim.runs.metrics import COMPARISON_METRICS, METRICS, RELATIVE_METRICS, check_metrics
@@ -176,12 +177,51 @@ def header(c: Comparison) -> str:
     )
 
 
+def uncertainty_line(c: Comparison) -> str:
+    """Which uncertainty the intervals cover."""
+    if c.posterior:
+        keys = ", ".join(c.draws.columns) if c.draws is not None else ""
+        return (
+            f"Each replication draws one parameter set from the posterior in {c.posterior} ({keys}), the same for "
+            "every scenario: the intervals are for the mean difference over the posterior, simulation noise and "
+            "parameter uncertainty both in it (they narrow with more replications); the spread of the paired "
+            "differences over the draws is what this firm could face."
+        )
+    return "Intervals cover simulation noise only (the parameters are fixed at the scenarios' values)."
+
+
+def draw_spread(c: Comparison) -> list[dict[str, Any]]:
+    """Per variant, over the replications' posterior draws: the spread of the paired value difference at the horizon.
+
+    5 % and 95 % quantiles and how many draws it is positive in; empty without a posterior.
+    """
+    if not c.posterior:
+        return []
+    at = c.replicates[c.replicates["step"] == c.checkpoints[-1][1]]
+    value = at.pivot(index="replication", columns="scenario", values="value")
+    out = []
+    for name in c.names[1:]:
+        d = (value[name] - value[c.baseline]).to_numpy(float)
+        lo, hi = np.quantile(d, [0.05, 0.95])
+        out.append({"scenario": name, "low": float(lo), "high": float(hi), "positive": int((d > 0).sum()), "n": d.size})
+    return out
+
+
+def draw_lines(c: Comparison) -> list[str]:
+    """One line per variant on the spread of its value difference over the posterior's draws."""
+    return [
+        f"  {s['scenario']}: value difference {format_value(s['low'], 'value', True)} to "
+        f"{format_value(s['high'], 'value', True)} (5-95 % of draws), above zero in {s['positive']} of {s['n']} draws"
+        for s in draw_spread(c)
+    ]
+
+
 def _verdict_lines(c: Comparison) -> list[str]:
     lines = [
         f"Which lever pays? Value over {c.horizon_month:g} months: profit after intervention costs, discounted at "
         f"{c.discount_rate:.0%} a year, plus the terminal value of the customers active at the end; difference to "
         f"{c.baseline} with its {c.level:.0%} CI. A verdict needs the interval to exclude zero and the difference "
-        f"to be at least {c.practical:.1%} of the baseline's value.",
+        f"to be at least {c.practical:.1%} of the baseline's value. {uncertainty_line(c)}",
     ]
     rows = [list(DECISION_HEAD)]
     for v in verdict(c):
@@ -196,6 +236,9 @@ def _verdict_lines(c: Comparison) -> list[str]:
         "  payback: first month the cumulative profit difference stays above zero; break-even cost: the multiple of "
         "the lever's costs at which it still pays."
     )
+    if c.posterior:
+        lines.append("Over the posterior's draws (one per replication):")
+        lines.extend(draw_lines(c))
     return lines
 
 

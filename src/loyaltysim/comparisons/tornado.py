@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from loyaltysim.errors import ScenarioError
+from loyaltysim.runs.posterior import moved_value
 from loyaltysim.scenario import Scenario, dotted_values, parameter_table
 
 __all__ = ["COST_RANGE", "SPREAD", "UNCERTAIN", "hinge_lines", "ranges", "tornado_frame"]
@@ -126,10 +127,7 @@ def _moved(spec: Scenario, key: str, x: float, base: float) -> float:
     ``x`` itself where the scenario shares the baseline's value, else the scenario's own value moved by the same
     factor (a lever that changes the key keeps its change).
     """
-    own = float(dotted_values(spec.model_dump())[key])
-    if own == base or base == 0:
-        return x
-    return own * x / base
+    return moved_value(float(dotted_values(spec.model_dump())[key]), base, x)
 
 
 def _flips(answer: str, central: float, d_lo: float, d_hi: float) -> bool:
