@@ -296,7 +296,7 @@ QUESTIONS: tuple[Question, ...] = (
         4.5,
         "input",
         retold,
-        "mostly read back: about (negative_share x negative_reach) / (positive_share x positive_reach) = 4.03",
+        "mostly read back: about (negative_share x negative_reach) / (positive_share x positive_reach)",
     ),
     Question("pay_more", "would pay more for a great experience", "003", 59, "%", 54, 64, "emergent", pay_more),
     Question(
