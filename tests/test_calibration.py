@@ -714,3 +714,34 @@ def test_shipped_baseline_carries_the_telecom_posterior_medians():
     for r in cal.to_frame().itertuples():
         assert values[r.key] == pytest.approx(float(f"{r.median:.2g}")), r.key
         assert r.low <= values[r.key] <= r.high, r.key
+
+
+def test_compare_set_pins_a_posterior_key_with_a_warning():
+    from loyaltysim.comparisons.run import compare
+    from loyaltysim.comparisons.text import draw_lines
+    from loyaltysim.errors import InputWarning
+
+    scenarios = [BASE, ROOT / "scenarios" / "cut-effort.toml"]
+    common = {"population.size": 1000, "time.horizon_days": 91.0}
+    spread = Posterior(pd.DataFrame({"competitor.visibility": [0.02, 0.3]}))
+    with pytest.warns(InputWarning, match="competitor.visibility set by"):
+        a = compare(
+            scenarios,
+            replications=2,
+            overrides={**common, "competitor.visibility": 0.1},
+            horizon_months=None,
+            posterior=spread,
+        )
+    b = compare(scenarios, replications=2, overrides={**common, "competitor.visibility": 0.1}, horizon_months=None)
+    pd.testing.assert_frame_equal(a.replicates, b.replicates)
+    assert "too few" in draw_lines(a)[-1]
+
+
+def test_unquoted_dotted_parameter_says_to_quote_it(tmp_path):
+    path = write(
+        tmp_path, '[parameters.competitor.visibility]\nprior = "uniform"\nlow = 0.01\nhigh = 0.2\n' + BASE_TARGET
+    )
+    with pytest.raises(
+        InputError, match=r'quote a dotted key in the table name: \[parameters\."competitor\.visibility"\]'
+    ):
+        load_targets(path, load_scenario(BASE))

@@ -459,7 +459,9 @@ def calibrate_command(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the calibration in --out from its last complete generation.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No line per generation on standard error.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="No progress on standard error (pyabc's log lines of each generation).")
+    ] = False,
     root: RootOption = None,
     force: Annotated[
         bool, typer.Option("--force", help="Start over in an --out folder that holds a calibration or other outputs.")
@@ -473,6 +475,8 @@ def calibrate_command(
     _headless()
     if jobs < 1:
         fail(f"--jobs {jobs}: allowed: a whole number of at least 1")
+    if resume and force:
+        fail("--resume --force: allowed: one of them (continue the calibration, or start over)")
     directory = out
     try:
         if directory is None:

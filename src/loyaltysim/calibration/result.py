@@ -136,7 +136,8 @@ class Calibration:
         """The calibration in plain text: how it ran, the posterior, and the fit to each target."""
         i = self.info
         lines = [
-            f"{self.targets.name}: {i['generations']} generation(s), {i['simulations']:,} simulations, "
+            f"{self.targets.name}: {i['generations']} generation(s), {i['simulations']:,} simulations (pyabc's "
+            "initial sample included), "
             f"stopped by {i['stop']}; final epsilon {i['epsilon']:.3g}, acceptance {i['acceptance']:.1%}, "
             f"effective sample size {i['ess']:.0f} of {i['particles']}",
             "",

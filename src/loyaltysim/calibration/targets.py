@@ -189,6 +189,19 @@ class Targets(_Section):
         """The file it was read from (resolved), if any."""
         return self._source
 
+    @model_validator(mode="before")
+    @classmethod
+    def _quoted(cls, data: Any) -> Any:
+        """A dotted key left unquoted ([parameters.competitor.visibility]) becomes nested tables: say to quote it."""
+        params = data.get("parameters") if isinstance(data, dict) else None
+        for name, value in (params or {}).items():
+            if isinstance(value, dict) and "prior" not in value and any(isinstance(v, dict) for v in value.values()):
+                inner = next(k for k, v in value.items() if isinstance(v, dict))
+                raise ValueError(
+                    f'parameters.{name}: quote a dotted key in the table name: [parameters."{name}.{inner}"]'
+                )
+        return data
+
     @field_validator("parameters")
     @classmethod
     def _some_parameters(cls, value: dict[str, Prior]) -> dict[str, Prior]:

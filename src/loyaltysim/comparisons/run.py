@@ -19,7 +19,7 @@ import pandas as pd
 from loyaltysim.comparisons.comparison import Comparison, cube
 from loyaltysim.comparisons.tornado import ranges, tornado_frame
 from loyaltysim.engine.layout import COLUMNS
-from loyaltysim.errors import ScenarioError, check_int
+from loyaltysim.errors import ScenarioError, check_int, warn
 from loyaltysim.runs.executors import Task, make_executor, replication_seeds, run_task
 from loyaltysim.runs.metrics import (
     COMPARISON_METRICS,
@@ -227,6 +227,13 @@ def compare(
     marks = checkpoint_steps(specs[0], checkpoints, "compare")
     post = None if posterior is None else posterior if isinstance(posterior, Posterior) else load_posterior(posterior)
     draws = None if post is None else post.draws(int(replications), int(seed))
+    pinned = sorted(set(overrides or {}) & set(post.keys)) if post is not None else []
+    if pinned:  # what the user sets wins over the posterior's draws of it
+        warn(
+            f"--posterior {post.source}: {', '.join(pinned)} set by {overrides_label}: those values are used, not "
+            "the posterior's draws of them"
+        )
+        draws = [{k: v for k, v in d.items() if k not in pinned} for d in draws]
     if post is not None:
         post.check_fixed(dotted_values(specs[0].model_dump()), f"--posterior {post.source}")
         _per_replication(specs, draws[:1], f"--posterior {post.source}")  # a key they lack fails before any run
@@ -288,7 +295,9 @@ def _per_replication(specs: list[Scenario], draws: list[dict[str, float]], label
     try:
         return [[s.with_overrides(_drawn(d, own[i], base), label) for i, s in enumerate(specs)] for d in draws]
     except KeyError as exc:
-        raise ScenarioError(label, str(exc.args[0]), None, "a key the compared scenarios have") from None
+        raise ScenarioError(
+            label, str(exc.args[0]), None, "the posterior's key is not a key of the compared scenarios"
+        ) from None
 
 
 def _drawn(draw: Mapping[str, float], own: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, float]:

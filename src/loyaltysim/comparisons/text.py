@@ -177,6 +177,10 @@ def header(c: Comparison) -> str:
     )
 
 
+FEW_DRAWS = 20
+"""Fewer posterior draws (replications) than this give the spread of the differences a warning."""
+
+
 def uncertainty_line(c: Comparison) -> str:
     """Which uncertainty the intervals cover."""
     if c.posterior:
@@ -209,11 +213,15 @@ def draw_spread(c: Comparison) -> list[dict[str, Any]]:
 
 def draw_lines(c: Comparison) -> list[str]:
     """One line per variant on the spread of its value difference over the posterior's draws."""
-    return [
+    spread = draw_spread(c)
+    lines = [
         f"  {s['scenario']}: value difference {format_value(s['low'], 'value', True)} to "
         f"{format_value(s['high'], 'value', True)} (5-95 % of draws), above zero in {s['positive']} of {s['n']} draws"
-        for s in draw_spread(c)
+        for s in spread
     ]
+    if spread and spread[0]["n"] < FEW_DRAWS:
+        lines.append(f"  ({spread[0]['n']} draws are too few for a 5-95 % range: run {FEW_DRAWS} or more replications)")
+    return lines
 
 
 def _verdict_lines(c: Comparison) -> list[str]:
