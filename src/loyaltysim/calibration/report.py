@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from loyaltysim.calibration.kpis import KPIS
 from loyaltysim.calibration.result import INTERVAL
+from loyaltysim.comparisons.report import CSS
 
 if TYPE_CHECKING:
     from loyaltysim.calibration.result import Calibration
@@ -24,14 +25,8 @@ FIGURES = {
 }
 """Figures of the report: file stem -> caption."""
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
-color:#222;line-height:1.45}h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{padding:.25em .6em;border-bottom:1px solid #eee}
-th{text-align:left;background:#f6f6f6}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.off{color:#c0392b}.wide{overflow-x:auto}figure{margin:1.2em 0}figcaption{font-size:.9em;color:#555}
-img{max-width:100%}small{color:#666}
-"""
+_CSS = CSS + ".off{color:#c0392b}\n"
+"""The comparison report's style, and a mark for a target more than 2 sd off."""
 
 
 def figures(cal: Calibration) -> dict[str, bytes]:

@@ -34,7 +34,7 @@ from loyaltysim.scenario import Scenario, dotted_values
 if TYPE_CHECKING:
     from loyaltysim.comparisons.comparison import Comparison
 
-__all__ = ["FIGURES", "report_html", "scenario_changes", "write_report"]
+__all__ = ["CSS", "FIGURES", "report_html", "scenario_changes", "write_report"]
 
 FIGURES = {
     "profit_difference": "Cumulative profit, difference to the baseline: payback is where the band crosses zero",
@@ -104,7 +104,7 @@ def _figures(c: Comparison) -> dict[str, bytes]:
     return out
 
 
-_CSS = """
+CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
 color:#222;line-height:1.45}h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{padding:.25em .6em;border-bottom:1px solid #eee}
@@ -112,6 +112,7 @@ th{text-align:left;background:#f6f6f6}td.n{text-align:right;font-variant-numeric
 .sure{font-weight:600}.pays{color:#238b45}.loses{color:#c0392b}.unclear{color:#7f7f7f}
 .wide{overflow-x:auto}figure{margin:1.2em 0}figcaption{font-size:.9em;color:#555}img{max-width:100%}small{color:#666}
 """
+"""Style of the self-contained HTML reports (the calibration report adds to it)."""
 
 
 def _td(text: str, cls: str = "n") -> str:
@@ -219,7 +220,7 @@ def report_html(comparison: Comparison, figures: dict[str, bytes]) -> str:
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>loyaltysim comparison: {html.escape(c.baseline)}</title>
-<style>{_CSS}</style></head><body>
+<style>{CSS}</style></head><body>
 <h1>Scenario comparison: {html.escape(", ".join(c.names[1:]))} against {html.escape(c.baseline)}</h1>
 <p>{html.escape(header(c))}</p>{market}
 <h2>Which lever pays?</h2>
