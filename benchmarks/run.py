@@ -404,7 +404,7 @@ def mover_share(n: int = 100_000) -> float:
         model.plan.params,
         model.diary,
     )
-    return len(listen._movers(model.state.flags)) / n
+    return len(listen._movers(model.state.flags, np.array([0, n]))[0]) / n
 
 
 def machine() -> dict:
@@ -480,6 +480,8 @@ def run(quick: bool, repeats: int, only: list[str] | None = None, previous: dict
 def limits(res: dict) -> dict:
     """The kernel against the memory system: the speed the bandwidth allows for the bytes a step moves."""
     out = {}
+    if not all(k in res for k in ("bandwidth", "traffic", "phases")):
+        return out
     for bw in res["bandwidth"]:
         th = bw["threads"]
         bound = bw["gb_per_s"] * 1e9 / res["traffic"]["total"]

@@ -101,10 +101,8 @@ SEEDS = (0, 11, 2024)
 
 
 def _snapshot(m):
-    """The state as the oracle reads it: one row per person (the model keeps expectations touchpoint-major)."""
-    snap = {f: getattr(m.state, f).copy() for f in FIELDS}
-    snap["expectation"] = np.ascontiguousarray(snap["expectation"].T)
-    return snap
+    """The state as the oracle reads it: one row per person (as the model keeps it)."""
+    return {f: getattr(m.state, f).copy() for f in FIELDS}
 
 
 def _compare(case, seed, step, before, after, expected):

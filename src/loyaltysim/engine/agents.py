@@ -69,7 +69,7 @@ class Customer(CellAgent):
     @property
     def expectation(self):
         """What this person expects of each touchpoint (a view of the model's array: writes go through)."""
-        return self.model.state.expectation[:, self.idx]
+        return self.model.state.expectation[self.idx]
 
     @property
     def is_customer(self) -> bool:

@@ -110,8 +110,8 @@ def init_population(
         log_a = _log_gamma(k_prop, i, persona_table[m, PersonaColumn.CHURN_A])
         log_b = _log_gamma(k_prop_b, i, persona_table[m, PersonaColumn.CHURN_B])
         base_hazard[i] = r.base_hazard(log_a, log_b)
-        for k in range(expectation.shape[0]):
-            expectation[k, i] = p.population_initial_expectation
+        for k in range(expectation.shape[1]):
+            expectation[i, k] = p.population_initial_expectation
         loyalty[i] = r.initial_loyalty(draw(k_loy, i), p)
         frustration[i] = 0.0
         exposure[i] = 0.0
@@ -208,7 +208,7 @@ def interact(
                     ) = r.interaction(
                         s,
                         float(loyalty[i]),
-                        float(expectation[k, i]),
+                        float(expectation[i, k]),
                         levels[k],
                         persona_table[m],
                         traits,
@@ -217,7 +217,7 @@ def interact(
                         p,
                     )
                     loyalty[i] = new_loyalty
-                    expectation[k, i] = new_expectation
+                    expectation[i, k] = new_expectation
                     new += frustrating
                     n_pos += told == r.POSITIVE
                     n_neg += told == r.NEGATIVE
@@ -287,8 +287,8 @@ def transition(
                 loyalty[i] = r.hear_loyalty(float(loyalty[i]), h, p)
             if r.is_prospect(s):
                 if s == EXPECTATIONS and h != 0.0:  # considering the firm: forming expectations of it
-                    for k in range(expectation.shape[0]):
-                        expectation[k, i] = r.hear_as_prospect(float(expectation[k, i]), h, p)
+                    for k in range(expectation.shape[1]):
+                        expectation[i, k] = r.hear_as_prospect(float(expectation[i, k]), h, p)
                 u = draw(keys[Purpose.ADOPT], i)
                 share = 1.0
                 if s == NEEDS:
@@ -418,6 +418,6 @@ def tally(
             sums[c, Sum.LOYALTY] += loyalty[i]
             x = 0.0
             for k in range(weights.shape[0]):
-                x += weights[k] * expectation[k, i]
+                x += weights[k] * expectation[i, k]
             sums[c, Sum.EXPECTATION] += x
     return counts, sums

@@ -16,6 +16,7 @@ from numba import njit, prange
 
 from loyaltysim.engine import rules as r
 from loyaltysim.engine.layout import ACTIVE, CHURNED, COUNTED, SPOKE_NEGATIVE, SPOKE_POSITIVE
+from loyaltysim.engine.prefetch import prefetch
 from loyaltysim.engine.rng import Purpose, draw_at
 from loyaltysim.engine.state import CustomerState
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_DEGREE", "count_signals", "listen", "listen_mean_field"]
 
+AHEAD = 4
+"""How many movers ahead `_spread` prefetches a mover's neighbours (its row of the network twice as far ahead)."""
 _FIELD_BITS = 21
 _FIELD_MASK = (1 << _FIELD_BITS) - 1
 _ONE_POSITIVE = 1 << _FIELD_BITS
@@ -44,19 +47,30 @@ def _must_push(f):
     return changed | speaks
 
 
-@njit(cache=True)
-def _movers(flags):
-    """Ids of the people who must push this step (`_must_push`), in id order."""
-    k = 0
-    for j in range(flags.shape[0]):
-        k += _must_push(flags[j])
-    movers = np.empty(k, np.int32)
-    k = 0
-    for j in range(flags.shape[0]):
-        if _must_push(flags[j]):
-            movers[k] = j
-            k += 1
-    return movers
+@njit(parallel=True, cache=True)
+def _movers(flags, bounds):
+    """Ids of the people who must push this step (`_must_push`), in id order, and where each part's ids start.
+
+    ``bounds``: the parts' id ranges (part ``t`` is ``bounds[t]`` to ``bounds[t + 1]``); each part is counted and
+    listed in parallel.
+    """
+    parts = bounds.shape[0] - 1
+    first = np.zeros(parts + 1, np.int64)
+    for t in prange(parts):
+        k = 0
+        for j in range(bounds[t], bounds[t + 1]):
+            k += _must_push(flags[j])
+        first[t + 1] = k
+    for t in range(parts):
+        first[t + 1] += first[t]
+    movers = np.empty(first[parts], np.int32)
+    for t in prange(parts):
+        k = first[t]
+        for j in range(bounds[t], bounds[t + 1]):
+            if _must_push(flags[j]):
+                movers[k] = j
+                k += 1
+    return movers, first
 
 
 @njit(parallel=True, cache=True)
@@ -77,16 +91,17 @@ def _spread(st, indptr, indices, key_good, key_bad, p, parts):
     reach_good = p.word_of_mouth_positive_reach
     reach_bad = p.word_of_mouth_negative_reach
     n = stage.shape[0]
-    movers = _movers(flags)
     bounds = np.empty(parts + 1, np.int64)
     for t in range(parts + 1):
         bounds[t] = n * t // parts
-    first = np.searchsorted(movers, bounds)
+    movers, first = _movers(flags, bounds)
     room = np.zeros(parts + 1, np.int64)  # buffer offsets: a part never defers more than its movers' degrees
-    for t in range(parts):
-        room[t + 1] = room[t]
-        for q in range(first[t], first[t + 1]):
-            room[t + 1] += indptr[movers[q] + 1] - indptr[movers[q]]
+    if parts > 1:
+        for t in prange(parts):
+            for q in range(first[t], first[t + 1]):
+                room[t + 1] += indptr[movers[q] + 1] - indptr[movers[q]]
+        for t in range(parts):
+            room[t + 1] += room[t]
     who = np.empty(room[parts], np.int32)
     what = np.empty(room[parts], np.int64)
     used = room[:parts].copy()
@@ -94,7 +109,17 @@ def _spread(st, indptr, indices, key_good, key_bad, p, parts):
         lo = bounds[t]
         hi = bounds[t + 1]
         k = room[t]
-        for q in range(first[t], first[t + 1]):
+        end = first[t + 1]
+        for q in range(first[t], end):
+            # The movers' rows and listeners are scattered: ask for them ahead (a hint, the result is the same).
+            if q + 2 * AHEAD < end:
+                prefetch(indptr, movers[q + 2 * AHEAD])
+            if q + AHEAD < end:
+                ahead = movers[q + AHEAD]
+                if indptr[ahead] < indices.shape[0]:
+                    prefetch(indices, indptr[ahead])
+                prefetch(neighbourhood, ahead)
+                prefetch(flags, ahead)
             j = movers[q]
             f = flags[j]
             active = f & ACTIVE

@@ -24,8 +24,8 @@ class CustomerState(NamedTuple):
     persona: np.ndarray  # int8
     flags: np.ndarray  # uint8: the flag bits of `loyaltysim.engine.layout`
     loyalty: np.ndarray  # float32 in [0, 1]
-    expectation: np.ndarray  # float32 in [0, 1], (touchpoints, people): what each person expects of each touchpoint
-    # (touchpoint-major: the few people who use a touchpoint in a step read one dense stream, not scattered rows)
+    expectation: np.ndarray  # float32 in [0, 1], (people, touchpoints): what each person expects of each touchpoint
+    # (person-major: a person's expectations share a cache line, whichever touchpoint they use or hear about)
     frustration: np.ndarray  # float32: remembered frustrating experiences at the end of the step
     exposure: np.ndarray  # float32: remembered frustration, averaged over the step (what churn responds to)
     base_hazard: np.ndarray  # float32: -log(1 - theta), theta ~ Beta(a, b) of the persona
@@ -50,7 +50,7 @@ def new_state(n: int, touchpoints: int = 1) -> CustomerState:
         persona=np.zeros(n, i1),
         flags=np.zeros(n, np.uint8),
         loyalty=np.zeros(n, f4),
-        expectation=np.zeros((touchpoints, n), f4),
+        expectation=np.zeros((n, touchpoints), f4),
         frustration=np.zeros(n, f4),
         exposure=np.zeros(n, f4),
         base_hazard=np.zeros(n, f4),
