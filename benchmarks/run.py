@@ -100,7 +100,7 @@ def summary(wall: list[float], cpu: list[float], n: int) -> dict:
 
 
 def throughput(cfg: dict) -> list[dict]:
-    """Full model steps (interact, listen, transition, tally, outputs) by size and thread count."""
+    """Full model steps (interact, listen, settle = transition and tally, outputs) by size and thread count."""
     rows = []
     for n in cfg["sizes"]:
         steps = cfg["steps"][n]
@@ -161,11 +161,19 @@ def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
     clock.append(time.perf_counter())
     listen._hear(st, net.indptr, p)
     clock.append(time.perf_counter())
-    kernels.transition(st, keys, model.trait_key, plan.marketing[t], plan.price[t], p)
+    kernels.settle(
+        st,
+        keys,
+        model.trait_key,
+        plan.marketing[t],
+        plan.price[t],
+        len(plan.personas),
+        model.scale_key,
+        plan.visit_share[t],
+        p,
+    )
     clock.append(time.perf_counter())
-    kernels.tally(st, len(plan.personas), keys, model.scale_key, plan.visit_share[t], p)
-    clock.append(time.perf_counter())
-    names = ("interact", "listen_push", "listen_hear", "transition", "tally")
+    names = ("interact", "listen_push", "listen_hear", "settle")
     return {k: clock[i + 1] - clock[i] for i, k in enumerate(names)}
 
 
@@ -183,7 +191,7 @@ def phases(cfg: dict, repeats: int) -> list[dict]:
                 t += 1
         med = {k: statistics.median(s[k] for s in samples[1:]) for k in samples[0]}
         med["listen"] = med["listen_push"] + med["listen_hear"]
-        med["step"] = med["interact"] + med["listen"] + med["transition"] + med["tally"]
+        med["step"] = med["interact"] + med["listen"] + med["settle"]
         rows.append({"n": n, "threads": th, "seconds": med, "customer_steps_per_s": n / med["step"]})
     return rows
 
@@ -337,7 +345,7 @@ TRAFFIC = {
         "frustration": (4, 4),
         "exposure": (0, 4),
         "loyalty": (4, 4),
-        "expectation": (4, 4),  # (touchpoints, people): about one touchpoint's stream per customer-step is touched
+        "expectation": (20, 20),  # (people, touchpoints): a customer's line, read and written (an upper bound)
         "told_positive": (0, 1),
         "told_negative": (0, 1),
     },
@@ -349,22 +357,16 @@ TRAFFIC = {
         "influence": (0, 4),
         "heard": (0, 4),
     },
-    "transition": {
-        "stage": (1, 0),
+    "settle": {  # transition and tally in one pass: each array read once
+        "stage": (1, 1),
+        "persona": (1, 0),
         "flags": (1, 1),
         "heard": (4, 0),
         "influence": (4, 0),
         "loyalty": (4, 4),
-        "expectation": (4, 4),  # prospects at expectations who heard something
+        "expectation": (20, 0),  # every touchpoint of every customer (five in the benchmark scenario)
         "exposure": (4, 0),
         "base_hazard": (4, 0),
-    },
-    "tally": {
-        "stage": (1, 0),
-        "persona": (1, 0),
-        "flags": (1, 0),
-        "loyalty": (4, 0),
-        "expectation": (20, 0),  # every touchpoint of every customer (five in the benchmark scenario)
         "told_positive": (1, 0),
         "told_negative": (1, 0),
     },
@@ -517,12 +519,12 @@ def table(res: dict) -> str:
     ]
     best = max(r["customer_steps_per_s"] for r in res["throughput"])
     lines.append(f"best kernel throughput / readable: {best / rd['readable']['customer_steps_per_s']:,.0f}x")
-    lines += ["", "phases (ms, median)     n  threads  interact  push  hear  transition  tally   step  M cs/s"]
+    lines += ["", "phases (ms, median)     n  threads  interact  push  hear  settle   step  M cs/s"]
     for r in res["phases"]:
         s = r["seconds"]
         lines.append(
             f"{r['n']:>16,} {r['threads']:>6} {1e3 * s['interact']:>9.2f} {1e3 * s['listen_push']:>5.2f} "
-            f"{1e3 * s['listen_hear']:>5.2f} {1e3 * s['transition']:>11.2f} {1e3 * s['tally']:>6.2f} "
+            f"{1e3 * s['listen_hear']:>5.2f} {1e3 * s['settle']:>7.2f} "
             f"{1e3 * s['step']:>6.2f} {r['customer_steps_per_s'] / 1e6:>7.2f}"
         )
     lines += [

@@ -116,7 +116,7 @@ def test_package_docstrings_name_the_flow_and_what_they_may_import(package):
 
 
 def test_kernel_modules_do_not_load_the_declarations_even_indirectly():
-    """The compiled modules reach only numpy, numba and the engine's bottom (layout, rng, rules, state, vocabulary)."""
+    """The compiled modules reach only numpy, numba and the engine's bottom (layout, prefetch, rng, rules, state, vocabulary)."""
     known = modules()
     for name in KERNEL_MODULES:
         todo, seen = [f"loyaltysim.{name.removesuffix('.py').replace('/', '.')}"], set()
@@ -127,7 +127,7 @@ def test_kernel_modules_do_not_load_the_declarations_even_indirectly():
             seen.add(module)
             todo.extend(imports(known[module], top_level_only=True))
         pure = {"loyaltysim", "loyaltysim.engine", "loyaltysim.vocabulary"} | {
-            f"loyaltysim.engine.{m}" for m in ("kernels", "listen", "layout", "rng", "rules", "state")
+            f"loyaltysim.engine.{m}" for m in ("kernels", "listen", "layout", "prefetch", "rng", "rules", "state")
         }
         assert seen <= pure, f"{name} reaches {sorted(seen - pure)}"
 

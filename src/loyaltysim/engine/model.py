@@ -168,14 +168,26 @@ class LoyaltyModel(mesa.Model):
                 self.diary,
             )
             self._listen()
-            lost = kernels.transition(self.state, self.keys, self.trait_key, plan.marketing[t], plan.price[t], p)
+            settled = kernels.settle(  # transition and tally in one pass
+                self.state,
+                self.keys,
+                self.trait_key,
+                plan.marketing[t],
+                plan.price[t],
+                len(plan.personas),
+                self.scale_key,
+                plan.visit_share[t],
+                p,
+            )
+            lost, tallied = settled[0], settled[1:]
         else:
             uses = self._chunked(self.agents.map("interact"))
             if self.network.complete:
                 self.signal_counts = listen.count_signals(self.state)  # the mean field, once per step
             self.agents.do("listen")
             lost = self._chunk_sums(self.agents.map("transition"))
-        self._tally(t, *uses, lost)
+            tallied = None
+        self._tally(t, *uses, lost, tallied=tallied)
         self.running = t < plan.n_steps
 
     def _listen(self) -> None:
@@ -224,15 +236,19 @@ class LoyaltyModel(mesa.Model):
         effort_sums: np.ndarray | None = None,
         recoveries: np.ndarray | None = None,
         lost: np.ndarray | None = None,
+        tallied: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
+        """The step's outputs row from its per-chunk counts (``tallied``, from `kernels.settle`, or counted now)."""
         if uses is None:
             uses = np.zeros((1, len(self.plan.touchpoints)), np.int64)
             effort_sums, recoveries, lost = np.zeros(1), np.zeros_like(uses), np.zeros(1)
-        keys = draw_keys(self.seed, t) if self.keys is None else self.keys
-        weights = self.plan.visit_share[max(t, 1)]
-        counts, sums = kernels.tally(
-            self.state, len(self.plan.personas), keys, self.scale_key, weights, self.plan.params
-        )
+        if tallied is None:
+            keys = draw_keys(self.seed, t) if self.keys is None else self.keys
+            weights = self.plan.visit_share[max(t, 1)]
+            tallied = kernels.tally(
+                self.state, len(self.plan.personas), keys, self.scale_key, weights, self.plan.params
+            )
+        counts, sums = tallied
         self.touchpoint_uses = uses.sum(axis=0)
         self._row = step_outputs(self.plan, t, counts, sums, uses, effort_sums, recoveries, lost)
         self.datacollector.collect(self)
