@@ -116,7 +116,7 @@ def test_package_docstrings_name_the_flow_and_what_they_may_import(package):
 
 
 def test_kernel_modules_do_not_load_the_declarations_even_indirectly():
-    """The compiled modules reach only numpy, numba and the engine's bottom (layout, prefetch, rng, rules, state, vocabulary)."""
+    """The compiled modules reach only numpy, numba and the engine's bottom (layout, prefetch, rng, rules, state)."""
     known = modules()
     for name in KERNEL_MODULES:
         todo, seen = [f"loyaltysim.{name.removesuffix('.py').replace('/', '.')}"], set()
