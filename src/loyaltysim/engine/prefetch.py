@@ -2,8 +2,8 @@
 
 `prefetch` is a hint with no effect on results (LLVM's ``llvm.prefetch``: read, keep in all cache levels). Loops whose
 next addresses are known but scattered, such as the word-of-mouth push (`loyaltysim.engine.listen`), wait on one
-cache miss after another; asking for the lines a few iterations ahead overlaps those waits (the push took half the
-time in `benchmarks/run.py`'s phase figures, see docs/performance.md). Imports only numba and llvmlite.
+cache miss after another; asking for the lines a few iterations ahead overlaps those waits (measured on the push:
+about half its time, see `benchmarks/run.py`'s phases). Imports only numba and llvmlite.
 """
 
 from __future__ import annotations
