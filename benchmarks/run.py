@@ -497,29 +497,49 @@ def limits(res: dict) -> dict:
 
 
 def table(res: dict) -> str:
-    """The results as a plain-text table."""
+    """The results as a plain-text table (the sections that were run)."""
     m = res["machine"]
     lines = [
         f"loyaltysim benchmarks  {m['date']}  {m['cpu']}  {m['cores']} cores  load {m['load_average_at_start']}",
         f"scenario {res['scenario']} (word of mouth on), average degree {res['mean_degree']}",
-        "",
-        "throughput (full model step, median)      n   threads   ms/step   cpu ms   M customer-steps/s",
     ]
+    for name, part in SECTION_LINES.items():
+        if name in res:
+            lines += ["", *part(res)]
+    for k, v in res.get("limits", {}).items():
+        lines.append(
+            f"  {k.replace('_', ' ')}: bandwidth bound {v['bandwidth_bound_customer_steps_per_s'] / 1e6:.0f} "
+            f"M cs/s, phases {v['phases_customer_steps_per_s'] / 1e6:.1f} M cs/s = "
+            f"{100 * v['fraction_of_bound']:.1f} % of the bound"
+        )
+    return "\n".join(lines)
+
+
+def _throughput_lines(res: dict) -> list[str]:
+    lines = ["throughput (full model step, median)      n   threads   ms/step   cpu ms   M customer-steps/s"]
     for r in res["throughput"]:
         lines.append(
             f"{'':40}{r['n']:>9,} {r['threads']:>6} {1e3 * r['seconds_per_step']:>10.2f} "
             f"{1e3 * r['cpu_seconds_per_step']:>8.2f} {r['customer_steps_per_s'] / 1e6:>12.2f}"
         )
+    return lines
+
+
+def _readable_lines(res: dict) -> list[str]:
     rd = res["readable"]
-    lines += [
-        "",
+    lines = [
         f"readable path at {rd['readable']['n']:,}: {rd['readable']['customer_steps_per_s']:,.0f} "
         "customer-steps/s; kernel / readable, same size: "
         + ", ".join(f"{rd[k]:,.0f}x ({k.split('_')[1]} thr)" for k in rd if k.startswith("ratio")),
     ]
-    best = max(r["customer_steps_per_s"] for r in res["throughput"])
-    lines.append(f"best kernel throughput / readable: {best / rd['readable']['customer_steps_per_s']:,.0f}x")
-    lines += ["", "phases (ms, median)     n  threads  interact  push  hear  settle   step  M cs/s"]
+    if "throughput" in res:
+        best = max(r["customer_steps_per_s"] for r in res["throughput"])
+        lines.append(f"best kernel throughput / readable: {best / rd['readable']['customer_steps_per_s']:,.0f}x")
+    return lines
+
+
+def _phase_lines(res: dict) -> list[str]:
+    lines = ["phases (ms, median)     n  threads  interact  push  hear  settle   step  M cs/s"]
     for r in res["phases"]:
         s = r["seconds"]
         lines.append(
@@ -527,25 +547,32 @@ def table(res: dict) -> str:
             f"{1e3 * s['listen_hear']:>5.2f} {1e3 * s['settle']:>7.2f} "
             f"{1e3 * s['step']:>6.2f} {r['customer_steps_per_s'] / 1e6:>7.2f}"
         )
-    lines += [
-        "",
+    return lines
+
+
+def _network_lines(res: dict) -> list[str]:
+    return [
         "network build (median s)   "
         + "  ".join(f"{r['kind']} {r['seconds']:.3f}" for r in res["networks"])
-        + f"   at n = {res['networks'][0]['n']:,}",
+        + f"   at n = {res['networks'][0]['n']:,}"
     ]
-    lines += [
-        "",
+
+
+def _memory_lines(res: dict) -> list[str]:
+    return [
         "peak memory per customer: "
         + "; ".join(
             f"n = {r['n']:,}: {r['bytes_per_customer']:.0f} B over import, "
             f"{r['bytes_per_customer_beyond_small_run']:.0f} B over a 1,000-customer run "
             f"(state {r['state_bytes_per_customer']} B, network {r['network_bytes_per_customer']} B)"
             for r in res["memory"]
-        ),
+        )
     ]
+
+
+def _startup_lines(res: dict) -> list[str]:
     su = res["startup"]
-    lines += [
-        "",
+    return [
         "start-up, new process (s)     import  start computing  first step done  total",
         *(
             f"{k + ' cache':>28} {su[k]['import']:>7.2f} {su[k]['start_computing']:>16.2f} "
@@ -553,22 +580,35 @@ def table(res: dict) -> str:
             for k in ("cold", "warm")
         ),
     ]
-    tr = res["traffic"]
-    lines += [
-        "",
+
+
+def _bandwidth_lines(res: dict) -> list[str]:
+    return [
         "bandwidth (numba RMW): "
-        + ", ".join(f"{b['gb_per_s']:.1f} GB/s ({b['threads']} thr)" for b in res["bandwidth"]),
+        + ", ".join(f"{b['gb_per_s']:.1f} GB/s ({b['threads']} thr)" for b in res["bandwidth"])
+    ]
+
+
+def _traffic_lines(res: dict) -> list[str]:
+    tr = res["traffic"]
+    return [
         f"bytes per customer-step: {tr['total']:.1f} ("
         + ", ".join(f"{k} {v:.1f}" for k, v in tr["bytes_per_customer_step"].items())
-        + ")",
+        + ")"
     ]
-    for k, v in res["limits"].items():
-        lines.append(
-            f"  {k.replace('_', ' ')}: bandwidth bound {v['bandwidth_bound_customer_steps_per_s'] / 1e6:.0f} "
-            f"M cs/s, phases {v['phases_customer_steps_per_s'] / 1e6:.1f} M cs/s = "
-            f"{100 * v['fraction_of_bound']:.1f} % of the bound"
-        )
-    return "\n".join(lines)
+
+
+SECTION_LINES = {
+    "throughput": _throughput_lines,
+    "readable": _readable_lines,
+    "phases": _phase_lines,
+    "networks": _network_lines,
+    "memory": _memory_lines,
+    "startup": _startup_lines,
+    "bandwidth": _bandwidth_lines,
+    "traffic": _traffic_lines,
+}
+"""Lines of the printed table, per section, in the order printed."""
 
 
 def main(argv: list[str] | None = None) -> int:
