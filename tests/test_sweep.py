@@ -262,6 +262,61 @@ def test_dask_local_cluster_equals_local_processes(tmp_path):
     pd.testing.assert_frame_equal(remote.frame, local.frame)
 
 
+def _worker_of(x):
+    """A task that takes a moment and says which worker ran it."""
+    import distributed
+
+    time.sleep(0.15)
+    return distributed.get_worker().address
+
+
+def test_dask_workers_that_join_during_a_run_receive_tasks():
+    distributed = pytest.importorskip("distributed")
+    from loyaltysim.runs.cluster import DaskExecutor
+
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        ran_on, most = [], 0
+        with DaskExecutor(cluster.scheduler_address, poll=0.1) as ex:
+            for i, (_item, worker) in enumerate(ex.map_unordered(_worker_of, range(40))):
+                if i == 1:
+                    cluster.scale(3)  # two more workers join after the run started
+                ran_on.append(worker)
+                in_flight = sum(len(v) for v in ex.client.processing().values())
+                assert in_flight <= 2 * 3
+                most = max(most, in_flight)
+    assert len(ran_on) == 40
+    assert most > 2  # the window grew beyond the 2 x 1 thread it started with
+    assert len(set(ran_on)) == 3  # the late workers got tasks
+    late = [w for w in set(ran_on) if w != ran_on[0]]
+    assert all(ran_on.count(w) >= 5 for w in late), {w: ran_on.count(w) for w in set(ran_on)}
+
+
+def test_dask_scheduler_lost_mid_sweep_is_one_line_and_a_rerun_resumes(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from loyaltysim.runs.cluster import DaskExecutor
+
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
+
+    class Dies(DaskExecutor):
+        def map_unordered(self, fn, items):
+            for i, done in enumerate(super().map_unordered(fn, items)):
+                yield done
+                if i == 2:
+                    cluster.close()  # the scheduler goes away with tasks in flight
+
+    exp = write(tmp_path, SMALL)
+    with pytest.raises(ScenarioError, match="lost the Dask scheduler") as err:
+        sweep(exp, tmp_path / "out", executor=Dies(cluster.scheduler_address, poll=0.1), flush_seconds=0.0)
+    assert "\n" not in str(err.value) and "rerun the same command" in str(err.value)
+    resumed = sweep(exp, tmp_path / "out")
+    assert resumed.info["resumed"] >= 3 and resumed.complete
+    pd.testing.assert_frame_equal(resumed.frame, sweep(exp, tmp_path / "fresh").frame)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Bad experiment files
 

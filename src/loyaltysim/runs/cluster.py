@@ -36,16 +36,19 @@ class DaskExecutor:
     address
         Scheduler address, e.g. ``tcp://127.0.0.1:8786``, or a ``distributed.Client`` already connected.
     queue
-        Tasks in flight per worker thread (default 2): enough to keep workers busy without shipping the
-        whole sweep to the scheduler at once.
+        Tasks in flight per worker thread now in the cluster (default 2): enough to keep workers busy without
+        shipping the whole sweep to the scheduler at once.
     timeout
         Seconds to wait for the scheduler when connecting.
+    poll
+        Seconds between looks at the cluster's size while no task finishes (workers that joined get work).
     """
 
-    def __init__(self, address: Any, queue: int = 2, timeout: float = 30.0) -> None:
+    def __init__(self, address: Any, queue: int = 2, timeout: float = 30.0, poll: float = 1.0) -> None:
         self.address = address
         self.queue = queue
         self.timeout = timeout
+        self.poll = poll
         self._client = None
         self._own = False
 
@@ -86,6 +89,17 @@ class DaskExecutor:
             self._client.close()
         self._client = None
 
+    def _lost(self, exc: BaseException | None) -> ScenarioError:
+        """The one-line error for a scheduler that went away mid-run."""
+        why = f" ({type(exc).__name__}: {exc})" if exc is not None else ""
+        return ScenarioError(
+            "--scheduler",
+            None,
+            None,
+            f"lost the Dask scheduler at {str(self.address)!r} during the run{why}; the runs that finished are "
+            "kept: start the scheduler again and rerun the same command to resume",
+        )
+
     @property
     def client(self):
         """The connected ``distributed.Client`` (inside the ``with`` block)."""
@@ -99,26 +113,50 @@ class DaskExecutor:
         return max(1, sum(self._client.nthreads().values()))
 
     def map_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
-        """Yield ``(item, fn(item))`` as each finishes; at most ``queue`` x worker threads are in flight."""
+        """Yield ``(item, fn(item))`` as each finishes, keeping ``queue`` x the cluster's worker threads in flight.
+
+        The window follows the cluster as it is now: it is recomputed after every finished task and at least every
+        ``poll`` seconds, so workers that join after the sweep starts (SLURM, autoscaling) get tasks at once, and a
+        cluster that shrinks gets no more than it can run.
+        """
+        import time
+
         from distributed import as_completed
 
         if self._client is None:
             raise RuntimeError("use DaskExecutor as a context manager")
         it = iter(items)
-        limit = self.queue * self.jobs
         pending: dict[Any, Any] = {}
-        for item in it:
-            pending[self._client.submit(_one_thread, fn, item, pure=False)] = item
-            if len(pending) >= limit:
-                break
-        done = as_completed(list(pending), loop=self._client.loop)
-        for fut in done:
-            item = pending.pop(fut)
-            result = fut.result()
-            fut.release()
-            yield item, result
-            nxt = next(it, None)
-            if nxt is not None:
-                new = self._client.submit(_one_thread, fn, nxt, pure=False)
-                pending[new] = nxt
-                done.add(new)
+        finished = as_completed(loop=self._client.loop)
+        exhausted = False
+        looked = -float("inf")
+        limit = 1
+        while True:
+            if time.monotonic() - looked >= self.poll:
+                try:
+                    limit = self.queue * self.jobs  # the cluster as it is now
+                except OSError as exc:
+                    raise self._lost(exc) from None
+                looked = time.monotonic()
+            while not exhausted and len(pending) < limit:
+                try:
+                    item = next(it)
+                except StopIteration:
+                    exhausted = True
+                    break
+                fut = self._client.submit(_one_thread, fn, item, pure=False)
+                pending[fut] = item
+                finished.add(fut)
+            if not pending:
+                return
+            if not finished.has_ready():
+                time.sleep(min(0.05, self.poll))
+                continue
+            for fut in finished.next_batch(block=False):
+                item = pending.pop(fut)
+                if fut.status == "cancelled":  # the client lost the scheduler and cancelled what was in flight
+                    raise self._lost(None)
+                result = fut.result()  # a task's own error is raised as it is
+                fut.release()
+                yield item, result
+                looked = -float("inf")  # a task finished: look at the cluster before topping up
