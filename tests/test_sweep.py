@@ -174,7 +174,9 @@ def test_parameter_without_effect_gets_sobol_index_near_zero(tmp_path):
     profit = sensitivity.sensitivity(res, metric="profit").table
     assert profit.loc["economics.gross_margin", "ST"] > 0.2  # it does feed profit
     report = analysis.analyze(res)
-    assert {p.name for p in report.files} >= {"sobol_retention.csv", "sobol_retention.png", "sobol_profit.png"}
+    m = f"_month-{res.month():g}"
+    names = {p.name for p in report.files}
+    assert names >= {f"sobol_retention{m}.csv", f"sobol_retention{m}.png", f"sobol_profit{m}.png"}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -421,11 +423,11 @@ def test_shipped_experiment_runs_quick_and_analyzes(tmp_path, path):
     assert re.search(r"\d+ points x \d+ replications", result.output)
     result = runner.invoke(app, ["analyze", str(out)])
     assert result.exit_code == 0, result.output
-    pngs = list((out / "analysis").glob("*.png"))
+    pngs = list((out / "analysis").glob("*/*.png"))
     assert pngs and all(p.stat().st_size > 10_000 for p in pngs)
     res = SweepResults.load(out)
     assert res.complete
-    tables = {p.stem: pd.read_csv(p) for p in (out / "analysis").glob("*.csv")}
+    tables = {re.sub(r"_month-[\d.]+$", "", p.stem): pd.read_csv(p) for p in (out / "analysis").glob("*/*.csv")}
     if path.stem == "bass-validation":
         t = tables["validation_bass"]
         complete = t[t["network"] == "complete"]
@@ -436,7 +438,7 @@ def test_shipped_experiment_runs_quick_and_analyzes(tmp_path, path):
     if path.stem == "effort-empathy":
         roi = tables["grid_roi"]
         assert roi["mean"].isna().sum() == 1 and np.isfinite(roi["mean"].dropna()).all()
-        assert "heatmap_retention.png" in {p.name for p in pngs}
+        assert "heatmap_retention_month-12.png" in {p.name for p in pngs}
     if path.stem == "sobol-levers":
         assert set(tables["sobol_retention"]["parameter"]) == set(res.parameters)
 
@@ -466,6 +468,25 @@ def test_a_typo_is_reported_before_the_key_it_hides(tmp_path):
     )
     with pytest.raises(ScenarioError, match=r"replicatons = 2: unknown key.*did you mean 'replications'"):
         load_experiment(path)
+
+
+def test_analyses_of_two_months_keep_both_and_ids_are_integers(tmp_path):
+    res = sweep(write(tmp_path, SMALL), tmp_path / "out")
+    for col in ("point", "replication", "seed", "step"):
+        assert res.frame[col].dtype == np.int64, col
+    assert SweepResults.load(tmp_path / "out").frame["seed"].dtype == np.int64
+    runner = CliRunner()
+    for month in ("1", "3"):
+        result = runner.invoke(app, ["analyze", str(tmp_path / "out"), "--month", month])
+        assert result.exit_code == 0, result.output
+    one = sorted(p.name for p in (tmp_path / "out" / "analysis" / "month-1").glob("*.csv"))
+    three = sorted(p.name for p in (tmp_path / "out" / "analysis" / "month-3").glob("*.csv"))
+    assert one and all(n.endswith("_month-1.csv") for n in one)
+    assert [n.replace("_month-1", "_month-3") for n in one] == three
+    first = (tmp_path / "out" / "analysis" / "month-1" / "grid_retention_month-1.csv").read_text()
+    assert first.splitlines()[1].startswith("0,")  # integer point ids in the tables
+    assert runner.invoke(app, ["analyze", str(tmp_path / "out"), "--month", "1"]).exit_code == 0
+    assert (tmp_path / "out" / "analysis" / "month-1" / "grid_retention_month-1.csv").read_text() == first
 
 
 def test_sensitivity_intervals_are_the_same_on_every_analysis():

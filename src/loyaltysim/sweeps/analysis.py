@@ -1,4 +1,4 @@
-"""`analyze`: the analysis that suits a sweep, written as tables (CSV) and figures (PNG) into ``DIR/analysis``.
+"""`analyze`: the analysis that suits a sweep, as tables (CSV) and figures (PNG) in ``DIR/analysis/month-M``.
 
 Sensitivity indices for Sobol and Morris designs (`loyaltysim.sweeps.sensitivity`), heatmaps and ROI for grids
 (`loyaltysim.sweeps.figures`), closed forms for validation experiments (`loyaltysim.sweeps.validation`). This is what
@@ -63,7 +63,9 @@ def analyze(
     month
         Checkpoint (default: the last).
     out
-        Directory for the files (default: ``<sweep directory>/analysis``); it is replaced whole by each analysis.
+        Directory for the files (default: ``<sweep directory>/analysis/month-M``, M the checkpoint, or
+        ``.../analysis/validation``); it is replaced whole by each analysis, and the files' names end in
+        ``_month-M`` too, so analyses of different months never overwrite each other.
     force
         Replace ``out`` even if it holds files that another command wrote.
 
@@ -81,15 +83,17 @@ def analyze(
         if m not in exp.metrics and not (m == "roi" and exp.analysis.reference is not None):
             allowed = [*exp.metrics, *(["roi"] if exp.analysis.reference is not None else [])]
             raise ValueError(f"metric '{m}' was not recorded by this sweep; allowed: {', '.join(allowed)}")
-    folder = Path(out) if out is not None else (results.directory or Path(".")) / "analysis"
+    tag = "validation" if method == "validation" else f"month-{results.month(month):g}"
+    folder = Path(out) if out is not None else (results.directory or Path(".")) / "analysis" / tag
+    suffix = "" if method == "validation" else f"_{tag}"
     report = Report()
     figs: dict[str, Any] = {}
 
     def save_table(name: str, df: pd.DataFrame) -> None:
-        report.tables[name] = df
+        report.tables[name + suffix] = df
 
     def save_figure(name: str, fig) -> None:
-        figs[name] = fig
+        figs[name + suffix] = fig
 
     if method in ("sobol", "morris"):
         for m in metrics:

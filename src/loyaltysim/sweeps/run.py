@@ -57,7 +57,7 @@ def checkpoint_rows(
         list(checkpoints) if checkpoints is not None else [step_to_month(scenario.n_steps, scenario.time.step_days)]
     )
     steps = [checkpoint_step(scenario, m, "checkpoints") for m in months]
-    labels = ts.iloc[0, :n_labels].to_dict()
+    labels = {c: ts[c].iloc[0] for c in ts.columns[:n_labels]}  # each with its column's type (ids stay integers)
     rows = [
         {**labels, "month": float(month), "step": int(k), **{m: at[m] for m in metrics}}
         for month, k, at in zip(months, steps, run_metrics(ts, scenario, *steps), strict=True)

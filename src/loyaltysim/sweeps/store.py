@@ -131,6 +131,8 @@ def tidy(df: pd.DataFrame) -> pd.DataFrame:
         return df
     df = df.drop(columns=[c for c in ("seconds",) if c in df.columns])  # run times go to the manifest
     df = df.drop_duplicates(subset=["point", "replication", "month"], keep="last")
+    ids = {c: "int64" for c in ("point", "replication", "seed", "step") if c in df and df[c].dtype.kind == "f"}
+    df = df.astype(ids)  # parts written before ids were kept as integers
     return df.sort_values(["point", "replication", "month"], kind="stable").reset_index(drop=True)
 
 
