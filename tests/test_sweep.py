@@ -174,7 +174,7 @@ def test_parameter_without_effect_gets_sobol_index_near_zero(tmp_path):
     profit = sensitivity.sensitivity(res, metric="profit").table
     assert profit.loc["economics.gross_margin", "ST"] > 0.2  # it does feed profit
     report = analysis.analyze(res)
-    m = f"_month-{res.month():g}"
+    m = f"_month-{round(res.month(), 2):g}"
     names = {p.name for p in report.files}
     assert names >= {f"sobol_retention{m}.csv", f"sobol_retention{m}.png", f"sobol_profit{m}.png"}
 
@@ -487,6 +487,63 @@ def test_analyses_of_two_months_keep_both_and_ids_are_integers(tmp_path):
     assert first.splitlines()[1].startswith("0,")  # integer point ids in the tables
     assert runner.invoke(app, ["analyze", str(tmp_path / "out"), "--month", "1"]).exit_code == 0
     assert (tmp_path / "out" / "analysis" / "month-1" / "grid_retention_month-1.csv").read_text() == first
+
+
+def test_prcc_equals_the_partial_correlation_of_the_ranks_precision_matrix():
+    """Oracle: partial correlations read off the inverse of the rank correlation matrix (another route)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    x = pd.DataFrame(rng.uniform(size=(80, 4)), columns=list("abcd"))
+    y = 3 * x["a"] + np.exp(2 * x["b"]) - 2 * x["c"] ** 3 + rng.normal(0, 0.3, 80)
+    got = sensitivity.prcc_indices(x, y, list("abcd")).table
+    ranks = np.column_stack([stats.rankdata(x[c]) for c in "abcd"] + [stats.rankdata(y)])
+    prec = np.linalg.inv(np.corrcoef(ranks, rowvar=False))
+    oracle = [-prec[j, 4] / np.sqrt(prec[j, j] * prec[4, 4]) for j in range(4)]
+    np.testing.assert_allclose(got["prcc"], oracle, atol=1e-10)
+    assert got.loc["a", "prcc"] > 0.8 and got.loc["b", "prcc"] > 0.8 and got.loc["c", "prcc"] < -0.5
+    assert abs(got.loc["d", "prcc"]) < 0.3 and got.loc["d", "p_value"] > 0.01  # no effect
+    assert (got["conf_low"] < got["prcc"]).all() and (got["prcc"] < got["conf_high"]).all()
+    with pytest.raises(ValueError, match="at least 7 points"):
+        sensitivity.prcc_indices(x.head(6), y.head(6), list("abcd"))
+
+
+def test_latin_hypercube_sweep_gets_prcc_and_scatter_panels_not_a_heatmap(tmp_path):
+    exp = write(
+        tmp_path,
+        f"""
+        name = "lhs"
+        scenario = "{BASELINE}"
+        replications = 1
+        seed = 5
+        checkpoints = [3]
+        metrics = ["retention", "active"]
+        [set]
+        "population.size" = 300
+        "time.horizon_days" = 91.0
+        [parameters."competitor.visibility"]
+        range = [0.0, 0.1]
+        [parameters."economics.gross_margin"]
+        range = [0.4, 0.8]
+        [design]
+        kind = "lhs"
+        samples = 24
+        """,
+    )
+    res = sweep(exp, tmp_path / "out")
+    assert analysis.default_method(res) == "prcc"
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "out" / "analysis" / "month-3"
+    names = {p.name for p in folder.iterdir()}
+    assert {"prcc_retention_month-3.csv", "prcc_retention_month-3.png", "scatter_retention_month-3.png"} <= names
+    assert not any(n.startswith("heatmap") for n in names)
+    table = pd.read_csv(folder / "prcc_retention_month-3.csv").set_index("parameter")
+    assert table.loc["competitor.visibility", "prcc"] < -0.5  # a more visible rival lowers retention
+    assert res.plot("retention").axes  # a figure of panels
+    grid = sweep(write(tmp_path, SMALL, "grid.toml"), tmp_path / "grid")
+    with pytest.raises(ValueError, match="sampled design"):
+        sensitivity.sensitivity(grid, "prcc", "retention")
 
 
 def test_sensitivity_intervals_are_the_same_on_every_analysis():

@@ -511,7 +511,7 @@ def calibrate_command(
 def analyze_command(
     directory: Annotated[Path, typer.Argument(help="Result directory of `loyaltysim sweep`.")],
     method: Annotated[
-        str | None, typer.Option(help="sobol, morris, grid or validation [default: suits the design].")
+        str | None, typer.Option(help="sobol, morris, prcc, grid or validation [default: suits the design].")
     ] = None,
     metric: Annotated[
         list[str] | None, typer.Option("--metric", help="Metric to analyse (repeatable) [default: all recorded].")

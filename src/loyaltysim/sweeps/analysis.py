@@ -1,6 +1,7 @@
 """`analyze`: the analysis that suits a sweep, as tables (CSV) and figures (PNG) in ``DIR/analysis/month-M``.
 
-Sensitivity indices for Sobol and Morris designs (`loyaltysim.sweeps.sensitivity`), heatmaps and ROI for grids
+Sensitivity indices for Sobol and Morris designs and partial rank correlations with scatter panels for Latin
+hypercubes (`loyaltysim.sweeps.sensitivity`), heatmaps and ROI for grids
 (`loyaltysim.sweeps.figures`), closed forms for validation experiments (`loyaltysim.sweeps.validation`). This is what
 ``loyaltysim analyze DIR`` runs.
 """
@@ -22,7 +23,7 @@ from loyaltysim.sweeps.validation import validation
 
 __all__ = ["METHODS", "Report", "analyze", "default_method"]
 
-METHODS = ("sobol", "morris", "grid", "validation")
+METHODS = ("sobol", "morris", "prcc", "grid", "validation")
 """Analyses ``loyaltysim analyze`` can run."""
 
 
@@ -35,11 +36,11 @@ class Report:
 
 
 def default_method(results: SweepResults) -> str:
-    """The analysis that suits the experiment: its closed form, or its design's method, or grid heatmaps."""
+    """The analysis that suits the experiment: closed form, the design's indices, PRCC (Latin hypercube) or grid."""
     exp = results.experiment
     if exp.analysis.compare:
         return "validation"
-    return exp.design.kind if exp.design.kind in ("sobol", "morris") else "grid"
+    return {"sobol": "sobol", "morris": "morris", "lhs": "prcc"}.get(exp.design.kind, "grid")
 
 
 def analyze(
@@ -57,7 +58,8 @@ def analyze(
     results
         A finished sweep.
     method
-        ``sobol``, ``morris``, ``grid`` (heatmaps, ROI) or ``validation`` (closed form); default: `default_method`.
+        ``sobol``, ``morris``, ``prcc`` (partial rank correlations and scatter panels, for sampled designs),
+        ``grid`` (heatmaps, ROI) or ``validation`` (closed form); default: `default_method`.
     metrics
         Metrics to analyse (default: all the experiment recorded; for grids with a reference point, ROI too).
     month
@@ -83,11 +85,12 @@ def analyze(
         if m not in exp.metrics and not (m == "roi" and exp.analysis.reference is not None):
             allowed = [*exp.metrics, *(["roi"] if exp.analysis.reference is not None else [])]
             raise ValueError(f"metric '{m}' was not recorded by this sweep; allowed: {', '.join(allowed)}")
-    tag = "validation" if method == "validation" else f"month-{results.month(month):g}"
+    tag = "validation" if method == "validation" else f"month-{round(results.month(month), 2):g}"
     folder = Path(out) if out is not None else (results.directory or Path(".")) / "analysis" / tag
     suffix = "" if method == "validation" else f"_{tag}"
     report = Report()
     figs: dict[str, Any] = {}
+    names = list(exp.parameters)
 
     def save_table(name: str, df: pd.DataFrame) -> None:
         report.tables[name + suffix] = df
@@ -95,7 +98,7 @@ def analyze(
     def save_figure(name: str, fig) -> None:
         figs[name + suffix] = fig
 
-    if method in ("sobol", "morris"):
+    if method in ("sobol", "morris", "prcc"):
         for m in metrics:
             s = sensitivity(results, method, m, month)
             save_table(f"{method}_{m}", s.to_frame())
@@ -104,10 +107,13 @@ def analyze(
             fig = Figure(figsize=(7, 0.45 * len(s.table) + 1.6), layout="constrained")
             s.plot(fig.subplots())
             save_figure(f"{method}_{m}", fig)
+            if method == "prcc":  # the points themselves: a sampled design has no grid to draw
+                cols = min(3, len(names))
+                fig = Figure(figsize=(3.4 * cols, 2.9 * -(-len(names) // cols) + 0.5), layout="constrained")
+                save_figure(f"scatter_{m}", figures.scatters(results, m, month, fig))
     elif method == "grid":
         if exp.analysis.reference is not None and "roi" not in metrics and metrics == list(exp.metrics):
             metrics.append("roi")
-        names = list(exp.parameters)
         for m in metrics:
             means = results.grid_means(m, month)
             save_table(f"grid_{m}", means)

@@ -10,7 +10,7 @@ import numpy as np
 
 from loyaltysim.runs.metrics import METRICS
 
-__all__ = ["heatmap", "scatter"]
+__all__ = ["heatmap", "scatter", "scatters"]
 
 
 def heatmap(results, metric: str, x: str, y: str, month: float | None = None, ax=None):
@@ -56,3 +56,35 @@ def scatter(results, metric: str, x: str, month: float | None = None, ax=None):
     ax.errorbar(means[x], means["mean"], yerr=means["sem"].fillna(0), fmt="o", ms=3, color="#08519c")
     ax.set(xlabel=x, ylabel=metric, title=f"{metric} at month {results.month(month):g}")
     return ax
+
+
+def scatters(results, metric: str, month: float | None = None, fig=None):
+    """A sampled design's points: the metric (mean over replications) against each parameter, one panel each.
+
+    Each panel's title gives the parameter's partial rank correlation (`loyaltysim.sweeps.sensitivity.prcc_indices`)
+    with the metric; returns the figure.
+    """
+    from loyaltysim.sweeps.sensitivity import prcc_indices
+
+    names = results.parameters
+    cols = min(3, len(names))
+    rows = -(-len(names) // cols)
+    if fig is None:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=(3.4 * cols, 2.9 * rows + 0.5), layout="constrained")
+    means = results.point_means(metric, month)
+    prcc = prcc_indices(means, means["mean"], names).table["prcc"] if len(means) > len(names) + 2 else None
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
+    unit = METRICS[metric].unit
+    for ax, name in zip(axes.flat, names, strict=False):
+        ax.plot(means[name], means["mean"], "o", ms=3, alpha=0.7, color="#08519c")
+        ax.set_xlabel(name, fontsize="small")
+        if prcc is not None:
+            ax.set_title(f"PRCC {prcc[name]:+.2f}", fontsize="small")
+    for ax in axes.flat[len(names) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(f"{metric} ({unit})" if unit else metric)
+    fig.suptitle(f"{metric} at month {results.month(month):g} over the design ({len(means)} points)")
+    return fig

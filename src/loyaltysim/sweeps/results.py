@@ -159,7 +159,10 @@ class SweepResults:
         return self.roi(month) if metric == "roi" else self.point_means(metric, month)
 
     def plot(self, metric: str | None = None, ax=None, month: float | None = None):
-        """Draw a grid's heatmap over two parameters, else the metric against the first parameter.
+        """Draw a grid's heatmap, a Latin hypercube's panels, else the metric against the first parameter.
+
+        A grid over two or more parameters gets the heatmap of two; a Latin hypercube (without ``ax``) a figure of
+        one panel per parameter with its PRCC.
 
         Parameters
         ----------
@@ -172,10 +175,12 @@ class SweepResults:
 
         Returns
         -------
-        matplotlib.axes.Axes
+        matplotlib.axes.Axes or matplotlib.figure.Figure
         """
         metric = metric or self.experiment.metrics[0]
         names = self.parameters
+        if self.experiment.design.kind == "lhs" and ax is None:
+            return figures.scatters(self, metric, month=month)
         if self.experiment.design.kind == "grid" and len(names) >= 2:
             x, y = self.experiment.analysis.heatmap or (names[0], names[1])
             return figures.heatmap(self, metric, x, y, month=month, ax=ax)

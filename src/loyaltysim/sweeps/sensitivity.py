@@ -15,7 +15,7 @@ import pandas as pd
 from loyaltysim.sweeps.designs import problem
 from loyaltysim.sweeps.results import SweepResults
 
-__all__ = ["Sensitivity", "morris_indices", "sensitivity", "sobol_indices"]
+__all__ = ["Sensitivity", "morris_indices", "prcc_indices", "sensitivity", "sobol_indices"]
 
 
 @dataclass
@@ -25,7 +25,8 @@ class Sensitivity:
     Attributes
     ----------
     method : str
-        ``"sobol"`` (columns S1, S1_conf, ST, ST_conf) or ``"morris"`` (mu, mu_star, mu_star_conf, sigma).
+        ``"sobol"`` (columns S1, S1_conf, ST, ST_conf), ``"morris"`` (mu, mu_star, mu_star_conf, sigma) or
+        ``"prcc"`` (prcc, conf_low, conf_high, p_value).
     metric : str
     month : float or None
         Checkpoint the indices refer to.
@@ -64,6 +65,11 @@ class Sensitivity:
             ax.barh(y + 0.2, t["ST"], 0.4, xerr=t["ST_conf"], label="total (ST)", color="#08519c", capsize=2)
             ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="first order (S1)", color="#9ecae1", capsize=2)
             ax.set_xlabel(f"Sobol index (bars: {pct} confidence interval)")
+        elif self.method == "prcc":
+            err = np.vstack([t["prcc"] - t["conf_low"], t["conf_high"] - t["prcc"]])
+            ax.barh(y, t["prcc"], 0.6, xerr=err, color="#08519c", capsize=2, label="PRCC")
+            ax.set_xlim(-1.05, 1.05)
+            ax.set_xlabel(f"partial rank correlation with {self.metric} (bars: {pct} confidence interval)")
         else:
             ax.barh(y, t["mu_star"], 0.6, xerr=t["mu_star_conf"], color="#08519c", capsize=2, label="mu*")
             ax.plot(t["sigma"], y, "o", color="#fc8d59", label="sigma")
@@ -155,6 +161,70 @@ def morris_indices(
     return Sensitivity("morris", metric, month, table, None, conf_level)
 
 
+def prcc_indices(
+    design: pd.DataFrame,
+    y: Sequence[float],
+    parameters: Sequence[str],
+    conf_level: float = 0.95,
+    metric: str = "y",
+    month: float | None = None,
+) -> Sensitivity:
+    """Partial rank correlation coefficients (PRCC) of outputs ``y`` with each parameter of a sampled design.
+
+    The measure for Latin hypercube (and other space-filling) designs of Marino, Hogue, Ray & Kirschner (2008,
+    J. Theor. Biol. 254:178): parameters and output are rank-transformed, the linear effect of the other
+    parameters' ranks is removed from both, and the residuals are correlated. It measures the strength of a
+    monotone relation while the other parameters vary; the p-value is the t test with n - 2 - (k - 1) degrees
+    of freedom, the interval Fisher's z with n - 3 - (k - 1).
+
+    Parameters
+    ----------
+    design
+        One row per point; the columns ``parameters`` are used.
+    y
+        One output per point, same order.
+    parameters
+        The varied parameters.
+    conf_level
+        Level of the confidence intervals.
+    metric, month
+        Labels of the output, kept in the result.
+    """
+    from scipy import stats
+
+    y = np.asarray(y, dtype=float)
+    names = list(parameters)
+    x = design[names].to_numpy(dtype=float)
+    n, k = x.shape
+    dof = n - 2 - (k - 1)
+    if len(y) != n or not np.all(np.isfinite(y)):
+        raise ValueError(f"need one finite output per design point ({n}), got {len(y)}")
+    if dof < 2:
+        raise ValueError(f"PRCC of {k} parameters needs at least {k + 3} points, the design has {n}")
+    ranks = np.column_stack([stats.rankdata(x[:, j]) for j in range(k)])
+    ry = stats.rankdata(y)
+    rho = np.full(k, np.nan)
+    for j in range(k):
+        others = np.column_stack([np.ones(n), np.delete(ranks, j, axis=1)])
+        res_x = ranks[:, j] - others @ np.linalg.lstsq(others, ranks[:, j], rcond=None)[0]
+        res_y = ry - others @ np.linalg.lstsq(others, ry, rcond=None)[0]
+        denom = np.sqrt((res_x @ res_x) * (res_y @ res_y))
+        rho[j] = (res_x @ res_y) / denom if denom > 0 else np.nan
+    clipped = np.clip(rho, -1 + 1e-15, 1 - 1e-15)
+    t = clipped * np.sqrt(dof / (1 - clipped**2))
+    half = stats.norm.ppf(0.5 + conf_level / 2) / np.sqrt(max(n - 3 - (k - 1), 1))
+    table = pd.DataFrame(
+        {
+            "prcc": rho,
+            "conf_low": np.tanh(np.arctanh(clipped) - half),
+            "conf_high": np.tanh(np.arctanh(clipped) + half),
+            "p_value": 2 * stats.t.sf(np.abs(t), dof),
+        },
+        index=pd.Index(names),
+    )
+    return Sensitivity("prcc", metric, month, table, None, conf_level)
+
+
 def sensitivity(
     results: SweepResults,
     method: str | None = None,
@@ -169,9 +239,10 @@ def sensitivity(
     Parameters
     ----------
     results
-        A complete sweep with a Sobol or Morris design.
+        A complete sweep with a Sobol, Morris or Latin hypercube design.
     method
-        ``"sobol"`` or ``"morris"``; default and only choice: the design's own.
+        ``"sobol"`` or ``"morris"`` (the design's own; the default for those designs), or ``"prcc"`` (any design
+        with ranges; the default for Latin hypercubes).
     metric
         A recorded metric; default: the experiment's first.
     month
@@ -189,14 +260,18 @@ def sensitivity(
         For a method that does not fit the design, or an incomplete sweep.
     """
     exp = results.experiment
-    method = method or exp.design.kind
+    method = method or ("prcc" if exp.design.kind == "lhs" else exp.design.kind)
     metric = metric or exp.metrics[0]
-    if method != exp.design.kind:
+    if method == "prcc" and exp.design.kind == "grid":
+        raise ValueError("PRCC needs a sampled design (lhs, sobol or morris); this experiment's design is 'grid'")
+    if method != "prcc" and method != exp.design.kind:
         raise ValueError(f"{method} indices need a {method} design; this experiment's design is '{exp.design.kind}'")
     if not results.complete:
         raise ValueError("the sweep is incomplete: run the same sweep command again to finish it first")
     means = results.point_means(metric, month)
     at = results.month(month)
+    if method == "prcc":
+        return prcc_indices(results.design, means["mean"], list(exp.bounds), conf_level, metric, at)
     if method == "sobol":
         return sobol_indices(
             results.design, means["mean"], exp.bounds, exp.design.second_order, conf_level, exp.seed + 1, metric, at
