@@ -546,6 +546,30 @@ def test_latin_hypercube_sweep_gets_prcc_and_scatter_panels_not_a_heatmap(tmp_pa
         sensitivity.sensitivity(grid, "prcc", "retention")
 
 
+def test_paired_differences_to_the_reference_point(tmp_path):
+    text = SMALL.replace("replications = 2", "replications = 4") + (
+        '\n[analysis]\nreference = { "touchpoints.phone_support.effort" = 0.6, pull = 0.0 }\n'
+    )
+    res = sweep(write(tmp_path, text), tmp_path / "out")
+    d = res.differences("retention").set_index(["touchpoints.phone_support.effort", "pull"])
+    assert d.loc[(0.6, 0.0), "difference"] == 0.0 and d.loc[(0.6, 0.0), "sem"] == 0.0
+    # oracle: by hand, replication by replication
+    at = res.frame[res.frame["month"] == 3]
+    ref = at[(at["touchpoints.phone_support.effort"] == 0.6) & (at["pull"] == 0.0)].set_index("replication")
+    point = at[(at["touchpoints.phone_support.effort"] == 0.3) & (at["pull"] == 0.05)].set_index("replication")
+    by_hand = point["retention"] - ref["retention"]
+    row = d.loc[(0.3, 0.05)]
+    assert row["difference"] == pytest.approx(by_hand.mean()) and row["sem"] == pytest.approx(by_hand.sem())
+    assert row["conf_low"] < row["difference"] < row["conf_high"] and row["n"] == 4
+    # common random numbers: the paired interval is narrower than the unpaired one
+    unpaired = np.sqrt(point["retention"].var() / 4 + ref["retention"].var() / 4)
+    assert row["sem"] < unpaired
+    report = analysis.analyze(res)
+    assert "difference_retention_month-3" in report.tables and "difference_roi_month-3" not in report.tables
+    with pytest.raises(ValueError, match=r"no analysis\.reference"):
+        sweep(write(tmp_path, SMALL, "noref.toml"), tmp_path / "noref").differences("retention")
+
+
 def test_sensitivity_intervals_are_the_same_on_every_analysis():
     """The bootstrap is seeded (SALib takes seed 0 as no seed, so the analysis uses the experiment's seed + 1)."""
     bounds = {"a": (-np.pi, np.pi), "b": (-np.pi, np.pi), "c": (-np.pi, np.pi)}

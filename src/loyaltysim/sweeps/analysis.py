@@ -82,8 +82,8 @@ def analyze(
     exp = results.experiment
     metrics = list(metrics or exp.metrics)
     for m in metrics:
-        if m not in exp.metrics and not (m == "roi" and exp.analysis.reference is not None):
-            allowed = [*exp.metrics, *(["roi"] if exp.analysis.reference is not None else [])]
+        if m not in exp.metrics and not (m == "roi" and exp.has_roi):
+            allowed = [*exp.metrics, *(["roi"] if exp.has_roi else [])]
             raise ValueError(f"metric '{m}' was not recorded by this sweep; allowed: {', '.join(allowed)}")
     tag = "validation" if method == "validation" else f"month-{round(results.month(month), 2):g}"
     folder = Path(out) if out is not None else (results.directory or Path(".")) / "analysis" / tag
@@ -112,11 +112,13 @@ def analyze(
                 fig = Figure(figsize=(3.4 * cols, 2.9 * -(-len(names) // cols) + 0.5), layout="constrained")
                 save_figure(f"scatter_{m}", figures.scatters(results, m, month, fig))
     elif method == "grid":
-        if exp.analysis.reference is not None and "roi" not in metrics and metrics == list(exp.metrics):
+        if exp.has_roi and "roi" not in metrics and metrics == list(exp.metrics):
             metrics.append("roi")
         for m in metrics:
             means = results.grid_means(m, month)
             save_table(f"grid_{m}", means)
+            if m != "roi" and exp.analysis.reference is not None and not exp.independent_seeds:
+                save_table(f"difference_{m}", results.differences(m, month))
             fig = Figure(figsize=(6.4, 5), layout="constrained")
             if len(names) >= 2:
                 x, y = exp.analysis.heatmap or (names[0], names[1])

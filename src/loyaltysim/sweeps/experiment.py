@@ -101,7 +101,9 @@ class AnalysisSpec(_Section):
 
     heatmap: tuple[str, str] | None = Field(None, description="Two parameters for grid heatmaps (x, y).")
     reference: dict[str, LevelValue] | None = Field(
-        None, description="The reference point (parameter values) for paired differences and the return on investment."
+        None,
+        description="The reference point (parameter values) for paired differences, and for the return on "
+        "investment when profit and intervention_cost are recorded.",
     )
     compare: Literal["bass", "sbg"] | None = Field(None, description="Closed-form curve to compare with.")
 
@@ -165,11 +167,12 @@ class Experiment(_Section):
         for name in (*(a.heatmap or ()), *(a.reference or {})):
             if name not in self.parameters:
                 raise ValueError(f"analysis: '{name}' is not a parameter; allowed: {', '.join(self.parameters)}")
-        if a.reference is not None and not {"profit", "intervention_cost"} <= set(self.metrics):
-            raise ValueError(
-                "analysis.reference: the return on investment needs metrics 'profit' and 'intervention_cost'"
-            )
         return self
+
+    @property
+    def has_roi(self) -> bool:
+        """Whether the analysis can give a return on investment: a reference point, profit and intervention cost."""
+        return self.analysis.reference is not None and {"profit", "intervention_cost"} <= set(self.metrics)
 
     def key(self, name: str) -> str:
         """Dotted scenario key of a parameter."""

@@ -128,19 +128,7 @@ class SweepResults:
             Per point: the parameters, the mean ROI over replications (``mean``), its standard error (``sem``)
             and ``n``.
         """
-        ref = self.experiment.analysis.reference
-        if ref is None:
-            raise ValueError("the experiment names no analysis.reference point")
-        at = self.frame[self.frame["month"] == self.month(month)]
-        mask = np.logical_and.reduce(
-            [
-                np.isclose(at[k].astype(float), float(v)) if not isinstance(v, str) else at[k] == v
-                for k, v in ref.items()
-            ]
-        )
-        base = at[mask].groupby("replication")[["profit", "intervention_cost"]].mean()
-        if base.empty:
-            raise ValueError(f"the reference point {ref} is not in the design")
+        at, base = self._reference(["profit", "intervention_cost"], month)
         ratio = pd.Series(
             roi(
                 at["profit"].to_numpy(),
@@ -153,6 +141,58 @@ class SweepResults:
         g = ratio.groupby(at["point"])
         stats = pd.DataFrame({"mean": g.mean(), "sem": g.sem(), "n": g.count()})
         return self.design.set_index("point").join(stats, how="inner").reset_index()
+
+    def differences(self, metric: str, month: float | None = None, conf_level: float = 0.95) -> pd.DataFrame:
+        """Each point's difference to the reference point in a metric, paired by replication, with its interval.
+
+        Replication ``r`` of every point runs with the same seed (common random numbers), so the difference is
+        taken per replication, metric(point, r) - metric(reference, r), then averaged; the interval is Student's t
+        over the replications' differences (none with one replication). The reference point's own row is 0.
+
+        Parameters
+        ----------
+        metric
+            A recorded metric.
+        month
+            Checkpoint (the nearest recorded one); default: the last.
+        conf_level
+            Level of the interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Per point: the parameters, ``difference`` (mean), ``sem``, ``conf_low``, ``conf_high`` and ``n``.
+        """
+        from scipy import stats
+
+        if self.experiment.independent_seeds:
+            raise ValueError("paired differences need common random numbers; this sweep has independent_seeds")
+        at, base = self._reference([metric], month)
+        diff = at[metric] - at["replication"].map(base[metric])
+        g = diff.groupby(at["point"])
+        mean, sem, n = g.mean(), g.sem(), g.count()
+        half = stats.t.ppf(0.5 + conf_level / 2, np.maximum(n - 1, 1)) * sem
+        table = pd.DataFrame(
+            {"difference": mean, "sem": sem, "conf_low": mean - half, "conf_high": mean + half, "n": n}
+        )
+        return self.design.set_index("point").join(table, how="inner").reset_index()
+
+    def _reference(self, metrics: list[str], month: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Rows at the checkpoint, and the reference point's metrics per replication."""
+        ref = self.experiment.analysis.reference
+        if ref is None:
+            raise ValueError("the experiment names no analysis.reference point")
+        at = self.frame[self.frame["month"] == self.month(month)]
+        mask = np.logical_and.reduce(
+            [
+                np.isclose(at[k].astype(float), float(v)) if not isinstance(v, str) else at[k] == v
+                for k, v in ref.items()
+            ]
+        )
+        base = at[mask].groupby("replication")[metrics].mean()
+        if base.empty:
+            raise ValueError(f"the reference point {ref} is not in the design")
+        return at, base
 
     def grid_means(self, metric: str, month: float | None = None) -> pd.DataFrame:
         """`point_means` of a metric, or `roi` for ``"roi"`` (what heatmaps and grid tables show)."""
