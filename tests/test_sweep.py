@@ -570,6 +570,34 @@ def test_paired_differences_to_the_reference_point(tmp_path):
         sweep(write(tmp_path, SMALL, "noref.toml"), tmp_path / "noref").differences("retention")
 
 
+def test_dry_run_prints_the_design_size_and_an_estimate_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    exp = write(tmp_path, SMALL)
+    result = CliRunner().invoke(app, ["sweep", str(exp), "--dry-run", "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "6 points x 2 replications = 12 runs (grid design, 2 parameters)" in result.output
+    assert re.search(r"one run took \d+\.\d+ s .* about \d+ s on 2 processes; nothing was written", result.output)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.toml"]
+    bad = write(tmp_path, SMALL.replace("replications = 2", "replications = 0"), "bad.toml")
+    result = CliRunner().invoke(app, ["sweep", str(bad), "--dry-run"])
+    assert result.exit_code == 2 and "replications" in result.output and "Traceback" not in result.output
+
+
+def test_experiment_schema_is_published_and_current():
+    import json
+
+    from loyaltysim.sweeps.experiment import Experiment
+
+    result = CliRunner().invoke(app, ["schema", "--experiment"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert {"parameters", "design", "replications", "analysis"} <= set(schema["properties"])
+    published = json.loads((ROOT / "experiments" / "experiment.schema.json").read_text())
+    assert published == json.loads(json.dumps(Experiment.model_json_schema())), (
+        "run: loyaltysim schema --experiment --out experiments/experiment.schema.json"
+    )
+
+
 def test_sensitivity_intervals_are_the_same_on_every_analysis():
     """The bootstrap is seeded (SALib takes seed 0 as no seed, so the analysis uses the experiment's seed + 1)."""
     bounds = {"a": (-np.pi, np.pi), "b": (-np.pi, np.pi), "c": (-np.pi, np.pi)}

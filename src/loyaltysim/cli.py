@@ -159,9 +159,18 @@ def schema(
     targets: Annotated[
         bool, typer.Option("--targets", help="The schema of calibration targets files instead.")
     ] = False,
+    experiment: Annotated[
+        bool, typer.Option("--experiment", help="The schema of experiment (sweep) files instead.")
+    ] = False,
 ) -> None:
-    """Print the JSON Schema of scenario files (or of targets files), for editor validation."""
-    if targets:
+    """Print the JSON Schema of scenario files (or of targets or experiment files), for editor validation."""
+    if targets and experiment:
+        fail("--targets and --experiment: allowed: one of them")
+    if experiment:
+        from loyaltysim.sweeps.experiment import Experiment
+
+        data = Experiment.model_json_schema()
+    elif targets:
         from loyaltysim.calibration.targets import Targets
 
         data = Targets.model_json_schema()
@@ -406,6 +415,12 @@ def sweep_command(
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar [default: on a terminal].")
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Print the design's size and a wall-time estimate from one probe run; write nothing."
+        ),
+    ] = False,
 ) -> None:
     """Run a parameter sweep into DIR; running it again resumes, running only what is missing."""
     from concurrent.futures.process import BrokenProcessPool
@@ -417,6 +432,9 @@ def sweep_command(
     if jobs < 1:
         fail(f"--jobs {jobs}: allowed: a whole number of at least 1")
     directory = out
+    if dry_run:
+        _dry_run(experiment, quick, jobs, scheduler)
+        return
     try:
         exp = load_experiment(experiment, quick=quick)
         directory = out or Path(f"{default_out(exp)}{'-quick' if quick else ''}")
@@ -442,6 +460,38 @@ def sweep_command(
     typer.echo(
         f"  wrote {directory / 'results.parquet'} ({len(results.frame):,} rows), design.parquet, "
         f"manifest.json, experiment.toml"
+    )
+
+
+def _dry_run(experiment: Path, quick: bool, jobs: int, scheduler: str | None) -> None:
+    """`sweep --dry-run`: the design's size, and the wall time one probe run suggests."""
+    import time
+
+    import numba
+
+    from loyaltysim.sweeps.plan import plan
+    from loyaltysim.sweeps.run import run_sweep_task
+
+    try:
+        sp = plan(experiment, quick=quick)
+        probe = next(iter(sp.tasks()))
+        numba.set_num_threads(1)  # as each sweep run has
+        run_sweep_task(probe)  # compiles (cached after the first time)
+        start = time.perf_counter()
+        run_sweep_task(probe)
+        seconds = time.perf_counter() - start
+    except ScenarioError as exc:
+        fail(str(exc))
+    workers = "the cluster's worker threads" if scheduler else f"{jobs} process{'es' if jobs > 1 else ''}"
+    parallel = 1 if scheduler else jobs
+    exp = sp.experiment
+    typer.echo(
+        f"{exp.name}: {len(sp.design):,} points x {exp.replications} replications = {sp.n_tasks:,} runs "
+        f"({exp.design.kind} design, {len(exp.parameters)} parameters)"
+    )
+    typer.echo(
+        f"  one run took {seconds:.2f} s (point 0, after compiling); about {seconds * sp.n_tasks / parallel:,.0f} s "
+        f"on {workers}{' (divide by their number)' if scheduler else ''}; nothing was written"
     )
 
 
