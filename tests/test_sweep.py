@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -596,6 +597,24 @@ def test_experiment_schema_is_published_and_current():
     assert published == json.loads(json.dumps(Experiment.model_json_schema())), (
         "run: loyaltysim schema --experiment --out experiments/experiment.schema.json"
     )
+
+
+def test_more_replications_run_only_the_new_ones_and_fewer_are_refused(tmp_path):
+    exp = write(tmp_path, SMALL)
+    first = sweep(exp, tmp_path / "out")
+    assert first.info["ran"] == 12
+    exp.write_text(textwrap.dedent(SMALL).replace("replications = 2", "replications = 3"))
+    more = sweep(exp, tmp_path / "out")
+    assert more.info["ran"] == 6 and more.info["resumed"] == 12 and more.complete
+    pd.testing.assert_frame_equal(more.frame, sweep(exp, tmp_path / "fresh").frame)  # as if run with 3 at once
+    loaded = SweepResults.load(tmp_path / "out")
+    assert loaded.experiment.replications == 3 and loaded.complete
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["replications"] == 3 and manifest["tasks"] == 18 and manifest["replications_added"][0]["from"] == 2
+    assert "replications = 3" in (tmp_path / "out" / "experiment.toml").read_text()
+    exp.write_text(textwrap.dedent(SMALL).replace("replications = 2", "replications = 1"))
+    with pytest.raises(ScenarioError, match=r"replications = 1: this directory holds 3 replications"):
+        sweep(exp, tmp_path / "out")
 
 
 def test_sensitivity_intervals_are_the_same_on_every_analysis():

@@ -86,15 +86,17 @@ class SweepPlan:
     def fingerprint(self) -> str:
         """Hash of what determines the results.
 
-        The validated experiment, the base scenario, the package version, the model's source
-        (`loyaltysim.runs.provenance.code_hash`) and the contents of every edge-list file the runs read.
+        The validated experiment without its replication count (replication ``r`` has the same seed whatever the
+        count, so a finished sweep can be given more replications), the base scenario, the package version, the
+        model's source (`loyaltysim.runs.provenance.code_hash`) and the contents of every edge-list file the runs
+        read.
         """
         from loyaltysim._version import __version__
 
         edges = sorted({s.network.path for s in self.scenarios if s.network.kind == "edge_list" and s.network.path})
         text = json.dumps(
             {
-                "experiment": self.experiment.model_dump(mode="json"),
+                "experiment": self.experiment.model_dump(mode="json", exclude={"replications"}),
                 "scenario": self.base.model_dump(mode="json"),
                 "loyaltysim": __version__,
                 "engine_source": code_hash(),

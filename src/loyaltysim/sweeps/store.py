@@ -162,6 +162,31 @@ def open_directory(directory: Path, sp: SweepPlan) -> dict[str, Any]:
                 f"{sp.experiment.source or 'the experiment'} now hashes to {digest} (it, its scenario, an edge "
                 f"list or the model's code changed): use a new --out directory, or delete this one to start over",
             )
+        exp = sp.experiment
+        had = int(old.get("replications", exp.replications))
+        if exp.replications < had:
+            raise ScenarioError(
+                str(sp.experiment.source or manifest_path),
+                "replications",
+                str(exp.replications),
+                f"this directory holds {had} replications of the experiment; allowed: {had} or more (more "
+                "replications run only the new ones), or a new --out directory",
+            )
+        if exp.replications > had:  # more replications of a sweep: the manifest records the new count
+            old.update(
+                replications=exp.replications,
+                tasks=sp.n_tasks,
+                status="running",
+                seeds=sp.seeds if not exp.independent_seeds else old.get("seeds"),
+                experiment=exp.model_dump(mode="json"),
+            )
+            old.setdefault("replications_added", []).append(
+                {"from": had, "to": exp.replications, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            )
+            write_json(manifest_path, old)
+            (directory / "results.parquet").unlink(missing_ok=True)  # written again when the new runs are done
+            if exp.source:  # the copy shows the experiment as it is now
+                (directory / "experiment.toml").unlink(missing_ok=True)
         write_copies(directory, sp)
         return old
     if directory.exists() and any(p.name != LOCK for p in directory.iterdir()):
