@@ -586,8 +586,12 @@ def analyze_command(
 
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.float_format", "{:.4g}".format):
         for name, table in report.tables.items():
+            if name.startswith("envelope_"):  # over time: the last month here, every month in the file
+                table = table[table["month"] == table["month"].max()]
+                name = f"{name} (last month; every month in analysis/series)"
             typer.echo(f"{name}:")
-            shown = table.drop(columns=[c for c in ("method", "metric") if c in table.columns])
+            plain = [c for c in ("method", "metric") if c in table.columns and table[c].nunique() <= 1]
+            shown = table.drop(columns=plain)
             typer.echo(shown.to_string(index=False))
             typer.echo("")
     typer.echo(f"wrote {', '.join(str(p) for p in report.files)}")

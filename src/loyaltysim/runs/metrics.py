@@ -44,6 +44,7 @@ __all__ = [
     "payback",
     "roi",
     "run_metrics",
+    "series_steps",
     "step_to_month",
 ]
 
@@ -265,6 +266,15 @@ def checkpoint_steps(
         if step <= scenario.n_steps:
             out.setdefault(step, float(m))
     out.setdefault(scenario.n_steps, round(step_to_month(scenario.n_steps, scenario.time.step_days), 1))
+    return sorted(((month, step) for step, month in out.items()), key=lambda p: p[1])
+
+
+def series_steps(scenario: Scenario, every: float) -> list[tuple[float, int]]:
+    """``(month, step)`` every ``every`` months from month 0 to the horizon (one entry per step, in time order)."""
+    horizon = step_to_month(scenario.n_steps, scenario.time.step_days)
+    out: dict[int, float] = {}
+    for m in np.arange(0.0, horizon + every / 2, every):  # the last may round to the horizon's step
+        out.setdefault(min(month_to_step(float(m), scenario.time.step_days), scenario.n_steps), round(float(m), 6))
     return sorted(((month, step) for step, month in out.items()), key=lambda p: p[1])
 
 

@@ -1,9 +1,10 @@
 """`analyze`: the analysis that suits a sweep, as tables (CSV) and figures (PNG) in ``DIR/analysis/month-M``.
 
 Sensitivity indices for Sobol and Morris designs and partial rank correlations with scatter panels for Latin
-hypercubes (`loyaltysim.sweeps.sensitivity`), heatmaps and ROI for grids
-(`loyaltysim.sweeps.figures`), closed forms for validation experiments (`loyaltysim.sweeps.validation`). This is what
-``loyaltysim analyze DIR`` runs.
+hypercubes (`loyaltysim.sweeps.sensitivity`), with the split of each metric's variance into stochastic and
+parametric, heatmaps and ROI for grids (`loyaltysim.sweeps.figures`), closed forms for validation experiments
+(`loyaltysim.sweeps.validation`); for every sweep with replications the convergence of the intervals, and for one
+with outcomes over time their envelopes (``DIR/analysis/series``). This is what ``loyaltysim analyze DIR`` runs.
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ def analyze(
         for m in metrics:
             s = sensitivity(results, method, m, month)
             save_table(f"{method}_{m}", s.to_frame())
+            if s.variance is not None:
+                save_table(f"variance_{m}", s.variance)
             if s.second_order is not None:
                 save_table(f"{method}_{m}_second_order", s.second_order.reset_index())
             fig = Figure(figsize=(7, 0.45 * len(s.table) + 1.6), layout="constrained")
@@ -132,11 +135,40 @@ def analyze(
         save_figure(f"validation_{exp.analysis.compare}", fig)
     else:
         raise ValueError(f"unknown method '{method}'; allowed: {', '.join(METHODS)}")
-    with output_folder(folder, "analyze", force) as tmp:  # the folder holds the latest analysis, whole
-        for name, df in report.tables.items():
+    if method != "validation" and exp.replications >= 2:
+        recorded = [m for m in metrics if m != "roi"]
+        save_table("convergence", results.convergence(recorded, month))
+        fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+        figures.convergence(report.tables["convergence" + suffix], fig.subplots())
+        save_figure("convergence", fig)
+    _write(folder, report, report.tables, figs, force)
+    if exp.series is not None and results.series is not None and not results.series.empty:
+        _write_series(results, out, force, report)
+    return report
+
+
+def _write(folder: Path, report: Report, tables: dict[str, pd.DataFrame], figs: dict[str, Any], force: bool) -> None:
+    """Write tables and figures into ``folder``, replaced whole (it holds the latest analysis)."""
+    with output_folder(folder, "analyze", force) as tmp:
+        for name, df in tables.items():
             df.to_csv(tmp / f"{name}.csv", index=False)
             report.files.append(folder / f"{name}.csv")
         for name, fig in figs.items():
             fig.savefig(tmp / f"{name}.png", dpi=110, format="png")
             report.files.append(folder / f"{name}.png")
-    return report
+
+
+def _write_series(results: SweepResults, out: str | Path | None, force: bool, report: Report) -> None:
+    """Envelopes of every series metric over time: ``DIR/analysis/series/envelope_<metric>.{csv,png}``."""
+    from matplotlib.figure import Figure
+
+    folder = (Path(out).parent if out is not None else (results.directory or Path(".")) / "analysis") / "series"
+    tables, figs = {}, {}
+    for m in results.experiment.series.metrics:
+        table = results.envelope(m)
+        tables[f"envelope_{m}"] = table
+        fig = Figure(figsize=(7.5, 4.6), layout="constrained")
+        figures.envelopes(table, results.experiment.replications, fig.subplots())
+        figs[f"envelope_{m}"] = fig
+    report.tables.update(tables)
+    _write(folder, report, tables, figs, force)

@@ -20,7 +20,15 @@ from loyaltysim.runs.inputs import read_toml, validate_model
 from loyaltysim.runs.metrics import METRICS, RELATIVE_METRICS
 from loyaltysim.sweeps.expressions import compile_expression
 
-__all__ = ["SWEEP_METRICS", "AnalysisSpec", "Design", "Experiment", "ParameterSpec", "load_experiment"]
+__all__ = [
+    "SWEEP_METRICS",
+    "AnalysisSpec",
+    "Design",
+    "Experiment",
+    "ParameterSpec",
+    "SeriesSpec",
+    "load_experiment",
+]
 
 SWEEP_METRICS = [name for name in METRICS if name not in RELATIVE_METRICS]
 """Metrics a sweep can record at its checkpoints (ROI is computed by the analysis, against a reference point)."""
@@ -96,6 +104,29 @@ class Design(_Section):
         return self
 
 
+def _check_metrics(value: list[str]) -> list[str]:
+    for m in value:
+        if m not in SWEEP_METRICS:
+            hint = difflib.get_close_matches(m, SWEEP_METRICS, n=1)
+            more = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ValueError(f"unknown metric '{m}'{more}; allowed: {', '.join(SWEEP_METRICS)}")
+    return value
+
+
+class SeriesSpec(_Section):
+    """Outcomes over time: metrics recorded every ``every`` months of every run, besides the checkpoints."""
+
+    metrics: list[str] = Field(min_length=1, description="Metrics recorded over time (any checkpoint metric).")
+    every: float = Field(
+        1.0, gt=0, le=120, description="Months between two recorded values, from month 0 to the horizon."
+    )
+
+    @field_validator("metrics")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        return _check_metrics(value)
+
+
 class AnalysisSpec(_Section):
     """What `loyaltysim analyze` draws by default."""
 
@@ -133,18 +164,16 @@ class Experiment(_Section):
         None, min_length=1, description="Months at which metrics are recorded; default: the horizon."
     )
     metrics: list[str] = Field(default_factory=lambda: ["active", "retention", "revenue", "profit"], min_length=1)
+    series: SeriesSpec | None = Field(
+        None, description="Outcomes over time: metrics recorded every few months of every run (series.parquet)."
+    )
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     source: str | None = Field(None, exclude=True)
 
     @field_validator("metrics")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
-        for m in value:
-            if m not in SWEEP_METRICS:
-                hint = difflib.get_close_matches(m, SWEEP_METRICS, n=1)
-                more = f" (did you mean '{hint[0]}'?)" if hint else ""
-                raise ValueError(f"unknown metric '{m}'{more}; allowed: {', '.join(SWEEP_METRICS)}")
-        return value
+        return _check_metrics(value)
 
     @field_validator("checkpoints")
     @classmethod

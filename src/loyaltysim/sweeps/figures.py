@@ -1,7 +1,7 @@
-"""Figures of a sweep: a grid's heatmap over two parameters, or a metric against one parameter.
+"""Figures of a sweep: heatmaps, a metric against parameters, envelopes over time, convergence with replications.
 
-They take a `SweepResults` (``results.grid_means``, ``results.month``, ``results.experiment``) without importing
-it, so `SweepResults.plot` calls them downwards.
+They take a `SweepResults` (``results.grid_means``, ``results.month``, ``results.experiment``) or one of its tables
+without importing it, so `SweepResults.plot` calls them downwards.
 """
 
 from __future__ import annotations
@@ -10,7 +10,54 @@ import numpy as np
 
 from loyaltysim.runs.metrics import METRICS
 
-__all__ = ["heatmap", "scatter", "scatters"]
+__all__ = ["convergence", "envelopes", "heatmap", "scatter", "scatters"]
+
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
+"""Okabe-Ito colours (colour-blind safe), one per envelope or line."""
+
+
+def _axes(ax, size):
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def envelopes(table, replications: int, ax=None):
+    """Draw `SweepResults.envelope`'s table: per group, the median over time and the quantile band; the axes."""
+    ax = _axes(ax, (7.5, 4.6))
+    metric = table.attrs["metric"]
+    lo, hi = table.attrs["quantiles"]
+    for i, (_, g) in enumerate(table.groupby("group", sort=True)):
+        colour = PALETTE[i % len(PALETTE)]
+        ax.fill_between(g["month"], g["low"], g["high"], color=colour, alpha=0.18, lw=0)
+        ax.plot(g["month"], g["median"], color=colour, lw=1.6, label=g["label"].iloc[0])
+    unit = METRICS[metric].unit
+    by = table.attrs.get("by")
+    runs = f"runs of each point ({replications} replications)" if by is None else "runs in each group"
+    ax.set(
+        xlabel="month",
+        ylabel=f"{metric} ({unit})" if unit else metric,
+        title=f"{metric} over time: median and {100 * lo:g}-{100 * hi:g} % of the {runs}",
+    )
+    ax.legend(fontsize="small", title=by, title_fontsize="small")
+    return ax
+
+
+def convergence(table, ax=None):
+    """Draw `SweepResults.convergence`'s table: relative half-width against replications, one line a metric."""
+    ax = _axes(ax, (6.4, 4.2))
+    for i, (metric, g) in enumerate(table.groupby("metric", sort=False)):
+        ax.plot(g["replications"], g["relative_half_width"], "o-", ms=3, color=PALETTE[i % len(PALETTE)], label=metric)
+    ax.set_yscale("log")
+    ax.set(
+        xlabel="replications",
+        ylabel="95 % half-width, % of the mean (mean over points)",
+        title=f"Intervals against replications at month {table.attrs.get('month', float('nan')):g}",
+    )
+    ax.legend(fontsize="small")
+    return ax
 
 
 def heatmap(results, metric: str, x: str, y: str, month: float | None = None, ax=None):

@@ -19,7 +19,7 @@ import pandas as pd
 
 from loyaltysim.errors import ScenarioError
 from loyaltysim.runs.executors import Task, replication_seeds
-from loyaltysim.runs.metrics import checkpoint_step
+from loyaltysim.runs.metrics import checkpoint_step, step_to_month
 from loyaltysim.runs.provenance import code_hash, file_hash
 from loyaltysim.scenario import Scenario, load_scenario
 from loyaltysim.sweeps import designs
@@ -36,6 +36,8 @@ class SweepTask:
     task: Task
     checkpoints: tuple[float, ...] | None
     metrics: tuple[str, ...]
+    series: tuple[str, ...] = ()
+    series_every: float = 1.0
 
     @property
     def id(self) -> tuple[int, int]:
@@ -74,6 +76,8 @@ class SweepPlan:
         exp = self.experiment
         names = [*exp.parameters, *exp.derived]
         checkpoints = tuple(exp.checkpoints) if exp.checkpoints is not None else None
+        series = tuple(exp.series.metrics) if exp.series is not None else ()
+        every = exp.series.every if exp.series is not None else 1.0
         for i, scenario in enumerate(self.scenarios):
             row = self.design.iloc[i]
             seeds = replication_seeds(exp.seed, exp.replications, i, exp.independent_seeds)
@@ -81,13 +85,14 @@ class SweepPlan:
                 if (i, r) in skip:
                     continue
                 labels = {"point": i, "replication": r, **{n: _plain(row[n]) for n in names}}
-                yield SweepTask(Task(scenario, seed, labels), checkpoints, tuple(exp.metrics))
+                yield SweepTask(Task(scenario, seed, labels), checkpoints, tuple(exp.metrics), series, every)
 
     def fingerprint(self) -> str:
         """Hash of what determines the results.
 
         The validated experiment without its replication count (replication ``r`` has the same seed whatever the
-        count, so a finished sweep can be given more replications), the base scenario, the package version, the
+        count, so a finished sweep can be given more replications) and without an unset ``series`` (so sweeps
+        written before series existed keep their hash), the base scenario, the package version, the
         model's source (`loyaltysim.runs.provenance.code_hash`) and the contents of every edge-list file the runs
         read.
         """
@@ -96,7 +101,9 @@ class SweepPlan:
         edges = sorted({s.network.path for s in self.scenarios if s.network.kind == "edge_list" and s.network.path})
         text = json.dumps(
             {
-                "experiment": self.experiment.model_dump(mode="json", exclude={"replications"}),
+                "experiment": self.experiment.model_dump(
+                    mode="json", exclude={"replications"} | ({"series"} if self.experiment.series is None else set())
+                ),
                 "scenario": self.base.model_dump(mode="json"),
                 "loyaltysim": __version__,
                 "engine_source": code_hash(),
@@ -143,6 +150,7 @@ def plan(experiment: Experiment | str | Path, quick: bool = False) -> SweepPlan:
     design = _expand(exp, dump)
     scenarios = _point_scenarios(base, exp, design, label)
     _check_checkpoints(exp, scenarios, label)
+    _check_series(exp, scenarios, label)
     seeds = replication_seeds(exp.seed, exp.replications)
     return SweepPlan(exp, base, design, seeds, scenarios)
 
@@ -233,3 +241,13 @@ def _check_checkpoints(exp: Experiment, scenarios: list[Scenario], label: str) -
                 checkpoint_step(s, m, label)
             except ScenarioError as exc:
                 raise ScenarioError(label, "checkpoints", repr(m), exc.allowed) from None
+
+
+def _check_series(exp: Experiment, scenarios: list[Scenario], label: str) -> None:
+    if exp.series is None:
+        return
+    horizon = min(step_to_month(s.n_steps, s.time.step_days) for s in scenarios)
+    if exp.series.every > horizon:
+        raise ScenarioError(
+            label, "series.every", f"{exp.series.every:g}", f"months up to the horizon ({horizon:.4g} months)"
+        )

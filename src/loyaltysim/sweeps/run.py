@@ -1,7 +1,8 @@
 """Running a sweep: every point x replication on an executor, stored as the runs finish, resumable.
 
 Rows are tidy: one per point x replication x checkpoint, with the point, the replication, the seed, every varied
-parameter, the checkpoint month and step, and one column per recorded metric (`loyaltysim.runs.metrics`).
+parameter, the checkpoint month and step, and one column per recorded metric (`loyaltysim.runs.metrics`). An
+experiment with ``[series]`` also gets the same rows every few months (outcomes over time), kept apart.
 """
 
 from __future__ import annotations
@@ -10,29 +11,38 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 from loyaltysim.runs.executors import make_executor, run_task
 from loyaltysim.runs.files import atomic_write, safe_name
-from loyaltysim.runs.metrics import checkpoint_step, run_metrics, step_to_month
+from loyaltysim.runs.metrics import checkpoint_step, run_metrics, series_steps, step_to_month
 from loyaltysim.scenario import Scenario
 from loyaltysim.sweeps.experiment import Experiment
 from loyaltysim.sweeps.plan import SweepPlan, SweepTask, plan
 from loyaltysim.sweeps.results import SweepResults
 from loyaltysim.sweeps.store import Store, SweepLock, open_directory, tidy, write_json
 
-__all__ = ["checkpoint_rows", "default_out", "run_sweep_task", "sweep"]
+__all__ = ["RunRows", "checkpoint_rows", "default_out", "run_sweep_task", "series_rows", "sweep"]
 
 
-def run_sweep_task(item: SweepTask) -> pd.DataFrame:
-    """Run one sweep task and return its rows: one per checkpoint, labels, seed, metrics and the run's wall time."""
+class RunRows(NamedTuple):
+    """What one run of a sweep gives: its checkpoint rows (with the run's wall time) and its series rows, if any."""
+
+    checkpoints: pd.DataFrame
+    series: pd.DataFrame | None = None
+
+
+def run_sweep_task(item: SweepTask) -> RunRows:
+    """Run one sweep task: rows per checkpoint (labels, seed, metrics, the run's wall time) and its series rows."""
     start = time.perf_counter()
     ts = run_task(item.task)
-    rows = checkpoint_rows(ts, item.task.scenario, item.checkpoints, item.metrics, len(item.task.labels) + 1)
+    n_labels = len(item.task.labels) + 1
+    rows = checkpoint_rows(ts, item.task.scenario, item.checkpoints, item.metrics, n_labels)
+    series = series_rows(ts, item.task.scenario, item.series_every, item.series, n_labels) if item.series else None
     rows["seconds"] = time.perf_counter() - start
-    return rows
+    return RunRows(rows, series)
 
 
 def checkpoint_rows(
@@ -57,10 +67,22 @@ def checkpoint_rows(
         list(checkpoints) if checkpoints is not None else [step_to_month(scenario.n_steps, scenario.time.step_days)]
     )
     steps = [checkpoint_step(scenario, m, "checkpoints") for m in months]
+    return _rows(ts, scenario, list(zip(months, steps, strict=True)), metrics, n_labels)
+
+
+def series_rows(
+    ts: pd.DataFrame, scenario: Scenario, every: float, metrics: Iterable[str], n_labels: int = 0
+) -> pd.DataFrame:
+    """Metrics of one run every ``every`` months from month 0 to the horizon (`series_steps`), as `checkpoint_rows`."""
+    return _rows(ts, scenario, series_steps(scenario, every), metrics, n_labels)
+
+
+def _rows(ts, scenario, points: list[tuple[float, int]], metrics: Iterable[str], n_labels: int) -> pd.DataFrame:
     labels = {c: ts[c].iloc[0] for c in ts.columns[:n_labels]}  # each with its column's type (ids stay integers)
+    steps = [k for _, k in points]
     rows = [
         {**labels, "month": float(month), "step": int(k), **{m: at[m] for m in metrics}}
-        for month, k, at in zip(months, steps, run_metrics(ts, scenario, *steps), strict=True)
+        for (month, k), at in zip(points, run_metrics(ts, scenario, *steps), strict=True)
     ]
     return pd.DataFrame(rows)
 
@@ -117,7 +139,7 @@ def sweep(
 def _sweep(sp, store, jobs, scheduler, executor, progress, flush_seconds) -> SweepResults:
     started = time.perf_counter()
     done: set[tuple[int, int]] = set()
-    frames: list[pd.DataFrame] = []
+    frames: list[RunRows] = []
     ex = executor if executor is not None else make_executor(jobs, scheduler)
     if store is not None:
         manifest = open_directory(store.directory, sp)
@@ -134,7 +156,7 @@ def _sweep(sp, store, jobs, scheduler, executor, progress, flush_seconds) -> Swe
                 if store is None:
                     frames.append(rows)
                 else:
-                    store.add(rows)
+                    store.add(*rows)
                     if time.monotonic() - last >= flush_seconds:
                         store.flush()
                         last = time.monotonic()
@@ -151,13 +173,18 @@ def _sweep(sp, store, jobs, scheduler, executor, progress, flush_seconds) -> Swe
         "executor": type(ex).__name__,
     }
     if store is None:
-        frame = tidy(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
-        return SweepResults(frame, sp.design, sp.experiment, sp.base, None, info)
+        frame = tidy(pd.concat([f.checkpoints for f in frames], ignore_index=True)) if frames else pd.DataFrame()
+        series = [f.series for f in frames if f.series is not None]
+        over_time = tidy(pd.concat(series, ignore_index=True)) if series else None
+        return SweepResults(frame, sp.design, sp.experiment, sp.base, None, info, over_time)
     frame = store.read()
+    over_time = store.read(series=True) if sp.experiment.series is not None else None
+    if over_time is not None:  # written first: results.parquet marks a complete sweep
+        atomic_write(store.directory / "series.parquet", lambda p: over_time.to_parquet(p, index=False))
     atomic_write(store.directory / "results.parquet", lambda p: frame.to_parquet(p, index=False))
     manifest.update(status="complete", completed=time.strftime("%Y-%m-%dT%H:%M:%S%z"), run_seconds=store.timings())
     write_json(store.directory / "manifest.json", manifest)
-    return SweepResults(frame, sp.design, sp.experiment, sp.base, store.directory, info)
+    return SweepResults(frame, sp.design, sp.experiment, sp.base, store.directory, info, over_time)
 
 
 def _progress(sp: SweepPlan, initial: int, show: bool | None):

@@ -35,6 +35,9 @@ class Sensitivity:
     second_order : pandas.DataFrame or None
         Sobol S2 and S2_conf per pair of parameters, when the design has them.
     conf_level : float
+    variance : pandas.DataFrame or None
+        How much of the metric's variance over the runs is stochastic (between replications) and how much
+        parametric (`SweepResults.variance`), when the sweep has replications.
     """
 
     method: str
@@ -43,6 +46,7 @@ class Sensitivity:
     table: pd.DataFrame
     second_order: pd.DataFrame | None = None
     conf_level: float = 0.95
+    variance: pd.DataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """Return the indices, one row per parameter, with method, metric and month as columns."""
@@ -79,7 +83,14 @@ class Sensitivity:
         ax.axvline(0, color="grey", lw=0.5)
         ax.legend(fontsize="small")
         when = f" at month {self.month:g}" if self.month is not None else ""
-        ax.set_title(f"{self.method.capitalize()} sensitivity of {self.metric}{when}")
+        title = f"{self.method.capitalize()} sensitivity of {self.metric}{when}"
+        if self.variance is not None and np.isfinite(self.variance["stochastic_share"].iloc[0]):
+            v = self.variance.iloc[0]
+            title += (
+                f"\nvariance over runs: {100 * v['stochastic_share']:.1f} % stochastic; "
+                f"noise in the point means {100 * v['noise_in_means']:.1f} %"
+            )
+        ax.set_title(title, fontsize="medium")
         return ax
 
 
@@ -234,7 +245,8 @@ def sensitivity(
 ) -> Sensitivity:
     """Sensitivity indices of a sweep's metric at a checkpoint.
 
-    The output at each point is the mean over its replications.
+    The output at each point is the mean over its replications. With two or more replications the result also
+    says how much of the metric's variance is stochastic rather than parametric (``variance``).
 
     Parameters
     ----------
@@ -271,11 +283,15 @@ def sensitivity(
     means = results.point_means(metric, month)
     at = results.month(month)
     if method == "prcc":
-        return prcc_indices(results.design, means["mean"], list(exp.bounds), conf_level, metric, at)
-    if method == "sobol":
-        return sobol_indices(
+        out = prcc_indices(results.design, means["mean"], list(exp.bounds), conf_level, metric, at)
+    elif method == "sobol":
+        out = sobol_indices(
             results.design, means["mean"], exp.bounds, exp.design.second_order, conf_level, exp.seed + 1, metric, at
         )
-    return morris_indices(
-        results.design, means["mean"], exp.bounds, exp.design.num_levels, conf_level, exp.seed + 1, metric, at
-    )
+    else:
+        out = morris_indices(
+            results.design, means["mean"], exp.bounds, exp.design.num_levels, conf_level, exp.seed + 1, metric, at
+        )
+    if exp.replications >= 2:
+        out.variance = results.variance(metric, month)
+    return out

@@ -4,7 +4,8 @@ DIR/manifest.json      experiment hash, status, counts, the validated experiment
 DIR/experiment.toml    the experiment file as written
 DIR/design.parquet     the expanded design (also design.csv): one row per point
 DIR/parts/part-*.parquet  finished runs, written atomically as they finish
-DIR/results.parquet    every run, sorted, once the sweep is complete
+DIR/series/part-*.parquet the same runs' outcomes over time (experiments with [series]), written just before
+DIR/results.parquet    every run, sorted, once the sweep is complete (and DIR/series.parquet)
 """
 
 from __future__ import annotations
@@ -65,18 +66,26 @@ class SweepLock:
 
 
 class Store:
-    """Finished runs as Parquet part files in ``DIR/parts``, each written atomically."""
+    """Finished runs as Parquet part files in ``DIR/parts`` (their series in ``DIR/series``), written atomically.
+
+    A run counts as finished when its checkpoint rows are in ``parts``; its series rows are written to ``series``
+    just before, so a run that is on disk has its series too (an interruption in between leaves series rows that
+    the rerun writes again; the last written wins).
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.parts = directory / "parts"
+        self.series = directory / "series"
         self._buffer: list[pd.DataFrame] = []
+        self._series: list[pd.DataFrame] = []
 
     def prepare(self) -> None:
         """Create ``parts/`` and remove temporary files of an interrupted write."""
         self.parts.mkdir(parents=True, exist_ok=True)
-        for stale in self.parts.glob(".part-*"):  # temporary files of an interrupted write
-            stale.unlink(missing_ok=True)
+        for folder in (self.parts, self.series):
+            for stale in folder.glob(".part-*"):  # temporary files of an interrupted write
+                stale.unlink(missing_ok=True)
 
     def finished(self) -> set[tuple[int, int]]:
         """(point, replication) of every run on disk; an unreadable part is set aside and its runs redone."""
@@ -90,16 +99,23 @@ class Store:
             done.update(zip(ids["point"].tolist(), ids["replication"].tolist(), strict=True))
         return done
 
-    def add(self, rows: pd.DataFrame) -> None:
-        """Keep finished rows until the next `flush`."""
+    def add(self, rows: pd.DataFrame, series: pd.DataFrame | None = None) -> None:
+        """Keep a finished run's rows (and its series rows) until the next `flush`."""
         self._buffer.append(rows)
+        if series is not None:
+            self._series.append(series)
 
     def flush(self) -> None:
-        """Write the kept rows as one new part file."""
+        """Write the kept rows as one new part file (the series rows first, into their own folder)."""
         if not self._buffer:
             return
-        df = pd.concat(self._buffer, ignore_index=True)
         name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+        if self._series:
+            self.series.mkdir(exist_ok=True)
+            series = pd.concat(self._series, ignore_index=True)
+            atomic_write(self.series / name, lambda p: series.to_parquet(p, index=False))
+            self._series.clear()
+        df = pd.concat(self._buffer, ignore_index=True)
         atomic_write(self.parts / name, lambda p: df.to_parquet(p, index=False))
         self._buffer.clear()
 
@@ -116,12 +132,15 @@ class Store:
             for p, r, s in zip(df["point"], df["replication"], df["seconds"], strict=True)
         ]
 
-    def read(self) -> pd.DataFrame:
-        """Every finished run on disk, tidy."""
-        files = sorted(self.parts.glob("part-*.parquet"))
+    def read(self, series: bool = False) -> pd.DataFrame:
+        """Every finished run on disk, tidy: the checkpoint rows, or with ``series`` the rows over time."""
+        files = sorted((self.series if series else self.parts).glob("part-*.parquet"))
         if not files:
             return pd.DataFrame()
         df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        if series:  # only the runs whose checkpoint rows are on disk count as finished
+            done = pd.MultiIndex.from_tuples(sorted(self.finished()), names=["point", "replication"])
+            df = df[pd.MultiIndex.from_frame(df[["point", "replication"]]).isin(done)]
         return tidy(df)
 
 
@@ -184,7 +203,8 @@ def open_directory(directory: Path, sp: SweepPlan) -> dict[str, Any]:
                 {"from": had, "to": exp.replications, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             )
             write_json(manifest_path, old)
-            (directory / "results.parquet").unlink(missing_ok=True)  # written again when the new runs are done
+            for final in ("results.parquet", "series.parquet"):  # written again when the new runs are done
+                (directory / final).unlink(missing_ok=True)
             if exp.source:  # the copy shows the experiment as it is now
                 (directory / "experiment.toml").unlink(missing_ok=True)
         write_copies(directory, sp)
