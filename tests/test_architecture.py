@@ -25,6 +25,7 @@ LAYERS = {
     "survey": 4,
     "calibration": 5,
     "teach": 5,
+    "ema": 5,
     "cli": 6,
 }
 """Each top-level module or package of loyaltysim, bottom first; a module may import only from lower layers or from

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -258,3 +259,191 @@ def test_sensitivity_reports_its_variance_split_and_analyze_writes_it(tmp_path):
     assert {"convergence_month-4.png", "envelope_active.png", "envelope_nps.png"} <= files
     env = pd.read_csv(out / "analysis" / "series" / "envelope_retention.csv")
     assert env["month"].max() == 4.0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Scenario discovery (PRIM through EMA Workbench) and feature scores
+
+
+def _box_sweep(n=300, seed=5):
+    """A sweep whose metric is high exactly in a known box: x1 > 0.6 and x2 < 0.4; x3 does nothing."""
+    rng = np.random.default_rng(seed)
+    design = pd.DataFrame({"point": range(n), "x1": rng.uniform(0, 1, n), "x2": rng.uniform(0, 1, n)})
+    design["x3"] = rng.uniform(0, 1, n)
+    inside = (design["x1"] > 0.6) & (design["x2"] < 0.4)
+    frame = pd.DataFrame(
+        {
+            "point": design["point"],
+            "replication": 0,
+            "month": 2.0,
+            "active": 100 + 50 * inside + rng.normal(0, 5, n),
+        }
+    )
+    res = _synthetic(frame, design, replications=1)
+    return res, inside
+
+
+def test_prim_finds_the_known_box_and_feature_scores_rank_the_drivers():
+    from loyaltysim.sweeps.discovery import discover
+
+    res, inside = _box_sweep()
+    found = discover(res, "active", 125.0)
+    assert found.points["interest"].sum() == inside.sum()
+    box = found.boxes.set_index("parameter")
+    assert set(box.index) == {"x1", "x2"}  # x3 is left free
+    assert box.at["x1", "min"] == pytest.approx(0.6, abs=0.05) and box.at["x1", "max"] == pytest.approx(1.0, abs=0.01)
+    assert box.at["x2", "max"] == pytest.approx(0.4, abs=0.05) and box.at["x2", "min"] == pytest.approx(0.0, abs=0.01)
+    stats = found.stats.iloc[0]
+    assert stats["coverage"] > 0.9 and stats["density"] >= 0.8
+    assert found.scores["parameter"].iloc[-1] == "x3" and found.scores["score"].sum() == pytest.approx(1.0)
+    assert "active > 125" in found.text() and re.search(r"x1: 0\.[56]\d* \.\. 0\.99", found.text())
+    # below: the complement, restricted on the same parameters
+    low = discover(res, "active", 125.0, below=True)
+    assert low.points["interest"].sum() == (~inside).sum() and low.condition == "active < 125"
+    assert low.stats.empty and "no box: the whole design is already 83 % dense" in low.text()  # 0.83 >= 0.8
+    low = discover(res, "active", 125.0, below=True, density=0.99)
+    assert low.stats["density"].iloc[0] >= 0.99 and {"x1", "x2"} & set(low.boxes["parameter"])
+
+
+def test_discover_command_writes_its_files_and_refuses_bad_input(tmp_path):
+    text = OVER_TIME.replace('[parameters.pull]\nkey = "competitor.visibility"\nlevels = [0.0, 0.05]', "")
+    text = text.replace("replications = 3", "replications = 1")
+    text += textwrap.dedent(
+        """
+        [parameters.pull]
+        key = "competitor.visibility"
+        range = [0.0, 0.1]
+
+        [parameters."market.price"]
+        range = [0.8, 1.2]
+
+        [design]
+        kind = "lhs"
+        samples = 30
+        """
+    )
+    out = tmp_path / "lhs"
+    runner = CliRunner()
+    assert runner.invoke(app, ["sweep", str(write(tmp_path, text)), "--out", str(out)]).exit_code == 0
+    res = SweepResults.load(out)
+    middle = float(res.point_means("retention")["mean"].median())
+    result = runner.invoke(app, ["discover", str(out), "--metric", "retention", "--threshold", f"{middle}"])
+    assert result.exit_code == 0, result.output
+    assert f"retention > {middle:g} at month 4" in result.output and "feature scores" in result.output
+    folder = out / "analysis" / "discover" / f"retention-above-{middle:g}_month-4"
+    names = {p.name for p in folder.iterdir()}
+    assert {"boxes.csv", "scores.csv", "trajectory.csv", "points.csv", "tradeoff.png", "boxes.png"} <= names
+    assert set(pd.read_csv(folder / "scores.csv")["parameter"]) == {"pull", "market.price"}
+    bad = [
+        (["--metric", "retention", "--threshold", "1000"], "holds at 0 of 30 points"),
+        (["--metric", "retension", "--threshold", "50"], "'retension' was not recorded"),
+        (["--metric", "retention", "--threshold", "50", "--density", "1.5"], "--density 1.5"),
+    ]
+    for args, message in bad:
+        result = runner.invoke(app, ["discover", str(out), *args])
+        assert result.exit_code == 2 and message in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    result = runner.invoke(app, ["discover", str(tmp_path / "missing"), "--metric", "retention", "--threshold", "1"])
+    assert result.exit_code == 2 and "not a sweep result directory" in result.output
+
+
+def test_discover_without_ema_workbench_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from loyaltysim.errors import InputError
+    from loyaltysim.sweeps.discovery import discover
+
+    res, _ = _box_sweep(60)
+    monkeypatch.setitem(sys.modules, "ema_workbench", None)
+    with pytest.raises(InputError, match=r"pip install 'loyaltysim\[ema\]'"):
+        discover(res, "active", 125.0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The EMA Workbench adapter
+
+
+def test_an_ema_study_of_twenty_experiments_runs_the_model_itself():
+    import warnings
+
+    from loyaltysim import load_scenario, simulate
+    from loyaltysim.ema import model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ema_workbench import perform_experiments
+
+    spec = load_scenario(BASELINE, {"population.size": 600, "time.horizon_days": 182.0})
+    m = model(
+        spec,
+        levers={"touchpoints.phone_support.effort": (0.2, 0.6)},
+        uncertainties=["competitor.visibility"],
+        outcomes=["retention", "active", "churn_rate", "ces"],
+        month=6,
+        replications=2,
+        seed=3,
+        series=["active"],
+    )
+    from loyaltysim.scenario import key_bounds
+
+    assert [p.name for p in m.levers] == ["touchpoints__phone_support__effort"]
+    visibility = m.uncertainties["competitor__visibility"]
+    limits = key_bounds(spec.model_dump(mode="json"), "competitor.visibility", "")
+    assert (visibility.lower_bound, visibility.upper_bound) == limits  # the declared limits
+    kinds = {o.name: o.kind for o in m.outcomes}
+    assert kinds["retention"] == 1 and kinds["churn_rate"] == -1 and kinds["ces"] == 0  # max, min, info
+    experiments, outcomes = perform_experiments(m, scenarios=10, policies=2)
+    assert len(experiments) == 20 and outcomes["retention"].shape == (20,)
+    assert outcomes["active_series"].shape == (20, 7)  # months 0..6
+    row = experiments.iloc[13]
+    changed = load_scenario(
+        BASELINE,
+        {
+            "population.size": 600,
+            "time.horizon_days": 182.0,
+            "touchpoints.phone_support.effort": float(row["touchpoints__phone_support__effort"]),
+            "competitor.visibility": float(row["competitor__visibility"]),
+        },
+    )
+    runs = [run_metrics(simulate(changed, seed=s).timeseries, changed, 26)[0] for s in (3, 4)]
+    assert outcomes["retention"][13] == pytest.approx(np.mean([r["retention"] for r in runs]))
+    assert outcomes["active"][13] == pytest.approx(np.mean([r["active"] for r in runs]))
+    # EMA's own analysis runs on what the adapter gives
+    from ema_workbench.analysis import prim
+
+    y = outcomes["retention"] > np.median(outcomes["retention"])
+    box = prim.Prim(experiments[["touchpoints__phone_support__effort", "competitor__visibility"]], y).find_box()
+    assert box.peeling_trajectory["coverage"].iloc[0] == 1.0
+
+
+def test_ema_model_defaults_come_from_the_declarations():
+    from loyaltysim.comparisons.tornado import UNCERTAIN
+    from loyaltysim.ema import LEVER_ATTRIBUTES, model, name_of
+
+    m = model(BASELINE)
+    assert len(m.levers) == 5 * len(LEVER_ATTRIBUTES)
+    assert {p.name for p in m.uncertainties} == {name_of(k) for k in UNCERTAIN}
+    assert {p.variable_name[0] for p in m.uncertainties} == set(UNCERTAIN)
+    assert [o.name for o in m.outcomes] == ["retention", "active", "profit", "nps"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"levers": ["touchpoints.phone_suport.effort"]}, "did you mean 'phone_support'"),
+        ({"levers": {"touchpoints.app.effort": (0.5, 1.5)}}, r"low < high within 0 .. 1"),
+        ({"levers": ["population.size"]}, "a real-valued key"),
+        ({"levers": ["competitor.visibility"], "uncertainties": ["competitor.visibility"]}, "not uncertainties too"),
+        ({"outcomes": ["retension"]}, "outcomes = 'retension'"),
+        ({"outcomes": ["roi"]}, "outcomes = 'roi'"),
+        ({"month": 99}, "a month within the horizon"),
+        ({"levers": []}, "at least one dotted scenario key"),
+    ],
+)
+def test_ema_model_bad_input_is_one_line(kwargs, message):
+    from loyaltysim.ema import model
+    from loyaltysim.errors import InputError
+
+    with pytest.raises(InputError, match=message) as err:
+        model(BASELINE, **kwargs)
+    assert "\n" not in str(err.value)

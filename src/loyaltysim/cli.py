@@ -597,6 +597,44 @@ def analyze_command(
     typer.echo(f"wrote {', '.join(str(p) for p in report.files)}")
 
 
+@app.command("discover")
+def discover_command(
+    directory: Annotated[
+        Path, typer.Argument(help="Result directory of `loyaltysim sweep` (many points: lhs, sobol).")
+    ],
+    metric: Annotated[str, typer.Option(help="Recorded metric whose high (or low) values to explain.")],
+    threshold: Annotated[float, typer.Option(help="Points whose mean metric is above it are of interest.")],
+    below: Annotated[bool, typer.Option("--below", help="Points below the threshold are of interest instead.")] = False,
+    month: Annotated[float | None, typer.Option(help="Checkpoint month [default: the last].")] = None,
+    density: Annotated[float, typer.Option(help="Choose the box of largest coverage at least this dense (0-1).")] = 0.8,
+    boxes: Annotated[int, typer.Option(min=1, max=10, help="Boxes to look for, each on the points left.")] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for tables and figures [default: DIR/analysis/discover/METRIC-above-T_month-M]."),
+    ] = None,
+) -> None:
+    """Scenario discovery: PRIM boxes of the parameters where a metric passes a threshold, and feature scores."""
+    from loyaltysim.sweeps.discovery import default_folder, discover
+    from loyaltysim.sweeps.results import SweepResults
+
+    _headless()
+    if not 0 < density <= 1:
+        fail(f"--density {density:g}: allowed: a share above 0 and at most 1, e.g. 0.8")
+    try:
+        results = SweepResults.load(directory)
+        found = discover(results, metric, threshold, below=below, month=month, density=density, boxes=boxes)
+        folder = out or default_folder(results, found)
+        written = found.save(folder)
+    except ScenarioError as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(f"{directory}: {exc}")
+    except OSError as exc:
+        fail(f"{out or directory}: {exc.strerror or exc}")
+    typer.echo(found.text())
+    typer.echo(f"wrote {', '.join(p.name for p in written)} in {folder}")
+
+
 @app.command()
 def teach(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = 8765,

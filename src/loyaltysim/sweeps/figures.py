@@ -10,7 +10,7 @@ import numpy as np
 
 from loyaltysim.runs.metrics import METRICS
 
-__all__ = ["convergence", "envelopes", "heatmap", "scatter", "scatters"]
+__all__ = ["boxes", "convergence", "envelopes", "heatmap", "scatter", "scatters", "scores", "tradeoff"]
 
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
 """Okabe-Ito colours (colour-blind safe), one per envelope or line."""
@@ -135,3 +135,55 @@ def scatters(results, metric: str, month: float | None = None, fig=None):
         ax.set_ylabel(f"{metric} ({unit})" if unit else metric)
     fig.suptitle(f"{metric} at month {results.month(month):g} over the design ({len(means)} points)")
     return fig
+
+
+def tradeoff(trajectory, stats, condition: str, ax=None):
+    """PRIM's peeling trajectory of the first box: coverage against density, coloured by restricted parameters."""
+    ax = _axes(ax, (6.4, 4.6))
+    first = trajectory[trajectory["box"] == 1]
+    dims = first["res_dim"].to_numpy()
+    sc = ax.scatter(first["coverage"], first["density"], c=dims, cmap="viridis", s=18, zorder=2)
+    ax.figure.colorbar(sc, ax=ax, label="parameters restricted")
+    if len(stats):
+        chosen = stats.iloc[0]
+        ax.plot(chosen["coverage"], chosen["density"], "o", ms=12, mfc="none", mec="#d55e00", mew=2, label="chosen")
+        ax.legend(fontsize="small", loc="lower left")
+    ax.set(
+        xlabel="coverage (share of the points of interest in the box)",
+        ylabel="density (share of the box's points of interest)",
+        xlim=(0, 1.02),
+        ylim=(0, 1.02),
+        title=f"PRIM trade-off: {condition}",
+    )
+    return ax
+
+
+def boxes(limits, stats, condition: str, ax=None):
+    """Each PRIM box's limits as a share of every restricted parameter's range (bars), one colour a box."""
+    ax = _axes(ax, (7, 4))
+    rows = list(limits.itertuples(index=False))
+    for i, row in enumerate(rows):
+        span = (row.high - row.low) or 1.0
+        lo, hi = (row.min - row.low) / span, (row.max - row.low) / span
+        colour = PALETTE[(int(row.box) - 1) % len(PALETTE)]
+        ax.barh(i, hi - lo, left=lo, color=colour, alpha=0.8, height=0.6)
+        ax.text(1.01, i, f"{row.min:.3g} .. {row.max:.3g}", va="center", fontsize="small")
+    ax.set_yticks(range(len(rows)), [f"box {int(r.box)}: {r.parameter}" for r in rows])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.35)
+    ax.axvline(1, color="grey", lw=0.5)
+    ax.set_xlabel("share of the parameter's range in the sweep")
+    parts = [f"box {int(s.box)}: coverage {s.coverage:.0%}, density {s.density:.0%}" for s in stats.itertuples()]
+    ax.set_title(f"Where {condition}\n" + "; ".join(parts), fontsize="medium")
+    return ax
+
+
+def scores(table, metric: str, ax=None):
+    """Extra-trees feature scores of the parameters for a metric, largest first."""
+    ax = _axes(ax, (6.4, 4))
+    y = np.arange(len(table))
+    ax.barh(y, table["score"], color="#0072b2", height=0.6)
+    ax.set_yticks(y, table["parameter"])
+    ax.invert_yaxis()
+    ax.set(xlabel="feature score (extra trees, sums to 1)", title=f"What drives {metric}")
+    return ax

@@ -13,18 +13,11 @@ import pandas as pd
 from loyaltysim.errors import ScenarioError
 from loyaltysim.runs.metrics import roi
 from loyaltysim.scenario import Scenario
-from loyaltysim.sweeps import figures
+from loyaltysim.sweeps import figures, summaries
 from loyaltysim.sweeps.experiment import Experiment
 from loyaltysim.sweeps.store import Store, tidy
 
-__all__ = ["ENVELOPE_POINTS", "SweepResults"]
-
-ENVELOPE_POINTS = 8
-"""Designs with at most this many points get one envelope per point; larger ones are grouped by a parameter."""
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float | np.floating) else str(value)
+__all__ = ["SweepResults"]
 
 
 @dataclass
@@ -213,20 +206,15 @@ class SweepResults:
     def envelope(
         self, metric: str, by: str | None = None, groups: int = 4, quantiles: tuple[float, float] = (0.05, 0.95)
     ) -> pd.DataFrame:
-        """A series metric over time, summarised per design point or per group of points.
-
-        With ``by`` None and at most `ENVELOPE_POINTS` points, each point is a group (its replications make the
-        envelope). Otherwise the points are grouped by the parameter ``by`` (default: the parameter whose values
-        are the most rank-correlated with the metric's point means at the last month): by its levels when it has
-        at most six, else by its quantiles (``groups`` bins of equal count). Per group and month, over every run
-        in the group: ``n``, ``mean``, ``median`` and the ``low`` and ``high`` quantiles.
+        """A series metric over time per design point or per group of points (`summaries.envelope`).
 
         Parameters
         ----------
         metric
             A metric the experiment's ``[series]`` recorded.
         by
-            Parameter to group the points by.
+            Parameter to group the points by (default: per point for small designs, else the parameter whose
+            values are the most rank-correlated with the metric's point means at the last month).
         groups
             Quantile bins of a parameter with more than six values.
         quantiles
@@ -238,81 +226,37 @@ class SweepResults:
             ``group``, ``label``, ``month``, ``n``, ``mean``, ``median``, ``low``, ``high``; ``attrs["by"]`` names
             the grouping parameter (None: per point).
         """
-        s = self._series(metric)
+        if self.experiment.series is None:
+            raise ValueError(
+                "this sweep recorded no outcomes over time; add [series] metrics = [...] to the experiment"
+            )
+        allowed = list(self.experiment.series.metrics)
+        if metric not in allowed:
+            raise ValueError(f"metric '{metric}' was not recorded over time; allowed: {', '.join(allowed)}")
+        if self.series is None or self.series.empty:
+            raise ValueError("no runs with outcomes over time yet")
         if by is not None and by not in self.parameters:
             raise ValueError(f"by: '{by}' is not a parameter; allowed: {', '.join(self.parameters)}")
-        design = self.design.set_index("point")
-        if by is None and len(design) <= ENVELOPE_POINTS:
-            group = design.index.to_series()
-            label = {p: ", ".join(f"{n}={_fmt(design.at[p, n])}" for n in self.parameters) for p in design.index}
-        else:
-            by = by or self._strongest(s, metric)
-            values = design[by]
-            if values.nunique() <= 6:
-                levels = sorted(values.unique())
-                group = values.map({v: i for i, v in enumerate(levels)})
-                label = {i: f"{by}={_fmt(v)}" for i, v in enumerate(levels)}
-            else:
-                group = pd.Series(pd.qcut(values, groups, labels=False, duplicates="drop"), index=values.index)
-                span = values.groupby(group).agg(["min", "max"])  # the values in each bin, not qcut's padded edges
-                label = {i: f"{by} {_fmt(r['min'])} .. {_fmt(r['max'])}" for i, r in span.iterrows()}
-        runs = s.assign(group=s["point"].map(group))
-        g = runs.groupby(["group", "month"])[metric]
-        table = pd.DataFrame(
-            {
-                "n": g.count(),
-                "mean": g.mean(),
-                "median": g.median(),
-                "low": g.quantile(quantiles[0]),
-                "high": g.quantile(quantiles[1]),
-            }
-        ).reset_index()
-        table.insert(1, "label", table["group"].map(label))
-        table.attrs.update(by=by, quantiles=tuple(quantiles), metric=metric)
-        return table
+        return summaries.envelope(self.series, self.design, self.parameters, metric, by, groups, quantiles)
 
     def plot_series(self, metric: str | None = None, by: str | None = None, ax=None):
         """Envelopes of a series metric over time (`envelope`): median line and quantile band per group; the axes."""
-        metric = metric or self._series_metrics()[0]
+        if metric is None and self.experiment.series is not None:
+            metric = self.experiment.series.metrics[0]
         return figures.envelopes(self.envelope(metric, by), self.experiment.replications, ax=ax)
 
     def convergence(self, metrics: list[str] | None = None, month: float | None = None) -> pd.DataFrame:
-        """How the confidence interval of each point's mean narrows with the number of replications.
-
-        For ``n`` = 2 .. replications, using replications 0 .. n-1 of every point (the ones a sweep with ``n``
-        replications runs): the half-width of the 95 % Student-t interval of each point's mean, averaged over the
-        points, and that average as a % of the mean absolute value of the metric. A curve that still falls fast at
-        the last ``n`` says more replications would still pay.
+        """How each point's confidence interval narrows with the number of replications (`summaries.convergence`).
 
         Returns
         -------
         pandas.DataFrame
             ``metric``, ``replications``, ``points``, ``half_width`` and ``relative_half_width`` (%).
         """
-        from scipy import stats
-
-        reps = self.experiment.replications
-        if reps < 2:
+        if self.experiment.replications < 2:
             raise ValueError("a convergence view needs at least 2 replications; this sweep has 1")
         at = self.frame[self.frame["month"] == self.month(month)]
-        rows = []
-        for m in metrics or self.experiment.metrics:
-            wide = at.pivot_table(index="point", columns="replication", values=m, aggfunc="first")
-            wide = wide.reindex(columns=range(reps))
-            for n in range(2, reps + 1):
-                first = wide.iloc[:, :n]
-                half = stats.t.ppf(0.975, n - 1) * first.std(axis=1, ddof=1) / np.sqrt(n)
-                scale = first.mean(axis=1).abs().mean()
-                rows.append(
-                    {
-                        "metric": m,
-                        "replications": n,
-                        "points": int(half.count()),
-                        "half_width": float(half.mean()),
-                        "relative_half_width": float(100 * half.mean() / scale) if scale > 0 else np.nan,
-                    }
-                )
-        table = pd.DataFrame(rows)
+        table = summaries.convergence(at, metrics or self.experiment.metrics, self.experiment.replications)
         table.attrs["month"] = self.month(month)
         return table
 
@@ -321,79 +265,19 @@ class SweepResults:
         return figures.convergence(self.convergence(metrics, month), ax=ax)
 
     def variance(self, metric: str, month: float | None = None) -> pd.DataFrame:
-        """How much of a metric's variance over the sweep's runs is stochastic and how much parametric.
-
-        The runs are read as y[p, r] = m + a_p + b_r + e_pr: a_p the effect of point p's parameters, b_r the effect
-        of replication r's seed that every point shares under common random numbers, e_pr the rest of the noise.
-        ``stochastic`` is the variance of a run around its point's mean (the mean over points of the variance
-        between a point's replications: b and e); ``stochastic_common`` is its part shared by every point (b, zero
-        with independent seeds), which cancels in comparisons between points; ``parametric`` is var(a), estimated
-        as the variance of the point means less the noise they still carry, var(e) / R (var(e) from the residuals
-        of the additive two-way fit; with independent seeds, the within-point variance). ``noise_in_means`` is that
-        noise as a share of the point means' variance: what sensitivity indices, computed on the point means,
-        still carry.
+        """How much of a metric's variance over the runs is stochastic and how much parametric (`summaries.variance`).
 
         Returns
         -------
         pandas.DataFrame
             One row: ``metric``, ``month``, ``replications``, ``stochastic``, ``stochastic_common``,
-            ``parametric``, ``stochastic_share`` (stochastic / (stochastic + parametric)) and ``noise_in_means``.
+            ``parametric``, ``stochastic_share`` and ``noise_in_means``.
         """
-        reps = self.experiment.replications
         at = self.frame[self.frame["month"] == self.month(month)]
-        y = at.pivot_table(index="point", columns="replication", values=metric, aggfunc="first").dropna()
-        means = y.mean(axis=1)
-        between = float(means.var(ddof=1))
-        points = len(y)
-        if reps < 2 or points < 2:
-            within = common = noise = np.nan
-            parametric = between
-        else:
-            within = float(y.var(axis=1, ddof=1).mean())
-            if self.experiment.independent_seeds:
-                noise, common = within, 0.0
-            else:
-                resid = y.sub(means, axis=0).sub(y.mean(axis=0), axis=1) + float(y.to_numpy().mean())
-                noise = float((resid.to_numpy() ** 2).sum() / ((points - 1) * (reps - 1)))
-                common = max(within - noise, 0.0)
-            parametric = max(between - noise / reps, 0.0)
-        total = parametric + within
-        return pd.DataFrame(
-            [
-                {
-                    "metric": metric,
-                    "month": self.month(month),
-                    "replications": reps,
-                    "stochastic": within,
-                    "stochastic_common": common,
-                    "parametric": parametric,
-                    "stochastic_share": within / total if total > 0 else np.nan,
-                    "noise_in_means": (noise / reps) / between if between > 0 else np.nan,
-                }
-            ]
-        )
-
-    def _series_metrics(self) -> list[str]:
-        if self.experiment.series is None:
-            raise ValueError(
-                "this sweep recorded no outcomes over time; add [series] metrics = [...] to the experiment"
-            )
-        return list(self.experiment.series.metrics)
-
-    def _series(self, metric: str) -> pd.DataFrame:
-        allowed = self._series_metrics()
-        if metric not in allowed:
-            raise ValueError(f"metric '{metric}' was not recorded over time; allowed: {', '.join(allowed)}")
-        if self.series is None or self.series.empty:
-            raise ValueError("no runs with outcomes over time yet")
-        return self.series
-
-    def _strongest(self, s: pd.DataFrame, metric: str) -> str:
-        """The parameter whose values are the most rank-correlated with the metric's point means at the end."""
-        last = s[s["month"] == s["month"].max()].groupby("point")[metric].mean()
-        design = self.design.set_index("point").loc[last.index]
-        rho = {n: abs(design[n].rank().corr(last.rank())) for n in self.parameters}
-        return max(self.parameters, key=lambda n: -1.0 if np.isnan(rho[n]) else rho[n])
+        exp = self.experiment
+        table = summaries.variance(at, metric, exp.replications, exp.independent_seeds)
+        table.insert(1, "month", self.month(month))
+        return table
 
     def grid_means(self, metric: str, month: float | None = None) -> pd.DataFrame:
         """`point_means` of a metric, or `roi` for ``"roi"`` (what heatmaps and grid tables show)."""

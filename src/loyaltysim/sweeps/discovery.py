@@ -1,0 +1,306 @@
+"""Scenario discovery on a sweep: where in parameter space a metric is above (or below) a threshold.
+
+PRIM (the Patient Rule Induction Method of Friedman & Fisher 1999, in EMA Workbench's implementation for scenario
+discovery, Bryant & Lempert 2010) finds boxes of the parameters, each a range per restricted parameter, that hold
+many of the points of interest (coverage) and few others (density). Extra-trees feature scores (scikit-learn,
+through EMA Workbench) rank the parameters by how much they explain the metric. Nothing here re-implements them;
+EMA Workbench is the optional extra ``loyaltysim[ema]``.
+
+The output of a point is the mean of the metric over its replications at one checkpoint, as in the other analyses.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from loyaltysim.errors import InputError
+from loyaltysim.runs.files import output_folder
+from loyaltysim.sweeps.results import SweepResults
+
+__all__ = ["DENSITY", "Discovery", "default_folder", "discover", "ema_workbench"]
+
+DENSITY = 0.8
+"""Default density a chosen box must reach: on each box's peeling trajectory the box with the largest coverage among
+those at least this dense is chosen (the usual reading of the trade-off, Bryant & Lempert 2010)."""
+
+
+def ema_workbench():
+    """Import EMA Workbench quietly (it warns about optional back ends at import), or say how to install it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import ema_workbench
+            from ema_workbench.analysis import feature_scoring, prim  # noqa: F401
+    except ImportError:
+        raise InputError(
+            "ema_workbench", None, None, "not installed: pip install 'loyaltysim[ema]' (EMA Workbench)"
+        ) from None
+    return ema_workbench
+
+
+@dataclass
+class Discovery:
+    """PRIM boxes and feature scores of one metric of a sweep.
+
+    Attributes
+    ----------
+    metric, month, threshold : str, float, float
+    below : bool
+        Points of interest are those whose metric is below the threshold (else above).
+    points : pandas.DataFrame
+        Per design point: the parameters, the metric's mean over replications and ``interest`` (bool).
+    boxes : pandas.DataFrame
+        Per box and restricted parameter: ``min``, ``max`` (the box's limits), ``low``, ``high`` (the parameter's
+        range in the sweep) and the quasi-p values of the two limits.
+    stats : pandas.DataFrame
+        Per box: ``coverage``, ``density``, ``mass``, ``res_dim``, ``n`` (points in the box), ``chosen`` (the index
+        on its peeling trajectory).
+    trajectory : pandas.DataFrame
+        Every box's peeling trajectory: ``box``, ``id``, ``coverage``, ``density``, ``mass``, ``res_dim``, ``n``.
+    density : float
+        The density a chosen box had to reach. No box is reported when the points (left) already reach it without
+        any restriction.
+    scores : pandas.DataFrame
+        Extra-trees feature score of each parameter for the metric (regression on the point means), descending.
+    """
+
+    metric: str
+    month: float
+    threshold: float
+    below: bool
+    points: pd.DataFrame
+    boxes: pd.DataFrame
+    stats: pd.DataFrame
+    trajectory: pd.DataFrame
+    density: float
+    scores: pd.DataFrame
+
+    @property
+    def condition(self) -> str:
+        """``retention > 75`` or ``retention < 75``."""
+        return f"{self.metric} {'<' if self.below else '>'} {self.threshold:g}"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The boxes' limits joined with their statistics, one row per box and restricted parameter."""
+        return self.boxes.merge(self.stats, on="box", how="left")
+
+    def text(self) -> str:
+        """The boxes in words, for the command line."""
+        share = self.points["interest"].mean()
+        lines = [
+            f"{self.condition} at month {self.month:g}: {int(self.points['interest'].sum())} of {len(self.points)} "
+            f"points ({100 * share:.0f} %)"
+        ]
+        for _, s in self.stats.iterrows():
+            lines.append(
+                f"  box {int(s['box'])}: coverage {100 * s['coverage']:.0f} %, density {100 * s['density']:.0f} %, "
+                f"{int(s['n'])} points, {int(s['res_dim'])} parameters restricted"
+            )
+            for _, b in self.boxes[self.boxes["box"] == s["box"]].iterrows():
+                lines.append(
+                    f"    {b['parameter']}: {b['min']:.4g} .. {b['max']:.4g} (of {b['low']:.4g} .. {b['high']:.4g})"
+                )
+        if self.stats.empty:
+            lines.append(
+                f"  no box: the whole design is already {100 * share:.0f} % dense in the points of interest, at least "
+                f"the {100 * self.density:.0f} % asked for; ask for a higher density to find where they concentrate"
+            )
+        top = ", ".join(f"{p} {v:.2f}" for p, v in zip(self.scores["parameter"], self.scores["score"], strict=True))
+        lines.append(f"  feature scores (extra trees): {top}")
+        return "\n".join(lines)
+
+    def plot(self, ax=None):
+        """Coverage against density along the first box's peeling trajectory, the chosen box marked; the axes."""
+        from loyaltysim.sweeps import figures
+
+        return figures.tradeoff(self.trajectory, self.stats, self.condition, ax=ax)
+
+    def plot_boxes(self, ax=None):
+        """Each box's limits as a share of every restricted parameter's range; the axes."""
+        from loyaltysim.sweeps import figures
+
+        return figures.boxes(self.boxes, self.stats, self.condition, ax=ax)
+
+    def plot_scores(self, ax=None):
+        """Bar chart of the feature scores; the axes."""
+        from loyaltysim.sweeps import figures
+
+        return figures.scores(self.scores, self.metric, ax=ax)
+
+    def save(self, directory: str | Path, force: bool = False) -> list[Path]:
+        """Write the tables (CSV) and figures (PNG) into ``directory`` (replaced whole); the paths written."""
+        from matplotlib.figure import Figure
+
+        directory = Path(directory)
+        tables = {
+            "boxes": self.to_frame(),
+            "trajectory": self.trajectory,
+            "scores": self.scores,
+            "points": self.points,
+        }
+        draw = {
+            "tradeoff": (self.plot, (6.4, 4.6)),
+            "boxes": (self.plot_boxes, (7, 4)),
+            "scores": (self.plot_scores, (6.4, 4)),
+        }
+        written = []
+        with output_folder(directory, "discover", force) as tmp:
+            for name, df in tables.items():
+                df.to_csv(tmp / f"{name}.csv", index=False)
+                written.append(directory / f"{name}.csv")
+            for name, (plot, size) in draw.items():
+                fig = Figure(figsize=size, layout="constrained")
+                plot(fig.subplots())
+                fig.savefig(tmp / f"{name}.png", dpi=110)
+                written.append(directory / f"{name}.png")
+        return written
+
+
+def discover(
+    results: SweepResults,
+    metric: str,
+    threshold: float,
+    *,
+    below: bool = False,
+    month: float | None = None,
+    density: float = DENSITY,
+    boxes: int = 1,
+    mass_min: float = 0.05,
+    peel_alpha: float = 0.05,
+) -> Discovery:
+    """Find the boxes of parameter space where a metric's point means are above (or below) a threshold.
+
+    Parameters
+    ----------
+    results
+        A complete sweep with a sampled design (Latin hypercube, Sobol or Morris) or a grid; PRIM needs many points.
+    metric
+        A recorded metric.
+    threshold
+        Points whose mean is above it (or below, with ``below``) are the cases of interest.
+    below
+        Look for points below the threshold.
+    month
+        Checkpoint (default: the last).
+    density
+        On each box's peeling trajectory, choose the box of largest coverage among those at least this dense.
+    boxes
+        How many boxes to look for (each next box on the points the earlier ones left).
+    mass_min, peel_alpha
+        PRIM's smallest share of points in a box, and the share peeled at each step.
+
+    Returns
+    -------
+    Discovery
+
+    Raises
+    ------
+    ValueError
+        A metric not recorded, an incomplete sweep, or a threshold that no point (or every point) passes.
+    """
+    ema_workbench()
+    from ema_workbench.analysis import feature_scoring, prim
+
+    exp = results.experiment
+    if metric not in exp.metrics:
+        raise ValueError(f"metric '{metric}' was not recorded by this sweep; allowed: {', '.join(exp.metrics)}")
+    if not results.complete:
+        raise ValueError("the sweep is incomplete: run the same sweep command again to finish it first")
+    if not 0 < density <= 1 or boxes < 1:
+        raise ValueError(f"density {density} must be in (0, 1] and boxes {boxes} at least 1")
+    names = results.parameters
+    means = results.point_means(metric, month)
+    x = means[names].astype(float).reset_index(drop=True)
+    y = means["mean"].to_numpy(dtype=float)
+    interest = y < threshold if below else y > threshold
+    at = results.month(month)
+    condition = f"{metric} {'<' if below else '>'} {threshold:g}"
+    if interest.all() or not interest.any():
+        raise ValueError(
+            f"{condition} holds at {int(interest.sum())} of {len(y)} points at month {at:g} (the point means range "
+            f"{np.nanmin(y):.4g} .. {np.nanmax(y):.4g}); allowed: a threshold that some points pass and some do not"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        finder = prim.Prim(x, interest, peel_alpha=peel_alpha, mass_min=mass_min)
+        found, paths = [], []
+        for b in range(1, boxes + 1):
+            box = finder.find_box()
+            if box is None:
+                break
+            paths.append(box.peeling_trajectory[["id", "coverage", "density", "mass", "res_dim", "n"]].assign(box=b))
+            chosen = _choose(box.peeling_trajectory, density)
+            if box.peeling_trajectory["res_dim"].iloc[chosen] == 0:  # the points left are dense enough as they are
+                break
+            box.select(chosen)
+            found.append((box, chosen))
+    lo, hi = x.min(), x.max()
+    box_rows, stat_rows = [], []
+    for b, (box, chosen) in enumerate(found, start=1):
+        stats, limits = box.inspect(chosen, style="data")[0]
+        stat_rows.append(
+            {"box": b, **{k: stats[k] for k in ("coverage", "density", "mass", "res_dim", "n")}, "chosen": chosen}
+        )
+        qp = limits.droplevel(0, axis=1) if not limits.empty else limits
+        for name in limits.index:
+            q = qp.loc[name].to_numpy()
+            box_rows.append(
+                {
+                    "box": b,
+                    "parameter": name,
+                    "min": float(box.box_lims[chosen].at[0, name]),
+                    "max": float(box.box_lims[chosen].at[1, name]),
+                    "low": float(lo[name]),
+                    "high": float(hi[name]),
+                    "qp_min": float(q[2]) if np.isfinite(q[2]) else np.nan,
+                    "qp_max": float(q[3]) if np.isfinite(q[3]) else np.nan,
+                }
+            )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scored, _forest = feature_scoring.get_ex_feature_scores(
+            x,
+            y,
+            mode=feature_scoring.RuleInductionType.REGRESSION,
+            max_features=max(1, round(len(names) / 3)),
+            random_state=exp.seed + 1,
+        )
+    scores = pd.DataFrame({"parameter": scored.index.astype(str), "score": scored.iloc[:, 0].to_numpy(float)})
+    columns = ["box", "parameter", "min", "max", "low", "high", "qp_min", "qp_max"]
+    return Discovery(
+        metric,
+        at,
+        float(threshold),
+        below,
+        means[["point", *names, "mean"]].assign(interest=interest),
+        pd.DataFrame(box_rows, columns=columns),
+        pd.DataFrame(stat_rows, columns=["box", "coverage", "density", "mass", "res_dim", "n", "chosen"]),
+        pd.concat(paths, ignore_index=True)[["box", "id", "coverage", "density", "mass", "res_dim", "n"]],
+        density,
+        scores,
+    )
+
+
+def _choose(trajectory: pd.DataFrame, density: float) -> int:
+    """The box of largest coverage at least ``density`` dense (the densest of equals), else the densest box."""
+    cov, dens = trajectory["coverage"].to_numpy(), trajectory["density"].to_numpy()
+    if not (dens >= density).any():
+        return int(dens.argmax())
+    cov = np.where(dens >= density, cov, -np.inf)
+    return int(np.lexsort((-dens, -cov))[0])  # the largest coverage; among equal ones the densest
+
+
+def default_folder(results: SweepResults, d: Discovery) -> Path:
+    """``DIR/analysis/discover/<metric>-<above|below>-<threshold>_month-M``."""
+    side = "below" if d.below else "above"
+    return (
+        (results.directory or Path("."))
+        / "analysis"
+        / "discover"
+        / (f"{d.metric}-{side}-{d.threshold:g}_month-{round(d.month, 2):g}")
+    )
