@@ -295,6 +295,9 @@ def test_prim_finds_the_known_box_and_feature_scores_rank_the_drivers():
     assert box.at["x2", "max"] == pytest.approx(0.4, abs=0.05) and box.at["x2", "min"] == pytest.approx(0.0, abs=0.01)
     stats = found.stats.iloc[0]
     assert stats["coverage"] > 0.9 and stats["density"] >= 0.8
+    assert (found.boxes[["qp_min", "qp_max"]].min(axis=1) <= 0.05).all()  # insignificant restrictions dropped
+    kept = discover(res, "active", 125.0, significance=None)
+    assert set(kept.boxes["parameter"]) >= set(found.boxes["parameter"])
     assert found.scores["parameter"].iloc[-1] == "x3" and found.scores["score"].sum() == pytest.approx(1.0)
     assert "active > 125" in found.text() and re.search(r"x1: 0\.[56]\d* \.\. 0\.99", found.text())
     # below: the complement, restricted on the same parameters

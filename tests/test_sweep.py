@@ -442,6 +442,13 @@ def test_shipped_experiment_runs_quick_and_analyzes(tmp_path, path):
         assert "heatmap_retention_month-12.png" in {p.name for p in pngs}
     if path.stem == "sobol-levers":
         assert set(tables["sobol_retention"]["parameter"]) == set(res.parameters)
+    if path.stem == "discover-retention":
+        assert {f"envelope_{m}" for m in res.experiment.series.metrics} <= set(tables)
+        assert res.series["month"].max() == 12.0 and "variance_retention" in tables
+        middle = res.point_means("retention")["mean"].median()
+        result = runner.invoke(app, ["discover", str(out), "--metric", "retention", "--threshold", f"{middle}"])
+        assert result.exit_code == 0, result.output
+        assert "feature scores (extra trees)" in result.output
 
 
 # ---------------------------------------------------------------------------------------------------------------

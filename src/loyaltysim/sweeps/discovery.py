@@ -22,11 +22,14 @@ from loyaltysim.errors import InputError
 from loyaltysim.runs.files import output_folder
 from loyaltysim.sweeps.results import SweepResults
 
-__all__ = ["DENSITY", "Discovery", "default_folder", "discover", "ema_workbench"]
+__all__ = ["DENSITY", "SIGNIFICANCE", "Discovery", "default_folder", "discover", "ema_workbench"]
 
 DENSITY = 0.8
 """Default density a chosen box must reach: on each box's peeling trajectory the box with the largest coverage among
 those at least this dense is chosen (the usual reading of the trade-off, Bryant & Lempert 2010)."""
+
+SIGNIFICANCE = 0.05
+"""Default level above which a chosen box's restriction is dropped as insignificant (its quasi-p values)."""
 
 
 def ema_workbench():
@@ -172,6 +175,7 @@ def discover(
     boxes: int = 1,
     mass_min: float = 0.05,
     peel_alpha: float = 0.05,
+    significance: float | None = SIGNIFICANCE,
 ) -> Discovery:
     """Find the boxes of parameter space where a metric's point means are above (or below) a threshold.
 
@@ -193,6 +197,10 @@ def discover(
         How many boxes to look for (each next box on the points the earlier ones left).
     mass_min, peel_alpha
         PRIM's smallest share of points in a box, and the share peeled at each step.
+    significance
+        A restriction whose quasi-p values (Bryant & Lempert 2010: how likely a box that wide in that parameter holds
+        as many points of interest by chance) all exceed this is dropped from the chosen box, as an analyst would,
+        unless the box would then be less dense than ``density``; None keeps every restriction PRIM made.
 
     Returns
     -------
@@ -238,6 +246,8 @@ def discover(
             if box.peeling_trajectory["res_dim"].iloc[chosen] == 0:  # the points left are dense enough as they are
                 break
             box.select(chosen)
+            if significance is not None:
+                chosen = _drop_insignificant(box, chosen, significance, density)
             found.append((box, chosen))
     lo, hi = x.min(), x.max()
     box_rows, stat_rows = [], []
@@ -284,6 +294,26 @@ def discover(
         density,
         scores,
     )
+
+
+def _drop_insignificant(box, chosen: int, significance: float, density: float) -> int:
+    """Drop the chosen box's insignificant restrictions, as long as the box stays dense enough; its new index.
+
+    A restriction is insignificant when its quasi-p values all exceed ``significance``. The least significant goes
+    first; a drop that takes the box's density below ``density`` (or below what it was, if it was already below)
+    is undone.
+    """
+    _, limits = box.inspect(chosen, style="data")[0]
+    qp = {name: np.nanmin(limits.loc[name].to_numpy(dtype=float)[2:], initial=np.inf) for name in limits.index}
+    for name in sorted((n for n, q in qp.items() if np.isfinite(q) and q > significance), key=lambda n: -qp[n]):
+        floor = min(density, box.peeling_trajectory["density"].iloc[chosen])
+        box.drop_restriction(name)  # appends the wider box to the trajectory and selects it
+        wider = len(box.peeling_trajectory) - 1
+        if box.peeling_trajectory["density"].iloc[wider] >= floor:
+            chosen = wider
+        else:
+            box.select(chosen)
+    return chosen
 
 
 def _choose(trajectory: pd.DataFrame, density: float) -> int:
