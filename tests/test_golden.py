@@ -51,3 +51,23 @@ def test_sweep_is_unchanged():
     with tempfile.TemporaryDirectory() as tmp:
         frame = record.sweep_results(Path(tmp))
     pd.testing.assert_frame_equal(frame, golden("sweep.parquet"), check_exact=True)
+
+
+def test_money_sums_are_fused_in_index_order_whatever_blas_does():
+    """Costs over touchpoints do not go through BLAS, whose kernel (and last bit) depends on processor and version."""
+    import math
+    from fractions import Fraction
+
+    import numpy as np
+
+    from loyaltysim.engine import outputs
+
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        a, b = rng.integers(0, 500, 6).astype(float), np.round(rng.uniform(0, 5, 6), 2)
+        want = 0.0
+        for x, y in zip(a, b, strict=True):
+            want = float(Fraction(x) * Fraction(y) + Fraction(want))  # one rounding a term
+        assert outputs._dot(a, b) == want
+        x, y, z = rng.normal(size=3)
+        assert outputs._fma_exact(x, y, z) == (math.fma(x, y, z) if hasattr(math, "fma") else outputs._fma(x, y, z))

@@ -337,6 +337,9 @@ def test_discover_command_writes_its_files_and_refuses_bad_input(tmp_path):
     names = {p.name for p in folder.iterdir()}
     assert {"boxes.csv", "scores.csv", "trajectory.csv", "points.csv", "tradeoff.png", "boxes.png"} <= names
     assert set(pd.read_csv(folder / "scores.csv")["parameter"]) == {"pull", "market.price"}
+    first = {p.name: p.read_bytes() for p in folder.glob("*.csv")}
+    result = runner.invoke(app, ["discover", str(out), "--metric", "retention", "--threshold", f"{middle}"])
+    assert result.exit_code == 0 and first == {p.name: p.read_bytes() for p in folder.glob("*.csv")}  # reproducible
     bad = [
         (["--metric", "retention", "--threshold", "1000"], "holds at 0 of 30 points"),
         (["--metric", "retension", "--threshold", "50"], "'retension' was not recorded"),

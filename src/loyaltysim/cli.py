@@ -457,8 +457,9 @@ def sweep_command(
         f"{exp.name}: {len(results.design):,} points x {exp.replications} replications = {info['tasks']:,} "
         f"runs ({info['ran']:,} run now{resumed}) in {info['seconds']:.1f} s on {info['executor']}"
     )
+    series = f", series.parquet ({len(results.series):,} rows)" if results.series is not None else ""
     typer.echo(
-        f"  wrote {directory / 'results.parquet'} ({len(results.frame):,} rows), design.parquet, "
+        f"  wrote {directory / 'results.parquet'} ({len(results.frame):,} rows){series}, design.parquet, "
         f"manifest.json, experiment.toml"
     )
 

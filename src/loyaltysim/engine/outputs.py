@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -76,12 +77,12 @@ def step_outputs(
     else:
         spend = (by_stage_persona * plan.spend_multipliers[:, None] * plan.spend[None, :]).sum()
         revenue = float(spend * plan.price[step] * plan.months)
-        service = float(interactions_by_tp @ plan.service_cost + recovery_contacts @ plan.recovery_cost)
+        service = float(_dot(interactions_by_tp, plan.service_cost) + _dot(recovery_contacts, plan.recovery_cost))
         acquisition = adopted * econ.acquisition_cost
         retention = active * econ.cost_to_serve_per_month * plan.months
         intervention = float(
             plan.intervention_fixed_cost[step]
-            + interactions_by_tp @ plan.intervention_interaction_cost[step]
+            + _dot(interactions_by_tp, plan.intervention_interaction_cost[step])
             + active * plan.intervention_customer_cost[step]
         )
         once = float(plan.intervention_once_cost[step])
@@ -104,3 +105,24 @@ def step_outputs(
     row["mean_expectation"] = fsum[Sum.EXPECTATION] / active if active else math.nan
     row.update(wom_positive=slot[Tally.WOM_POSITIVE], wom_negative=slot[Tally.WOM_NEGATIVE])
     return row
+
+
+def _dot(a, b) -> float:
+    """Sum of products in index order, each product fused into the sum (one rounding a term, as FMA does).
+
+    Money sums over touchpoints are written out instead of ``a @ b`` because BLAS picks its own kernel and order by
+    processor and version, so the last bit of a cost moved between machines; this gives the same bits everywhere
+    (and the bits BLAS gave when the golden files were recorded).
+    """
+    s = 0.0
+    for x, y in zip(np.asarray(a, float).tolist(), np.asarray(b, float).tolist(), strict=True):
+        s = _fma(x, y, s)
+    return s
+
+
+def _fma_exact(x: float, y: float, z: float) -> float:
+    """The fused x * y + z, rounded once, where Python (< 3.13) has no math.fma: exact rationals, then a float."""
+    return float(Fraction(x) * Fraction(y) + Fraction(z))
+
+
+_fma = getattr(math, "fma", _fma_exact)
