@@ -97,12 +97,54 @@ def test_series_are_saved_read_back_and_survive_a_resume(tmp_path, over_time):
 
 def test_an_experiment_without_series_keeps_its_hash():
     exp = Experiment.model_validate({"scenario": str(BASELINE), "parameters": {"market.price": {"levels": [1.0]}}})
-    assert "series" in exp.model_dump()
-    sp = plan(exp)
+    before_series = {  # the experiment's fields hashed before [series] existed
+        "name", "description", "scenario", "set", "parameters", "derived", "design", "seed",
+        "independent_seeds", "checkpoints", "metrics", "analysis",
+    }  # fmt: skip
+    assert set(plan(exp).fingerprint_data()["experiment"]) == before_series
     with_series = plan(exp.model_copy(update={"series": SeriesSpec(metrics=["active"])}))
-    assert sp.fingerprint() != with_series.fingerprint()
-    dump = exp.model_dump(mode="json", exclude={"replications", "series"})
-    assert "series" not in dump  # what the fingerprint hashes when series is unset
+    assert set(with_series.fingerprint_data()["experiment"]) == before_series | {"series"}
+    assert plan(exp).fingerprint() != with_series.fingerprint()
+
+
+def test_a_damaged_series_part_is_run_again_and_more_replications_add_series(tmp_path, over_time):
+    exp = write(tmp_path, OVER_TIME)
+    out = tmp_path / "out"
+    sweep(exp, out, flush_seconds=0)  # a part file per run
+    damaged = sorted((out / "series").glob("part-*.parquet"))[2]
+    damaged.write_bytes(b"not parquet")
+    (out / "results.parquet").unlink()
+    loaded = SweepResults.load(out)  # reading changes nothing on disk and leaves the run out of both tables
+    assert damaged.exists() and len(loaded.frame[["point", "replication"]].drop_duplicates()) == 5
+    assert len(loaded.series[["point", "replication"]].drop_duplicates()) == 5
+    again = sweep(exp, out)
+    assert again.info["ran"] == 1 and (out / "series" / (damaged.name + ".corrupt")).exists()
+    pd.testing.assert_frame_equal(again.series, over_time.series)
+    pd.testing.assert_frame_equal(again.frame, over_time.frame)
+    exp.write_text(textwrap.dedent(OVER_TIME).replace("replications = 3", "replications = 4"))
+    more = sweep(exp, out)
+    assert more.info["ran"] == 2 and len(more.series) == 2 * 4 * 5
+    pd.testing.assert_frame_equal(more.series, sweep(exp, tmp_path / "fresh").series)
+
+
+def test_dask_runs_return_their_series(tmp_path, over_time):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        remote = sweep(write(tmp_path, OVER_TIME), tmp_path / "dask", scheduler=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(remote.series, over_time.series)
+
+
+def test_analysis_written_elsewhere_keeps_its_envelopes_inside(tmp_path, over_time):
+    from loyaltysim.sweeps.analysis import analyze
+
+    (tmp_path / "series").mkdir()
+    (tmp_path / "series" / "mine.txt").write_text("not the sweep's")
+    report = analyze(over_time, out=tmp_path / "report")
+    assert (tmp_path / "report" / "series" / "envelope_active.png").exists()
+    assert (tmp_path / "series" / "mine.txt").exists()  # nothing outside the folder asked for
+    assert all(str(p).startswith(str(tmp_path / "report")) for p in report.files)
 
 
 def test_envelope_per_point_is_the_quantiles_of_its_replications(over_time):
@@ -182,19 +224,43 @@ def _synthetic(frame, design, replications, series=None, independent=False):
     return SweepResults(frame, design, exp, load_scenario(BASELINE))
 
 
-def test_convergence_is_the_t_interval_of_the_first_n_replications(over_time):
+def test_convergence_pools_the_spread_of_complete_points_and_projects_it(over_time):
     from scipy import stats
 
-    conv = over_time.convergence(["active"], month=4)
-    assert conv["replications"].tolist() == [2, 3] and (conv["points"] == 2).all()
-    at = over_time.frame[over_time.frame.month == 4]
-    first2 = at[at.replication < 2].groupby("point")["active"]
-    half = stats.t.ppf(0.975, 1) * first2.std() / np.sqrt(2)
-    assert conv.iloc[0]["half_width"] == pytest.approx(half.mean())
-    scale = first2.mean().abs().mean()
-    assert conv.iloc[0]["relative_half_width"] == pytest.approx(100 * half.mean() / scale)
+    rng = np.random.default_rng(8)
+    points, reps = 30, 4
+    a, b, e = rng.normal(0, 5, points), rng.normal(0, 2, reps), rng.normal(0, 1, (points, reps))
+    y = 100 + a[:, None] + b[None, :] + e
+    design = pd.DataFrame({"point": range(points), "x": rng.uniform(0, 3, points)})
+    frame = pd.DataFrame(
+        {
+            "point": np.repeat(range(points), reps),
+            "replication": np.tile(range(reps), points),
+            "month": 2.0,
+            "active": y.ravel(),
+        }
+    )
+    frame = frame[~((frame.point == 0) & (frame.replication == 3))]  # a sweep still running its 4th replication
+    conv = _synthetic(frame, design, reps).convergence(["active"]).set_index("replications")
+    assert list(conv.index) == list(range(2, 11)) and conv["projected"].tolist() == [False] * 3 + [True] * 6
+    sd3 = np.sqrt(y[:, :3].var(axis=1, ddof=1).mean())
+    assert conv.at[3, "points"] == 30 and conv.at[3, "sd"] == pytest.approx(sd3)
+    assert conv.at[3, "half_width"] == pytest.approx(stats.t.ppf(0.975, 2) * sd3 / np.sqrt(3))
+    sd4 = np.sqrt(y[1:, :].var(axis=1, ddof=1).mean())  # point 0 lacks a run: left out
+    assert conv.at[4, "points"] == 29 and conv.at[4, "sd"] == pytest.approx(sd4)
+    assert conv.at[8, "sd"] == pytest.approx(sd4)  # projected from all the replications there are
+    assert conv.at[8, "half_width"] == pytest.approx(stats.t.ppf(0.975, 7) * sd4 / np.sqrt(8))
+    scale = np.abs(pd.Series(y.mean(axis=1)).where(lambda m: m.index > 0, y[0, :3].mean())).mean()
+    assert conv.at[8, "relative_half_width"] == pytest.approx(100 * conv.at[8, "half_width"] / scale)
+    # differences between points shed the seed's shared effect: var(e) = 1, not var(b) + var(e) = 5
+    assert conv.at[4, "difference_half_width"] == pytest.approx(stats.t.ppf(0.975, 3) * np.sqrt(2 / 4), rel=0.35)
+    assert conv.at[4, "difference_half_width"] < conv.at[4, "half_width"]
     ax = over_time.plot_convergence(["active", "retention"])
-    assert len(ax.get_lines()) == 2
+    assert len(ax.get_lines()) == 4  # seen and projected, per metric
+    with pytest.raises(ValueError, match="'ces' was not recorded"):
+        over_time.convergence(["ces"])
+    with pytest.raises(ValueError, match="at least 2 replications"):
+        _synthetic(frame[frame.replication == 0], design, 1).convergence()
 
 
 def test_variance_split_recovers_known_components():
@@ -353,6 +419,22 @@ def test_discover_command_writes_its_files_and_refuses_bad_input(tmp_path):
     assert result.exit_code == 2 and "not a sweep result directory" in result.output
 
 
+def test_discover_keeps_the_chosen_box_in_its_trajectory_and_refuses_what_it_cannot_use():
+    from loyaltysim.sweeps.discovery import discover
+
+    res, _ = _box_sweep()
+    found = discover(res, "active", 125.0)
+    chosen = found.trajectory[found.trajectory["chosen"]]
+    assert len(chosen) == 1 and chosen["id"].iloc[0] == found.stats["chosen"].iloc[0]
+    assert chosen[["coverage", "density"]].to_numpy() == pytest.approx(found.stats[["coverage", "density"]].to_numpy())
+    res.frame.loc[res.frame.point < 3, "active"] = np.nan  # e.g. a mean over no interactions
+    some = discover(res, "active", 125.0)
+    assert some.unmeasured == 3 and len(some.points) == 297 and "3 points without a value left out" in some.text()
+    res.design["x3"] = "a"
+    with pytest.raises(ValueError, match="parameter 'x3' takes names, not numbers"):
+        discover(res, "active", 125.0)
+
+
 def test_discover_without_ema_workbench_says_how_to_install_it(monkeypatch):
     import sys
 
@@ -384,7 +466,7 @@ def test_an_ema_study_of_twenty_experiments_runs_the_model_itself():
         spec,
         levers={"touchpoints.phone_support.effort": (0.2, 0.6)},
         uncertainties=["competitor.visibility"],
-        outcomes=["retention", "active", "churn_rate", "ces"],
+        outcomes=["retention", "active", "churn_rate", "ces", "interactions"],
         month=6,
         replications=2,
         seed=3,
@@ -397,7 +479,7 @@ def test_an_ema_study_of_twenty_experiments_runs_the_model_itself():
     limits = key_bounds(spec.model_dump(mode="json"), "competitor.visibility", "")
     assert (visibility.lower_bound, visibility.upper_bound) == limits  # the declared limits
     kinds = {o.name: o.kind for o in m.outcomes}
-    assert kinds["retention"] == 1 and kinds["churn_rate"] == -1 and kinds["ces"] == 0  # max, min, info
+    assert (kinds["retention"], kinds["churn_rate"], kinds["ces"], kinds["interactions"]) == (1, -1, -1, 0)
     experiments, outcomes = perform_experiments(m, scenarios=10, policies=2)
     assert len(experiments) == 20 and outcomes["retention"].shape == (20,)
     assert outcomes["active_series"].shape == (20, 7)  # months 0..6
@@ -425,12 +507,18 @@ def test_an_ema_study_of_twenty_experiments_runs_the_model_itself():
 def test_ema_model_defaults_come_from_the_declarations():
     from loyaltysim.comparisons.tornado import UNCERTAIN
     from loyaltysim.ema import LEVER_ATTRIBUTES, model, name_of
+    from loyaltysim.runs.metrics import BETTER, METRICS
 
+    assert set(BETTER) <= set(METRICS)
     m = model(BASELINE)
     assert len(m.levers) == 5 * len(LEVER_ATTRIBUTES)
     assert {p.name for p in m.uncertainties} == {name_of(k) for k in UNCERTAIN}
     assert {p.variable_name[0] for p in m.uncertainties} == set(UNCERTAIN)
     assert [o.name for o in m.outcomes] == ["retention", "active", "profit", "nps"]
+    # an assumption the scenario sets to 0 has no range to move: left out of the default uncertainties
+    bass = model(ROOT / "scenarios" / "validation" / "bass.toml")
+    assert "competitor__visibility" not in {p.name for p in bass.uncertainties}
+    assert all(p.lower_bound < p.upper_bound for p in bass.uncertainties)
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,7 @@ comparison's tornado moves (`loyaltysim.comparisons.tornado.ranges`), and an out
 use EMA's samplers, robust optimisation, PRIM, CART and feature scoring directly. EMA Workbench is the optional extra
 ``loyaltysim[ema]``.
 
-May import: `loyaltysim.runs`, `loyaltysim.comparisons`, `loyaltysim.sweeps`, `loyaltysim.scenario`,
-`loyaltysim.errors`; EMA Workbench.
+May import: `loyaltysim.runs`, `loyaltysim.comparisons`, `loyaltysim.scenario`, `loyaltysim.errors`; EMA Workbench.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ import numpy as np
 from loyaltysim.comparisons.tornado import ranges
 from loyaltysim.errors import InputError
 from loyaltysim.runs.metrics import (
+    BETTER,
     METRICS,
     RELATIVE_METRICS,
     check_metrics,
@@ -32,22 +32,16 @@ from loyaltysim.runs.metrics import (
     series_steps,
     step_to_month,
 )
+from loyaltysim.runs.optional import ema_workbench
 from loyaltysim.scenario import Scenario, key_bounds, load_scenario
-from loyaltysim.sweeps.discovery import ema_workbench
 
-__all__ = ["DEFAULT_OUTCOMES", "LEVER_ATTRIBUTES", "MAXIMIZE", "MINIMIZE", "Simulation", "model", "name_of"]
+__all__ = ["DEFAULT_OUTCOMES", "LEVER_ATTRIBUTES", "Simulation", "model", "name_of"]
 
 DEFAULT_OUTCOMES = ("retention", "active", "profit", "nps")
 """Outcomes of the EMA model unless others are named."""
 
 LEVER_ATTRIBUTES = ("effort", "empathy", "personalization", "fulfilment")
 """The CX attributes of every touchpoint that are the default levers (over their declared limits, 0 to 1)."""
-
-MAXIMIZE = frozenset(
-    {"retention", "active", "profit", "revenue", "nps", "value", "clv", "terminal_value", "adoption", "new_customers"}
-)
-"""Outcomes EMA's optimisers should raise; `MINIMIZE` those to lower; every other outcome is for information."""
-MINIMIZE = frozenset({"cost", "churn_rate", "churned", "churned_step", "intervention_cost", "acquisition_cost"})
 
 
 @dataclass(frozen=True)
@@ -70,7 +64,7 @@ class Simulation:
     seed : int
     series : tuple of str
         Metrics also returned as monthly series (EMA ``ArrayOutcome`` named ``<metric>_series``), month 0 to the
-        horizon.
+        horizon (`loyaltysim.runs.metrics.series_steps`).
     """
 
     base: Scenario
@@ -84,22 +78,17 @@ class Simulation:
         """Run one EMA experiment: ``values`` by dotted key; returns every outcome by name."""
         from loyaltysim.runs.simulate import simulate
 
-        spec = self.base.with_overrides({k: _plain(v) for k, v in values.items()})
-        step = checkpoint_step(spec, self.month, "month")
-        months = series_steps(spec, 1.0)
-        runs = []
-        for r in range(self.replications):
-            ts = simulate(spec, seed=self.seed + r).timeseries
-            steps = [step, *(k for _, k in months)] if self.series else [step]
-            runs.append(run_metrics(ts, spec, *steps))
+        spec = self.base.with_overrides(values)
+        steps = [checkpoint_step(spec, self.month, "month")]
+        if self.series:
+            steps += [k for _, k in series_steps(spec, 1.0)]
+        runs = [
+            run_metrics(simulate(spec, seed=self.seed + r).timeseries, spec, *steps) for r in range(self.replications)
+        ]
         out: dict[str, Any] = {m: float(np.mean([run[0][m] for run in runs])) for m in self.outcomes}
         for m in self.series:
             out[f"{m}_series"] = np.mean([[at[m] for at in run[1:]] for run in runs], axis=0)
         return out
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def model(
@@ -113,7 +102,7 @@ def model(
     seed: int = 0,
     series: Sequence[str] = (),
     name: str = "loyaltysim",
-):
+) -> Any:
     """An EMA Workbench ``Model`` of a scenario.
 
     Parameters
@@ -125,10 +114,12 @@ def model(
         (low, high). Default: the CX attributes (`LEVER_ATTRIBUTES`) of every touchpoint, 0 to 1.
     uncertainties
         Dotted keys (over their declared limits) or a mapping of key to (low, high). Default: the assumptions a
-        comparison's tornado moves, each from 0.5 to 1.5 times its value in the scenario within its limits.
+        comparison's tornado moves, each from 0.5 to 1.5 times its value in the scenario within its limits (an
+        assumption the scenario sets to 0 has no such range and is left out).
     outcomes
         Metrics (`loyaltysim.runs.metrics.METRICS`, all but the ones relative to a baseline) read at ``month``;
-        those in `MAXIMIZE` or `MINIMIZE` carry that direction for EMA's optimisers.
+        a metric declared better higher or lower (`loyaltysim.runs.metrics.BETTER`) is maximised or minimised by
+        EMA's optimisers, any other is for information.
     month
         Checkpoint month of the outcomes (default: the horizon).
     replications
@@ -144,8 +135,8 @@ def model(
     Returns
     -------
     ema_workbench.Model
-        Its parameters are named by `name_of` (``touchpoints__phone_support__effort``): EMA Workbench 3 wants
-        Python identifiers.
+        (typed ``Any``: EMA Workbench is an optional dependency). Its parameters are named by `name_of`
+        (``touchpoints__phone_support__effort``): EMA Workbench 3 wants Python identifiers.
 
     Raises
     ------
@@ -160,7 +151,9 @@ def model(
     if levers is None:
         levers = [f"touchpoints.{tp}.{attr}" for tp in base.touchpoints for attr in LEVER_ATTRIBUTES]
     lever_ranges = _ranges(data, levers, label, "levers")
-    uncertain = ranges(base) if uncertainties is None else _ranges(data, uncertainties, label, "uncertainties")
+    if uncertainties is None:  # the tornado's ranges, less those of assumptions at 0 (no width)
+        uncertainties = {k: (lo, hi) for k, (lo, hi) in ranges(base).items() if lo < hi}
+    uncertain = _ranges(data, uncertainties, label, "uncertainties")
     both = sorted(set(lever_ranges) & set(uncertain))
     if both:
         raise InputError(label, "levers", ", ".join(both), "keys that are not uncertainties too (name each once)")
@@ -192,9 +185,11 @@ def name_of(key: str) -> str:
 
 
 def _kind(ema, metric: str):
-    if metric in MAXIMIZE:
+    """EMA's direction of an outcome from the metric's declaration (`loyaltysim.runs.metrics.BETTER`)."""
+    better = BETTER.get(metric)
+    if better == "higher":
         return ema.ScalarOutcome.MAXIMIZE
-    if metric in MINIMIZE:
+    if better == "lower":
         return ema.ScalarOutcome.MINIMIZE
     return ema.ScalarOutcome.INFO
 

@@ -8,7 +8,16 @@ from __future__ import annotations
 from loyaltysim.engine.layout import STATE_NAMES
 from loyaltysim.vocabulary import MONTH_DAYS
 
-__all__ = ["STAGE_COLOURS", "plot_run", "run_panels"]
+__all__ = ["LINE_COLOURS", "STAGE_COLOURS", "line_colour", "plot_run", "run_panels"]
+
+LINE_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
+"""Okabe & Ito's colour-blind-safe colours, for lines and bands that are told apart by colour alone."""
+
+
+def line_colour(i: int) -> str:
+    """The ``i``-th of `LINE_COLOURS`, cycling."""
+    return LINE_COLOURS[i % len(LINE_COLOURS)]
+
 
 STAGE_COLOURS = dict(
     zip(

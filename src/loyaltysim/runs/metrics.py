@@ -4,8 +4,9 @@ Every metric a run's summary, a comparison, a sweep or the teaching app reports 
 unit, decimals shown and meaning, and how it is read. The per-step output columns of
 `loyaltysim.engine.layout.COLUMNS` are metrics by their own name (states read at the checkpoint, flows summed from
 the start, means weighted by interactions); the derived ones (retention, adoption, churn rate, CLV, ROI) are
-declared below with the one function that computes them. Checkpoints are months, turned into steps by
-`month_to_step` and nowhere else.
+declared below with the one function that computes them, and `BETTER` says which way each is better for the firm.
+Checkpoints are months, turned into steps by `month_to_step` and nowhere else. The module is kept whole, a little
+over 400 lines: one vocabulary is easier to keep consistent in one place than split across files.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from loyaltysim.errors import ScenarioError
 from loyaltysim.scenario import MONTH_DAYS, Scenario
 
 __all__ = [
+    "BETTER",
     "COMPARISON_METRICS",
     "DEFAULT_CHECKPOINTS",
     "DISCOUNT_RATE",
@@ -173,6 +175,21 @@ METRICS: dict[str, Metric] = {
 }
 """Every metric by name."""
 
+BETTER: dict[str, Literal["higher", "lower"]] = {
+    **dict.fromkeys(
+        "active new_customers won_back initial_active revenue profit promoters nps mean_loyalty wom_positive "
+        "retention adoption clv terminal_value value roi break_even".split(),
+        "higher",
+    ),
+    **dict.fromkeys(
+        "at_risk churned churned_step lost_to_competitor service_cost acquisition_cost retention_cost "
+        "intervention_cost one_off_cost cost detractors ces wom_negative churn_rate intervention_value payback".split(),
+        "lower",
+    ),
+}
+"""Which way a metric is better for the firm, where one way is (an optimiser maximises or minimises it); the
+others (stage counts, prospects, interactions, expectations) describe the market and are neither."""
+
 COMPARISON_METRICS = (
     "retention",
     "active",
@@ -270,12 +287,9 @@ def checkpoint_steps(
 
 
 def series_steps(scenario: Scenario, every: float) -> list[tuple[float, int]]:
-    """``(month, step)`` every ``every`` months from month 0 to the horizon (one entry per step, in time order)."""
+    """``(month, step)`` every ``every`` months from month 0, and the horizon, in time order (`checkpoint_steps`)."""
     horizon = step_to_month(scenario.n_steps, scenario.time.step_days)
-    out: dict[int, float] = {}
-    for m in np.arange(0.0, horizon + every / 2, every):  # the last may round to the horizon's step
-        out.setdefault(min(month_to_step(float(m), scenario.time.step_days), scenario.n_steps), round(float(m), 6))
-    return sorted(((month, step) for step, month in out.items()), key=lambda p: p[1])
+    return checkpoint_steps(scenario, np.arange(0.0, horizon + every / 2, every).round(6).tolist(), "series.every")
 
 
 def monthly_discount(yearly: float) -> float:

@@ -68,7 +68,8 @@ def analyze(
     out
         Directory for the files (default: ``<sweep directory>/analysis/month-M``, M the checkpoint, or
         ``.../analysis/validation``); it is replaced whole by each analysis, and the files' names end in
-        ``_month-M`` too, so analyses of different months never overwrite each other.
+        ``_month-M`` too, so analyses of different months never overwrite each other. The envelopes over time of
+        a sweep with ``[series]`` go to ``<sweep directory>/analysis/series``, or ``out/series``.
     force
         Replace ``out`` even if it holds files that another command wrote.
 
@@ -159,10 +160,10 @@ def _write(folder: Path, report: Report, tables: dict[str, pd.DataFrame], figs: 
 
 
 def _write_series(results: SweepResults, out: str | Path | None, force: bool, report: Report) -> None:
-    """Envelopes of every series metric over time: ``DIR/analysis/series/envelope_<metric>.{csv,png}``."""
+    """Envelopes of every series metric over time, in ``DIR/analysis/series`` (or ``OUT/series``)."""
     from matplotlib.figure import Figure
 
-    folder = (Path(out).parent if out is not None else (results.directory or Path(".")) / "analysis") / "series"
+    folder = Path(out) / "series" if out is not None else (results.directory or Path(".")) / "analysis" / "series"
     tables, figs = {}, {}
     for m in results.experiment.series.metrics:
         table = results.envelope(m)

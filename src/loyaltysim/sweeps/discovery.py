@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loyaltysim.errors import InputError
 from loyaltysim.runs.files import output_folder
+from loyaltysim.runs.optional import ema_workbench
 from loyaltysim.sweeps.results import SweepResults
 
-__all__ = ["DENSITY", "SIGNIFICANCE", "Discovery", "default_folder", "discover", "ema_workbench"]
+__all__ = ["DENSITY", "SIGNIFICANCE", "Discovery", "default_folder", "discover"]
 
 DENSITY = 0.8
 """Default density a chosen box must reach: on each box's peeling trajectory the box with the largest coverage among
@@ -30,20 +30,6 @@ those at least this dense is chosen (the usual reading of the trade-off, Bryant 
 
 SIGNIFICANCE = 0.05
 """Default level above which a chosen box's restriction is dropped as insignificant (its quasi-p values)."""
-
-
-def ema_workbench():
-    """Import EMA Workbench quietly (it warns about optional back ends at import), or say how to install it."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import ema_workbench
-            from ema_workbench.analysis import feature_scoring, prim  # noqa: F401
-    except ImportError:
-        raise InputError(
-            "ema_workbench", None, None, "not installed: pip install 'loyaltysim[ema]' (EMA Workbench)"
-        ) from None
-    return ema_workbench
 
 
 @dataclass
@@ -64,12 +50,16 @@ class Discovery:
         Per box: ``coverage``, ``density``, ``mass``, ``res_dim``, ``n`` (points in the box), ``chosen`` (the index
         on its peeling trajectory).
     trajectory : pandas.DataFrame
-        Every box's peeling trajectory: ``box``, ``id``, ``coverage``, ``density``, ``mass``, ``res_dim``, ``n``.
+        Every box's peeling trajectory: ``box``, ``id``, ``step`` (``peel``, or ``drop`` for the wider boxes tried
+        when an insignificant restriction was dropped), ``chosen``, ``coverage``, ``density``, ``mass``,
+        ``res_dim``, ``n``.
     density : float
         The density a chosen box had to reach. No box is reported when the points (left) already reach it without
         any restriction.
     scores : pandas.DataFrame
         Extra-trees feature score of each parameter for the metric (regression on the point means), descending.
+    unmeasured : int
+        Points left out because the metric has no value there (e.g. a mean over no interactions).
     """
 
     metric: str
@@ -82,6 +72,7 @@ class Discovery:
     trajectory: pd.DataFrame
     density: float
     scores: pd.DataFrame
+    unmeasured: int = 0
 
     @property
     def condition(self) -> str:
@@ -98,6 +89,7 @@ class Discovery:
         lines = [
             f"{self.condition} at month {self.month:g}: {int(self.points['interest'].sum())} of {len(self.points)} "
             f"points ({100 * share:.0f} %)"
+            + (f"; {self.unmeasured} points without a value left out" if self.unmeasured else "")
         ]
         for _, s in self.stats.iterrows():
             lines.append(
@@ -212,8 +204,6 @@ def discover(
         A metric not recorded, an incomplete sweep, or a threshold that no point (or every point) passes.
     """
     ema_workbench()
-    from ema_workbench.analysis import feature_scoring, prim
-
     exp = results.experiment
     if metric not in exp.metrics:
         raise ValueError(f"metric '{metric}' was not recorded by this sweep; allowed: {', '.join(exp.metrics)}")
@@ -222,17 +212,44 @@ def discover(
     if not 0 < density <= 1 or boxes < 1:
         raise ValueError(f"density {density} must be in (0, 1] and boxes {boxes} at least 1")
     names = results.parameters
+    for name in names:
+        if not pd.api.types.is_numeric_dtype(results.design[name]):
+            raise ValueError(f"parameter '{name}' takes names, not numbers; allowed: a sweep of numeric parameters")
+    at = results.month(month)
     means = results.point_means(metric, month)
-    x = means[names].astype(float).reset_index(drop=True)
+    unmeasured = int(means["mean"].isna().sum())  # e.g. a mean over no interactions
+    means = means[means["mean"].notna()].reset_index(drop=True)
+    x = means[names].astype(float)
     y = means["mean"].to_numpy(dtype=float)
     interest = y < threshold if below else y > threshold
-    at = results.month(month)
     condition = f"{metric} {'<' if below else '>'} {threshold:g}"
     if interest.all() or not interest.any():
+        span = f"the point means range {y.min():.4g} .. {y.max():.4g}" if len(y) else "no point has a value"
         raise ValueError(
-            f"{condition} holds at {int(interest.sum())} of {len(y)} points at month {at:g} (the point means range "
-            f"{np.nanmin(y):.4g} .. {np.nanmax(y):.4g}); allowed: a threshold that some points pass and some do not"
+            f"{condition} holds at {int(interest.sum())} of {len(y)} points at month {at:g} ({span}); "
+            "allowed: a threshold that some points pass and some do not"
         )
+    found, trajectory = _peel(x, interest, density, boxes, mass_min, peel_alpha, significance)
+    limits, stats = _tables(found, x)
+    return Discovery(
+        metric,
+        at,
+        float(threshold),
+        below,
+        means[["point", *names, "mean"]].assign(interest=interest),
+        limits,
+        stats,
+        trajectory,
+        density,
+        _scores(x, y, exp.seed + 1),
+        unmeasured,
+    )
+
+
+def _peel(x, interest, density, boxes, mass_min, peel_alpha, significance):
+    """PRIM's boxes (each with the index chosen on its trajectory) and every box's trajectory, drops included."""
+    from ema_workbench.analysis import prim
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         finder = prim.Prim(x, interest, peel_alpha=peel_alpha, mass_min=mass_min)
@@ -241,25 +258,38 @@ def discover(
             box = finder.find_box()
             if box is None:
                 break
-            paths.append(box.peeling_trajectory[["id", "coverage", "density", "mass", "res_dim", "n"]].assign(box=b))
+            peeled = len(box.peeling_trajectory)
             chosen = _choose(box.peeling_trajectory, density)
-            if box.peeling_trajectory["res_dim"].iloc[chosen] == 0:  # the points left are dense enough as they are
+            restricted = box.peeling_trajectory["res_dim"].iloc[chosen] > 0  # else: dense enough as the points are
+            if restricted:
+                box.select(chosen)
+                if significance is not None:
+                    chosen = _drop_insignificant(box, chosen, significance, density)
+                found.append((box, chosen))
+            path = box.peeling_trajectory[["id", "coverage", "density", "mass", "res_dim", "n"]]
+            rows = np.arange(len(path))
+            paths.append(
+                path.assign(box=b, step=np.where(rows < peeled, "peel", "drop"), chosen=restricted & (rows == chosen))
+            )
+            if not restricted:
                 break
-            box.select(chosen)
-            if significance is not None:
-                chosen = _drop_insignificant(box, chosen, significance, density)
-            found.append((box, chosen))
+    columns = ["box", "id", "step", "chosen", "coverage", "density", "mass", "res_dim", "n"]
+    return found, pd.concat(paths, ignore_index=True)[columns]
+
+
+def _tables(found, x: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each box's limits per restricted parameter (with quasi-p values), and each box's statistics."""
     lo, hi = x.min(), x.max()
-    box_rows, stat_rows = [], []
+    rows, stats = [], []
     for b, (box, chosen) in enumerate(found, start=1):
-        stats, limits = box.inspect(chosen, style="data")[0]
-        stat_rows.append(
-            {"box": b, **{k: stats[k] for k in ("coverage", "density", "mass", "res_dim", "n")}, "chosen": chosen}
+        summary, limits = box.inspect(chosen, style="data")[0]
+        stats.append(
+            {"box": b, **{k: summary[k] for k in ("coverage", "density", "mass", "res_dim", "n")}, "chosen": chosen}
         )
-        qp = limits.droplevel(0, axis=1) if not limits.empty else limits
         for name in limits.index:
-            q = qp.loc[name].to_numpy()
-            box_rows.append(
+            # EMA's columns: (box, min), (box, max), (box, qp value) twice: the lower then the upper limit's
+            qp_low, qp_high = limits.loc[name].to_numpy(dtype=float)[2:4]
+            rows.append(
                 {
                     "box": b,
                     "parameter": name,
@@ -267,33 +297,29 @@ def discover(
                     "max": float(box.box_lims[chosen].at[1, name]),
                     "low": float(lo[name]),
                     "high": float(hi[name]),
-                    "qp_min": float(q[2]) if np.isfinite(q[2]) else np.nan,
-                    "qp_max": float(q[3]) if np.isfinite(q[3]) else np.nan,
+                    "qp_min": qp_low,
+                    "qp_max": qp_high,
                 }
             )
+    columns = ["box", "parameter", "min", "max", "low", "high", "qp_min", "qp_max"]
+    stat_columns = ["box", "coverage", "density", "mass", "res_dim", "n", "chosen"]
+    return pd.DataFrame(rows, columns=columns), pd.DataFrame(stats, columns=stat_columns)
+
+
+def _scores(x: pd.DataFrame, y: np.ndarray, seed: int) -> pd.DataFrame:
+    """Extra-trees feature scores of the parameters for the metric (regression), largest first."""
+    from ema_workbench.analysis import feature_scoring
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scored, _forest = feature_scoring.get_ex_feature_scores(
             x,
             y,
             mode=feature_scoring.RuleInductionType.REGRESSION,
-            max_features=max(1, round(len(names) / 3)),
-            random_state=exp.seed + 1,
+            max_features=max(1, round(x.shape[1] / 3)),
+            random_state=seed,
         )
-    scores = pd.DataFrame({"parameter": scored.index.astype(str), "score": scored.iloc[:, 0].to_numpy(float)})
-    columns = ["box", "parameter", "min", "max", "low", "high", "qp_min", "qp_max"]
-    return Discovery(
-        metric,
-        at,
-        float(threshold),
-        below,
-        means[["point", *names, "mean"]].assign(interest=interest),
-        pd.DataFrame(box_rows, columns=columns),
-        pd.DataFrame(stat_rows, columns=["box", "coverage", "density", "mass", "res_dim", "n", "chosen"]),
-        pd.concat(paths, ignore_index=True)[["box", "id", "coverage", "density", "mass", "res_dim", "n"]],
-        density,
-        scores,
-    )
+    return pd.DataFrame({"parameter": scored.index.astype(str), "score": scored.iloc[:, 0].to_numpy(float)})
 
 
 def _drop_insignificant(box, chosen: int, significance: float, density: float) -> int:

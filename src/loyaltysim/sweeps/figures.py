@@ -7,13 +7,12 @@ without importing it, so `SweepResults.plot` calls them downwards.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from loyaltysim.runs.figures import line_colour
 from loyaltysim.runs.metrics import METRICS
 
 __all__ = ["boxes", "convergence", "envelopes", "heatmap", "scatter", "scatters", "scores", "tradeoff"]
-
-PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
-"""Okabe-Ito colours (colour-blind safe), one per envelope or line."""
 
 
 def _axes(ax, size):
@@ -30,7 +29,7 @@ def envelopes(table, replications: int, ax=None):
     metric = table.attrs["metric"]
     lo, hi = table.attrs["quantiles"]
     for i, (_, g) in enumerate(table.groupby("group", sort=True)):
-        colour = PALETTE[i % len(PALETTE)]
+        colour = line_colour(i)
         ax.fill_between(g["month"], g["low"], g["high"], color=colour, alpha=0.18, lw=0)
         ax.plot(g["month"], g["median"], color=colour, lw=1.6, label=g["label"].iloc[0])
     unit = METRICS[metric].unit
@@ -46,14 +45,21 @@ def envelopes(table, replications: int, ax=None):
 
 
 def convergence(table, ax=None):
-    """Draw `SweepResults.convergence`'s table: relative half-width against replications, one line a metric."""
+    """Draw `SweepResults.convergence`'s table: relative half-width against replications, one colour a metric.
+
+    Observed replications are a solid line, the projection beyond them dashed.
+    """
     ax = _axes(ax, (6.4, 4.2))
     for i, (metric, g) in enumerate(table.groupby("metric", sort=False)):
-        ax.plot(g["replications"], g["relative_half_width"], "o-", ms=3, color=PALETTE[i % len(PALETTE)], label=metric)
+        colour = line_colour(i)
+        seen, ahead = g[~g["projected"]], g[g["projected"]]
+        ax.plot(seen["replications"], seen["relative_half_width"], "o-", ms=3, color=colour, label=metric)
+        tail = pd.concat([seen.tail(1), ahead])
+        ax.plot(tail["replications"], tail["relative_half_width"], "--", color=colour, lw=1)
     ax.set_yscale("log")
     ax.set(
-        xlabel="replications",
-        ylabel="95 % half-width, % of the mean (mean over points)",
+        xlabel="replications (dashed: projected from the pooled spread of all replications)",
+        ylabel="95 % half-width of a point's mean, % of the mean",
         title=f"Intervals against replications at month {table.attrs.get('month', float('nan')):g}",
     )
     ax.legend(fontsize="small")
@@ -65,10 +71,7 @@ def heatmap(results, metric: str, x: str, y: str, month: float | None = None, ax
 
     Other varied parameters are averaged over.
     """
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(6.4, 5), layout="constrained")
+    ax = _axes(ax, (6.4, 5))
     means = results.grid_means(metric, month)
     table = means.pivot_table(index=y, columns=x, values="mean", aggfunc="mean")
     im = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
@@ -95,10 +98,7 @@ def heatmap(results, metric: str, x: str, y: str, month: float | None = None, ax
 
 def scatter(results, metric: str, x: str, month: float | None = None, ax=None):
     """Mean of a metric at each point against one parameter (error bars: standard error); returns the axes."""
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    ax = _axes(ax, (6.4, 4.2))
     means = results.grid_means(metric, month)
     ax.errorbar(means[x], means["mean"], yerr=means["sem"].fillna(0), fmt="o", ms=3, color="#08519c")
     ax.set(xlabel=x, ylabel=metric, title=f"{metric} at month {results.month(month):g}")
@@ -138,14 +138,19 @@ def scatters(results, metric: str, month: float | None = None, fig=None):
 
 
 def tradeoff(trajectory, stats, condition: str, ax=None):
-    """PRIM's peeling trajectory of the first box: coverage against density, coloured by restricted parameters."""
+    """PRIM's peeling trajectory of the first box: coverage against density, coloured by restricted parameters.
+
+    The wider boxes tried when an insignificant restriction was dropped are crosses; the chosen box is circled.
+    """
     ax = _axes(ax, (6.4, 4.6))
     first = trajectory[trajectory["box"] == 1]
-    dims = first["res_dim"].to_numpy()
-    sc = ax.scatter(first["coverage"], first["density"], c=dims, cmap="viridis", s=18, zorder=2)
+    peel, drop = first[first["step"] == "peel"], first[first["step"] == "drop"]
+    top = max(int(first["res_dim"].max()), 1)
+    sc = ax.scatter(peel["coverage"], peel["density"], c=peel["res_dim"], cmap="viridis", vmin=0, vmax=top, s=18)
+    ax.scatter(drop["coverage"], drop["density"], c=drop["res_dim"], cmap="viridis", vmin=0, vmax=top, marker="x")
     ax.figure.colorbar(sc, ax=ax, label="parameters restricted")
-    if len(stats):
-        chosen = stats.iloc[0]
+    chosen = first[first["chosen"]]
+    if len(chosen):
         ax.plot(chosen["coverage"], chosen["density"], "o", ms=12, mfc="none", mec="#d55e00", mew=2, label="chosen")
         ax.legend(fontsize="small", loc="lower left")
     ax.set(
@@ -165,7 +170,7 @@ def boxes(limits, stats, condition: str, ax=None):
     for i, row in enumerate(rows):
         span = (row.high - row.low) or 1.0
         lo, hi = (row.min - row.low) / span, (row.max - row.low) / span
-        colour = PALETTE[(int(row.box) - 1) % len(PALETTE)]
+        colour = line_colour(int(row.box) - 1)
         ax.barh(i, hi - lo, left=lo, color=colour, alpha=0.8, height=0.6)
         ax.text(1.01, i, f"{row.min:.3g} .. {row.max:.3g}", va="center", fontsize="small")
     ax.set_yticks(range(len(rows)), [f"box {int(r.box)}: {r.parameter}" for r in rows])

@@ -23,7 +23,7 @@ from loyaltysim.runs.metrics import checkpoint_step, step_to_month
 from loyaltysim.runs.provenance import code_hash, file_hash
 from loyaltysim.scenario import Scenario, load_scenario
 from loyaltysim.sweeps import designs
-from loyaltysim.sweeps.experiment import Experiment, load_experiment
+from loyaltysim.sweeps.experiment import Experiment, SeriesSpec, load_experiment
 from loyaltysim.sweeps.expressions import compile_expression, evaluate
 
 __all__ = ["SweepPlan", "SweepTask", "plan"]
@@ -36,8 +36,7 @@ class SweepTask:
     task: Task
     checkpoints: tuple[float, ...] | None
     metrics: tuple[str, ...]
-    series: tuple[str, ...] = ()
-    series_every: float = 1.0
+    series: SeriesSpec | None = None
 
     @property
     def id(self) -> tuple[int, int]:
@@ -76,8 +75,6 @@ class SweepPlan:
         exp = self.experiment
         names = [*exp.parameters, *exp.derived]
         checkpoints = tuple(exp.checkpoints) if exp.checkpoints is not None else None
-        series = tuple(exp.series.metrics) if exp.series is not None else ()
-        every = exp.series.every if exp.series is not None else 1.0
         for i, scenario in enumerate(self.scenarios):
             row = self.design.iloc[i]
             seeds = replication_seeds(exp.seed, exp.replications, i, exp.independent_seeds)
@@ -85,34 +82,32 @@ class SweepPlan:
                 if (i, r) in skip:
                     continue
                 labels = {"point": i, "replication": r, **{n: _plain(row[n]) for n in names}}
-                yield SweepTask(Task(scenario, seed, labels), checkpoints, tuple(exp.metrics), series, every)
+                yield SweepTask(Task(scenario, seed, labels), checkpoints, tuple(exp.metrics), exp.series)
 
     def fingerprint(self) -> str:
-        """Hash of what determines the results.
+        """Hash of what determines the results (`fingerprint_data`)."""
+        text = json.dumps(self.fingerprint_data(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def fingerprint_data(self) -> dict[str, Any]:
+        """What determines the results, as the fingerprint hashes it.
 
         The validated experiment without its replication count (replication ``r`` has the same seed whatever the
         count, so a finished sweep can be given more replications) and without an unset ``series`` (so sweeps
-        written before series existed keep their hash), the base scenario, the package version, the
-        model's source (`loyaltysim.runs.provenance.code_hash`) and the contents of every edge-list file the runs
-        read.
+        written before series existed keep their hash), the base scenario, the package version, the model's source
+        (`loyaltysim.runs.provenance.code_hash`) and the contents of every edge-list file the runs read.
         """
         from loyaltysim._version import __version__
 
         edges = sorted({s.network.path for s in self.scenarios if s.network.kind == "edge_list" and s.network.path})
-        text = json.dumps(
-            {
-                "experiment": self.experiment.model_dump(
-                    mode="json", exclude={"replications"} | ({"series"} if self.experiment.series is None else set())
-                ),
-                "scenario": self.base.model_dump(mode="json"),
-                "loyaltysim": __version__,
-                "engine_source": code_hash(),
-                "edge_lists": {path: file_hash(path) for path in edges},
-            },
-            sort_keys=True,
-            default=str,
-        )
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        left_out = {"replications"} | ({"series"} if self.experiment.series is None else set())
+        return {
+            "experiment": self.experiment.model_dump(mode="json", exclude=left_out),
+            "scenario": self.base.model_dump(mode="json"),
+            "loyaltysim": __version__,
+            "engine_source": code_hash(),
+            "edge_lists": {path: file_hash(path) for path in edges},
+        }
 
 
 def _plain(value: Any) -> Any:

@@ -65,12 +65,12 @@ class SweepResults:
         exp.source = manifest.get("experiment_file")
         scenario = Scenario.model_validate(manifest["scenario"])
         final = directory / "results.parquet"
-        store = Store(directory)
-        frame = tidy(pd.read_parquet(final)) if final.exists() else store.read()
+        store = Store(directory, series=exp.series is not None)
+        complete = final.exists() and (exp.series is None or (directory / "series.parquet").exists())
+        frame = tidy(pd.read_parquet(final)) if complete else store.read()
         series = None
-        if exp.series is not None:
-            over_time = directory / "series.parquet"
-            series = tidy(pd.read_parquet(over_time)) if over_time.exists() else store.read(series=True)
+        if exp.series is not None:  # read from the same place as the checkpoint rows, so the two tables agree
+            series = tidy(pd.read_parquet(directory / "series.parquet")) if complete else store.read(series=True)
         design = pd.read_parquet(directory / "design.parquet")
         info = {k: manifest.get(k) for k in ("status", "tasks", "hash", "created")}
         return cls(frame, design, exp, scenario, directory, info, series)
@@ -246,17 +246,22 @@ class SweepResults:
         return figures.envelopes(self.envelope(metric, by), self.experiment.replications, ax=ax)
 
     def convergence(self, metrics: list[str] | None = None, month: float | None = None) -> pd.DataFrame:
-        """How each point's confidence interval narrows with the number of replications (`summaries.convergence`).
+        """How a point's confidence interval narrows with replications, seen and projected (`summaries.convergence`).
 
         Returns
         -------
         pandas.DataFrame
-            ``metric``, ``replications``, ``points``, ``half_width`` and ``relative_half_width`` (%).
+            ``metric``, ``replications``, ``projected``, ``points``, ``sd``, ``half_width``, ``relative_half_width``
+            (%) and ``difference_half_width``.
         """
         if self.experiment.replications < 2:
             raise ValueError("a convergence view needs at least 2 replications; this sweep has 1")
+        metrics = list(metrics or self.experiment.metrics)
+        for m in metrics:
+            self._recorded(m)
         at = self.frame[self.frame["month"] == self.month(month)]
-        table = summaries.convergence(at, metrics or self.experiment.metrics, self.experiment.replications)
+        exp = self.experiment
+        table = summaries.convergence(at, metrics, exp.replications, exp.independent_seeds)
         table.attrs["month"] = self.month(month)
         return table
 
@@ -270,14 +275,20 @@ class SweepResults:
         Returns
         -------
         pandas.DataFrame
-            One row: ``metric``, ``month``, ``replications``, ``stochastic``, ``stochastic_common``,
+            One row: ``metric``, ``month``, ``replications``, ``points``, ``stochastic``, ``stochastic_common``,
             ``parametric``, ``stochastic_share`` and ``noise_in_means``.
         """
         at = self.frame[self.frame["month"] == self.month(month)]
         exp = self.experiment
-        table = summaries.variance(at, metric, exp.replications, exp.independent_seeds)
+        self._recorded(metric)
+        table = summaries.variance(at, metric, exp.independent_seeds)
         table.insert(1, "month", self.month(month))
         return table
+
+    def _recorded(self, metric: str) -> None:
+        if metric not in self.experiment.metrics:
+            allowed = ", ".join(self.experiment.metrics)
+            raise ValueError(f"metric '{metric}' was not recorded by this sweep; allowed: {allowed}")
 
     def grid_means(self, metric: str, month: float | None = None) -> pd.DataFrame:
         """`point_means` of a metric, or `roi` for ``"roi"`` (what heatmaps and grid tables show)."""

@@ -40,7 +40,8 @@ def run_sweep_task(item: SweepTask) -> RunRows:
     ts = run_task(item.task)
     n_labels = len(item.task.labels) + 1
     rows = checkpoint_rows(ts, item.task.scenario, item.checkpoints, item.metrics, n_labels)
-    series = series_rows(ts, item.task.scenario, item.series_every, item.series, n_labels) if item.series else None
+    spec = item.series
+    series = series_rows(ts, item.task.scenario, spec.every, spec.metrics, n_labels) if spec is not None else None
     rows["seconds"] = time.perf_counter() - start
     return RunRows(rows, series)
 
@@ -133,7 +134,8 @@ def sweep(
     if out is None:
         return _sweep(sp, None, jobs, scheduler, executor, progress, flush_seconds)
     with SweepLock(Path(out)):
-        return _sweep(sp, Store(Path(out)), jobs, scheduler, executor, progress, flush_seconds)
+        store = Store(Path(out), series=sp.experiment.series is not None)
+        return _sweep(sp, store, jobs, scheduler, executor, progress, flush_seconds)
 
 
 def _sweep(sp, store, jobs, scheduler, executor, progress, flush_seconds) -> SweepResults:

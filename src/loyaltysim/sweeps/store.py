@@ -68,36 +68,50 @@ class SweepLock:
 class Store:
     """Finished runs as Parquet part files in ``DIR/parts`` (their series in ``DIR/series``), written atomically.
 
-    A run counts as finished when its checkpoint rows are in ``parts``; its series rows are written to ``series``
-    just before, so a run that is on disk has its series too (an interruption in between leaves series rows that
-    the rerun writes again; the last written wins).
+    With ``series`` (an experiment with ``[series]``), a run counts as finished only when both its checkpoint rows
+    and its series rows are on disk and readable; its series rows are written first. An interruption in between, or
+    a damaged part, leaves a run that the next attempt runs again (the last rows written win; a rerun writes the
+    same numbers, as runs are seeded).
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, series: bool = False) -> None:
         self.directory = directory
         self.parts = directory / "parts"
         self.series = directory / "series"
+        self.with_series = series
         self._buffer: list[pd.DataFrame] = []
         self._series: list[pd.DataFrame] = []
 
     def prepare(self) -> None:
-        """Create ``parts/`` and remove temporary files of an interrupted write."""
-        self.parts.mkdir(parents=True, exist_ok=True)
-        for folder in (self.parts, self.series):
+        """Create ``parts/`` (and ``series/``) and remove temporary files of an interrupted write."""
+        for folder in (self.parts, self.series) if self.with_series else (self.parts,):
+            folder.mkdir(parents=True, exist_ok=True)
             for stale in folder.glob(".part-*"):  # temporary files of an interrupted write
                 stale.unlink(missing_ok=True)
 
-    def finished(self) -> set[tuple[int, int]]:
-        """(point, replication) of every run on disk; an unreadable part is set aside and its runs redone."""
-        done: set[tuple[int, int]] = set()
-        for part in sorted(self.parts.glob("part-*.parquet")):
-            try:
-                ids = pd.read_parquet(part, columns=["point", "replication"])
-            except Exception:  # any damage means: run these tasks again
-                part.rename(part.with_name(part.name + ".corrupt"))
-                continue
-            done.update(zip(ids["point"].tolist(), ids["replication"].tolist(), strict=True))
+    def finished(self, repair: bool = True) -> set[tuple[int, int]]:
+        """(point, replication) of every finished run on disk.
+
+        With ``repair`` an unreadable part is set aside (``.corrupt``) so that its runs are done again; without it
+        (reading results) nothing on disk changes.
+        """
+        done = self._ids(self.parts, repair)
+        if self.with_series:
+            done &= self._ids(self.series, repair)
         return done
+
+    @staticmethod
+    def _ids(folder: Path, repair: bool) -> set[tuple[int, int]]:
+        ids: set[tuple[int, int]] = set()
+        for part in sorted(folder.glob("part-*.parquet")):
+            try:
+                df = pd.read_parquet(part, columns=["point", "replication"])
+            except Exception:  # any damage means: run these tasks again
+                if repair:
+                    part.rename(part.with_name(part.name + ".corrupt"))
+                continue
+            ids.update(zip(df["point"].tolist(), df["replication"].tolist(), strict=True))
+        return ids
 
     def add(self, rows: pd.DataFrame, series: pd.DataFrame | None = None) -> None:
         """Keep a finished run's rows (and its series rows) until the next `flush`."""
@@ -121,12 +135,10 @@ class Store:
 
     def timings(self) -> list[dict[str, Any]]:
         """Wall time of every finished run: ``point``, ``replication``, ``seconds``."""
-        files = sorted(self.parts.glob("part-*.parquet"))
-        frames = [pd.read_parquet(f, columns=["point", "replication", "seconds"]) for f in files]
-        if not frames:
+        df = self._read(self.parts, ["point", "replication", "seconds"])
+        if df.empty:
             return []
-        df = pd.concat(frames).drop_duplicates(["point", "replication"], keep="last")
-        df = df.sort_values(["point", "replication"])
+        df = df.drop_duplicates(["point", "replication"], keep="last").sort_values(["point", "replication"])
         return [
             {"point": int(p), "replication": int(r), "seconds": round(float(s), 4)}
             for p, r, s in zip(df["point"], df["replication"], df["seconds"], strict=True)
@@ -134,14 +146,24 @@ class Store:
 
     def read(self, series: bool = False) -> pd.DataFrame:
         """Every finished run on disk, tidy: the checkpoint rows, or with ``series`` the rows over time."""
-        files = sorted((self.series if series else self.parts).glob("part-*.parquet"))
-        if not files:
-            return pd.DataFrame()
-        df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-        if series:  # only the runs whose checkpoint rows are on disk count as finished
-            done = pd.MultiIndex.from_tuples(sorted(self.finished()), names=["point", "replication"])
+        df = self._read(self.series if series else self.parts)
+        if df.empty:
+            return df
+        if self.with_series:  # only runs with both their parts readable are finished
+            done = pd.MultiIndex.from_tuples(sorted(self.finished(repair=False)), names=["point", "replication"])
             df = df[pd.MultiIndex.from_frame(df[["point", "replication"]]).isin(done)]
         return tidy(df)
+
+    @staticmethod
+    def _read(folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
+        """The readable part files of a folder, in the order they were written (unreadable ones are not finished)."""
+        frames = []
+        for part in sorted(folder.glob("part-*.parquet")):
+            try:
+                frames.append(pd.read_parquet(part, columns=columns))
+            except Exception:
+                continue
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def tidy(df: pd.DataFrame) -> pd.DataFrame:

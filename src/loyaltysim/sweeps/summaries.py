@@ -95,13 +95,19 @@ def _strongest(series: pd.DataFrame, design: pd.DataFrame, parameters: Sequence[
     return max(parameters, key=lambda n: -1.0 if np.isnan(rho[n]) else rho[n])
 
 
-def convergence(rows: pd.DataFrame, metrics: Sequence[str], replications: int) -> pd.DataFrame:
-    """How the confidence interval of each point's mean narrows with the number of replications.
+def convergence(
+    rows: pd.DataFrame, metrics: Sequence[str], replications: int, independent_seeds: bool = False, level: float = 0.95
+) -> pd.DataFrame:
+    """How the confidence interval of a point's mean narrows with the number of replications, and what more would buy.
 
-    For ``n`` = 2 .. replications, using replications 0 .. n-1 of every point (the ones a sweep with ``n``
-    replications runs): the half-width of the 95 % Student-t interval of each point's mean, averaged over the
-    points, and that average as a % of the mean absolute value of the metric. A curve that still falls fast at the
-    last ``n`` says more replications would still pay.
+    For ``n`` = 2 .. replications (*observed*), with the first ``n`` replications of every point that has them all
+    (the runs a sweep with ``n`` replications has): the pooled standard deviation s_n of a run around its point's
+    mean (the root of the mean over points of their variances) and the half-width t(n-1) s_n / sqrt(n) of a point's
+    interval. Beyond them (*projected*, up to ``max(2 R, 10)``): the same half-width with s from all R replications,
+    what raising ``replications`` would give. ``relative_half_width`` is the half-width as a % of the mean absolute
+    value of the point means. ``difference_half_width`` is the half-width of the difference between two points'
+    means: under common random numbers only the noise the points do not share counts (var(e) of `variance`, twice),
+    which is why paired comparisons between points are much tighter than each point's own interval.
 
     Parameters
     ----------
@@ -110,12 +116,17 @@ def convergence(rows: pd.DataFrame, metrics: Sequence[str], replications: int) -
     metrics
         Metrics to follow.
     replications
-        The sweep's replications.
+        The sweep's replications R (at least 2).
+    independent_seeds
+        Whether the points had their own seeds (then the whole within-point variance separates two points).
+    level
+        Confidence level.
 
     Returns
     -------
     pandas.DataFrame
-        ``metric``, ``replications``, ``points``, ``half_width`` and ``relative_half_width`` (%).
+        ``metric``, ``replications``, ``projected``, ``points``, ``sd``, ``half_width``, ``relative_half_width``
+        (%) and ``difference_half_width``.
     """
     from scipy import stats
 
@@ -123,23 +134,42 @@ def convergence(rows: pd.DataFrame, metrics: Sequence[str], replications: int) -
     for m in metrics:
         wide = rows.pivot_table(index="point", columns="replication", values=m, aggfunc="first")
         wide = wide.reindex(columns=range(replications))
-        for n in range(2, replications + 1):
-            first = wide.iloc[:, :n]
-            half = stats.t.ppf(0.975, n - 1) * first.std(axis=1, ddof=1) / np.sqrt(n)
-            scale = first.mean(axis=1).abs().mean()
+        scale = wide.mean(axis=1).abs().mean()
+        complete = wide.dropna()
+        for n in range(2, max(2 * replications, 10) + 1):
+            projected = n > replications
+            first = complete if projected else wide.iloc[:, :n].dropna()
+            sd = float(np.sqrt(first.var(axis=1, ddof=1).mean())) if len(first) else np.nan
+            noise = _noise(first, independent_seeds) if len(first) >= 2 else np.nan
+            t = stats.t.ppf(0.5 + level / 2, n - 1)
             out.append(
                 {
                     "metric": m,
                     "replications": n,
-                    "points": int(half.count()),
-                    "half_width": float(half.mean()),
-                    "relative_half_width": float(100 * half.mean() / scale) if scale > 0 else np.nan,
+                    "projected": projected,
+                    "points": len(first),
+                    "sd": sd,
+                    "half_width": t * sd / np.sqrt(n),
+                    "relative_half_width": 100 * t * sd / np.sqrt(n) / scale if scale > 0 else np.nan,
+                    "difference_half_width": t * np.sqrt(2 * noise / n),
                 }
             )
     return pd.DataFrame(out)
 
 
-def variance(rows: pd.DataFrame, metric: str, replications: int, independent_seeds: bool = False) -> pd.DataFrame:
+def _noise(y: pd.DataFrame, independent: bool) -> float:
+    """The noise var(e) two points do not share: the two-way fit's residual mean square, or the within-point variance.
+
+    ``y`` is points x replications; with independent seeds nothing is shared and the within-point variance is used.
+    """
+    if independent:
+        return float(y.var(axis=1, ddof=1).mean())
+    points, reps = y.shape
+    resid = y.sub(y.mean(axis=1), axis=0).sub(y.mean(axis=0), axis=1) + float(y.to_numpy().mean())
+    return float((resid.to_numpy() ** 2).sum() / ((points - 1) * (reps - 1)))
+
+
+def variance(rows: pd.DataFrame, metric: str, independent_seeds: bool = False) -> pd.DataFrame:
     """How much of a metric's variance over a sweep's runs is stochastic and how much parametric.
 
     The runs are read as y[p, r] = m + a_p + b_r + e_pr: a_p the effect of point p's parameters, b_r the effect of
@@ -157,44 +187,42 @@ def variance(rows: pd.DataFrame, metric: str, replications: int, independent_see
         Tidy rows at one checkpoint: ``point``, ``replication`` and the metric.
     metric
         The metric.
-    replications
-        The sweep's replications R.
     independent_seeds
         Whether the points had their own seeds (no common random numbers).
+
+    Only the points that have every replication present count; R is the number of those replications.
 
     Returns
     -------
     pandas.DataFrame
-        One row: ``metric``, ``replications``, ``stochastic``, ``stochastic_common``, ``parametric``,
+        One row: ``metric``, ``replications``, ``points``, ``stochastic``, ``stochastic_common``, ``parametric``,
         ``stochastic_share`` (stochastic / (stochastic + parametric)) and ``noise_in_means``.
     """
     y = rows.pivot_table(index="point", columns="replication", values=metric, aggfunc="first").dropna()
+    reps = y.shape[1]  # the replications every point used has (a sweep still running may have fewer)
     means = y.mean(axis=1)
     between = float(means.var(ddof=1))
     points = len(y)
-    if replications < 2 or points < 2:
+    if reps < 2 or points < 2:
         within = common = noise = np.nan
         parametric = between
     else:
         within = float(y.var(axis=1, ddof=1).mean())
-        if independent_seeds:
-            noise, common = within, 0.0
-        else:
-            resid = y.sub(means, axis=0).sub(y.mean(axis=0), axis=1) + float(y.to_numpy().mean())
-            noise = float((resid.to_numpy() ** 2).sum() / ((points - 1) * (replications - 1)))
-            common = max(within - noise, 0.0)
-        parametric = max(between - noise / replications, 0.0)
+        noise = _noise(y, independent_seeds)
+        common = max(within - noise, 0.0) if not independent_seeds else 0.0
+        parametric = max(between - noise / reps, 0.0)
     total = parametric + within
     return pd.DataFrame(
         [
             {
                 "metric": metric,
-                "replications": replications,
+                "replications": reps,
+                "points": points,
                 "stochastic": within,
                 "stochastic_common": common,
                 "parametric": parametric,
                 "stochastic_share": within / total if total > 0 else np.nan,
-                "noise_in_means": (noise / replications) / between if between > 0 else np.nan,
+                "noise_in_means": (noise / reps) / between if between > 0 else np.nan,
             }
         ]
     )
