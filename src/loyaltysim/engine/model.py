@@ -137,7 +137,7 @@ class LoyaltyModel(mesa.Model):
         self.trait_key = np.uint64(stream_key(self.seed, -1, Purpose.INIT_TRAITS))  # thresholds, tolerance, WTP
         self.signal_counts = (0, 0, 0)  # customers and stories of this step (reference engine, complete network)
         self._row: dict[str, float] = {}  # this step's outputs, read by the DataCollector's reporters
-        self.datacollector = mesa.DataCollector(model_reporters={c: _reporter(c) for c in COLUMNS})
+        self.datacollector = RowCollector(model_reporters={c: _reporter(c) for c in COLUMNS})
         if engine == "reference":
             populate(self)
         self._tally(0)
@@ -267,6 +267,23 @@ class LoyaltyModel(mesa.Model):
     def timeseries(self):
         """Outputs so far as a pandas DataFrame, one row per step."""
         return self.datacollector.get_model_vars_dataframe()
+
+
+class RowCollector(mesa.DataCollector):
+    """Mesa's DataCollector, one model reporter per output column, that stores the step's row as it is.
+
+    Mesa deep-copies every reported value in case it is a mutable object that later steps change; a row's values
+    are plain numbers, so the copies (about a tenth of a small run's time, `benchmarks/run.py`'s ``small_runs``)
+    are left out. Everything else (`get_model_vars_dataframe`, the reporters) is Mesa's.
+    """
+
+    def collect(self, model: LoyaltyModel) -> None:
+        """Append the model's latest outputs row, one value per reporter's column."""
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        row = model._row
+        for column, values in self.model_vars.items():
+            values.append(row[column])
 
 
 def _reporter(column: str):

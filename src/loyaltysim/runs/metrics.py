@@ -175,18 +175,16 @@ METRICS: dict[str, Metric] = {
 }
 """Every metric by name."""
 
-BETTER: dict[str, Literal["higher", "lower"]] = {
-    **dict.fromkeys(
-        "active new_customers won_back initial_active revenue profit promoters nps mean_loyalty wom_positive "
-        "retention adoption clv terminal_value value roi break_even".split(),
-        "higher",
-    ),
-    **dict.fromkeys(
-        "at_risk churned churned_step lost_to_competitor service_cost acquisition_cost retention_cost "
-        "intervention_cost one_off_cost cost detractors ces wom_negative churn_rate intervention_value payback".split(),
-        "lower",
-    ),
-}
+_HIGHER = (
+    "active", "new_customers", "won_back", "initial_active", "revenue", "profit", "promoters", "nps", "mean_loyalty",
+    "wom_positive", "retention", "adoption", "clv", "terminal_value", "value", "roi", "break_even",
+)  # fmt: skip
+_LOWER = (
+    "at_risk", "churned", "churned_step", "lost_to_competitor", "service_cost", "acquisition_cost", "retention_cost",
+    "intervention_cost", "one_off_cost", "cost", "detractors", "ces", "wom_negative", "churn_rate",
+    "intervention_value", "payback",
+)  # fmt: skip
+BETTER: dict[str, Literal["higher", "lower"]] = dict.fromkeys(_HIGHER, "higher") | dict.fromkeys(_LOWER, "lower")
 """Which way a metric is better for the firm, where one way is (an optimiser maximises or minimises it); the
 others (stage counts, prospects, interactions, expectations) describe the market and are neither."""
 
