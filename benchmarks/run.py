@@ -12,7 +12,9 @@ works (CI), its numbers mean nothing.
 Sections: ``throughput`` (customer-steps per second of the full model by size and threads), ``readable`` (the
 Mesa-agent path at 10,000 customers), ``phases`` (time per phase of a step), ``networks`` (build time per kind),
 ``memory`` (peak RSS per customer in a fresh process), ``startup`` (new process, cold and warm compile cache),
-``bandwidth`` (numba read-modify-write over 400 MB) and ``traffic`` (bytes a step moves per customer).
+``bandwidth`` (numba read-modify-write over 400 MB), ``traffic`` (bytes a step moves per customer) and
+``small_runs`` (whole runs per second at 10,000 customers x 52 weeks on one thread, as sweeps and calibrations run
+them, and where a run's time goes outside the compiled kernels).
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ FULL = {
     "network_n": 1_000_000,
     "memory_sizes": [1_000_000, 10_000_000],
     "bandwidth_mb": 400,
+    "small_sizes": [100, 10_000],
+    "small_runs": 15,
 }
 QUICK = {
     "sizes": [10_000, 100_000],
@@ -68,6 +72,8 @@ QUICK = {
     "network_n": 100_000,
     "memory_sizes": [100_000],
     "bandwidth_mb": 40,
+    "small_sizes": [100, 10_000],
+    "small_runs": 3,
 }
 
 
@@ -232,6 +238,72 @@ if n:
 hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM")]
 print(int(hwm[0].split()[1]) * 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 """
+
+
+KERNEL_CALLS = (
+    (kernels, "init_population"),
+    (kernels, "interact"),
+    (kernels, "settle"),
+    (listen, "listen"),
+    (listen, "listen_mean_field"),
+)
+"""The compiled kernels a run calls (module, name): what a small run's time is split against."""
+
+
+def small_runs(cfg: dict) -> list[dict]:
+    """Whole runs (`loyaltysim.simulate`: build, 52 weekly steps, the output table) on one thread, by size.
+
+    Each kernel call is timed from Python (it includes numba's dispatch of its arguments); the rest of a run is
+    its overhead: scenario, plan, network, outputs rows, the data collector and the table. At 100 customers a run is
+    almost all overhead.
+    """
+    from loyaltysim import load_scenario, simulate
+
+    rows = []
+    for n in cfg["small_sizes"]:
+        spec = load_scenario(SCENARIO, {"population.size": n})
+        with threads(1):
+            simulate(spec, seed=0, n_threads=1)  # warm-up: compiled kernels loaded
+            spent: dict[str, float] = {}
+            saved = [(mod, name, getattr(mod, name)) for mod, name in KERNEL_CALLS]
+            for mod, name, fn in saved:
+                setattr(mod, name, _timed(fn, name, spent))
+            try:
+                wall = []
+                for seed in range(cfg["small_runs"]):
+                    start = time.perf_counter()
+                    simulate(spec, seed=seed, n_threads=1)
+                    wall.append(time.perf_counter() - start)
+            finally:
+                for mod, name, fn in saved:
+                    setattr(mod, name, fn)
+        runs = len(wall)
+        kernel = sum(spent.values()) / runs
+        median = statistics.median(wall)
+        rows.append(
+            {
+                "n": n,
+                "steps": spec.n_steps,
+                "runs": runs,
+                "seconds_per_run": median,
+                "runs_per_s": 1 / median,
+                "kernel_seconds_per_run": {k: v / runs for k, v in spent.items()},
+                "overhead_seconds_per_run": statistics.mean(wall) - kernel,
+                "overhead_share": 1 - kernel / statistics.mean(wall),
+            }
+        )
+    return rows
+
+
+def _timed(fn, name: str, spent: dict[str, float]):
+    def call(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+
+    return call
 
 
 def child_peak_rss(n: int) -> int:
@@ -465,6 +537,7 @@ def run(quick: bool, repeats: int, only: list[str] | None = None, previous: dict
         ("traffic", lambda: traffic(mover_share(cfg["phase_n"] // 10))),
         ("memory", lambda: memory(cfg)),
         ("startup", lambda: startup(max(1, repeats // 2))),
+        ("small_runs", lambda: small_runs(cfg)),
     ]
     for name, fn in sections:
         if only and name not in only:
@@ -598,6 +671,17 @@ def _traffic_lines(res: dict) -> list[str]:
     ]
 
 
+def _small_run_lines(res: dict) -> list[str]:
+    lines = ["small runs (52 weeks, 1 thread)     n   ms/run  runs/s  kernels ms  overhead ms  overhead share"]
+    for r in res["small_runs"]:
+        kernel = sum(r["kernel_seconds_per_run"].values())
+        lines.append(
+            f"{'':30}{r['n']:>7,} {1e3 * r['seconds_per_run']:>8.2f} {r['runs_per_s']:>7.1f} {1e3 * kernel:>11.2f} "
+            f"{1e3 * r['overhead_seconds_per_run']:>12.2f} {100 * r['overhead_share']:>14.0f} %"
+        )
+    return lines
+
+
 SECTION_LINES = {
     "throughput": _throughput_lines,
     "readable": _readable_lines,
@@ -607,6 +691,7 @@ SECTION_LINES = {
     "startup": _startup_lines,
     "bandwidth": _bandwidth_lines,
     "traffic": _traffic_lines,
+    "small_runs": _small_run_lines,
 }
 """Lines of the printed table, per section, in the order printed."""
 

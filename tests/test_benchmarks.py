@@ -26,9 +26,14 @@ def test_quick_benchmark_writes_json_table_and_figure(tmp_path, capsys):
     res = json.loads(out.read_text())
     for section in ("throughput", "readable", "phases", "networks", "memory", "startup", "bandwidth", "traffic"):
         assert section in res
+    for section in ("small_runs",):
+        assert section in res
     assert {row["threads"] for row in res["throughput"]} >= {1}
     assert all(row["customer_steps_per_s"] > 0 for row in res["throughput"])
     assert {row["kind"] for row in res["networks"]} == set(run.NETWORK_KINDS)
+    small = {row["n"]: row for row in res["small_runs"]}
+    assert set(small) == {100, 10_000} and all(0 < r["overhead_share"] < 1 for r in small.values())
+    assert {"interact", "settle", "listen", "init_population"} <= set(small[10_000]["kernel_seconds_per_run"])
     assert "throughput" in capsys.readouterr().out
     png = tmp_path / "scaling.png"
     assert _load("plot").main([str(out), "--out", str(png)]) == 0
