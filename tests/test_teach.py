@@ -140,6 +140,47 @@ def test_slider_change_applies_at_reset_and_is_clamped():
         room.set_lever("market.price", 2.0)
 
 
+def test_reset_keeps_earlier_runs_as_ghosts_labelled_with_what_changed():
+    from loyaltysim.teach.classroom import GHOSTS, MONITORS
+    from loyaltysim.teach.figures import charts_figure, ghost_label
+
+    room = Classroom("pyramid")
+    room.reset()  # a run of no steps is not worth keeping
+    assert room.ghosts == [] and room.number == 2
+    room.run(3)
+    end = room.monitors()
+    room.set_lever(EFFORT, 0.2)
+    room.reset()
+    (ghost,) = room.ghosts
+    assert ghost.number == 2 and ghost.changes == ((EFFORT, 0.45, 0.2),) and len(ghost.timeseries) == 4
+    assert ghost.end == end and set(end) == set(MONITORS)
+    assert ghost_label(ghost, "en") == "Run 2: Customer effort 0.45 → 0.2"
+    assert ghost_label(ghost, "es") == "Simulación 2: Esfuerzo del cliente 0,45 → 0,2"
+    room.run(5)
+    fig = charts_figure(room.model.timeseries(), "en", room.horizon, room.ghosts)
+    active = fig.axes[1]
+    assert len(active.get_lines()) == 2 and active.get_legend() is not None  # the ghost, dashed, and the run
+    assert active.get_lines()[0].get_linestyle() == "--"
+    for _ in range(GHOSTS + 2):
+        room.run(1)
+        room.reset()
+    assert len(room.ghosts) == GHOSTS and room.ghosts[-1].number == room.number - 1  # the oldest dropped
+    assert ghost_label(room.ghosts[-1], "en").endswith("same levers")
+    room.clear_ghosts()
+    assert room.ghosts == []
+    room.run(1)
+    room.load("effort_vs_delight")
+    assert room.ghosts == [] and room.number == 1  # another lesson, another comparison
+
+
+def test_numbers_are_written_as_each_language_writes_them():
+    from loyaltysim.teach.translations import number
+
+    assert number("en", 1234.567, 1) == "1,234.6" and number("es", 1234.567, 1) == "1.234,6"
+    assert number("es", 0.45, None) == "0,45" and number("en", -3.2, 0, sign=True) == "-3"
+    assert number("es", float("nan")) == "–"
+
+
 def test_switching_lesson_loads_its_preset_and_restarts():
     room = Classroom("pyramid")
     room.set_lever(EFFORT, 0.1)
@@ -253,8 +294,8 @@ def browser():
 class Page:
     """A page of the app in its own browser context, recording console errors and failed loads."""
 
-    def __init__(self, browser, url):
-        self.context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    def __init__(self, browser, url, width: int = 1500, height: int = 1100):
+        self.context = browser.new_context(viewport={"width": width, "height": height})
         self.page = self.context.new_page()
         self.problems: list[str] = []
         self.page.on("console", lambda m: self.problems.append(f"console: {m.text}") if m.type == "error" else None)
@@ -327,6 +368,53 @@ def test_slider_change_takes_effect_after_reset(server, browser):
         p.wait_text(f'.lsim-applied tr[data-key="{EFFORT}"] td.v', r"^1$")
         p.wait_text(".lsim-step", r"^Step 0 of 52")
         page.locator(".lsim-pending").wait_for(state="detached", timeout=30_000)
+        assert p.problems == []
+    finally:
+        p.close()
+
+
+def test_values_are_readable_and_typed_and_reset_keeps_a_ghost_run(server, browser):
+    p = Page(browser, server)
+    try:
+        page = p.page
+        value = page.locator(".lsim-lever-effort .lsim-lever-value input")
+        assert value.input_value() == "0.45"  # readable without dragging
+        monitors = page.locator(".lsim-monitors").inner_text()
+        assert "CES" in monitors and "Retention" in monitors and "Good word of mouth" in monitors
+        p.step(1)
+        p.step(2)
+        value.fill("0.2")
+        value.press("Enter")
+        page.locator(".lsim-pending").wait_for(state="visible", timeout=30_000)
+        page.locator(".lsim-btn-reset").click()
+        p.wait_text(f'.lsim-applied tr[data-key="{EFFORT}"] td.v', r"^0.2$")
+        page.locator(".lsim-runs").wait_for(state="visible", timeout=30_000)
+        runs = page.locator(".lsim-runs").inner_text()
+        assert "Run 1: Customer effort 0.45 → 0.2" in runs and "Current run (Run 2)" in runs
+        page.locator(".lsim-btn-clear").click()
+        page.locator(".lsim-runs").wait_for(state="detached", timeout=30_000)
+        value.fill("7")  # typed beyond the slider's top: clamped
+        value.press("Enter")
+        page.wait_for_function(
+            "() => Number(document.querySelector('.lsim-lever-effort .lsim-lever-value input').value) === 1",
+            timeout=30_000,
+        )
+        assert page.locator(".lsim-lever-effort [role=slider]").get_attribute("aria-valuenow") == "1"
+        assert p.problems == []
+    finally:
+        p.close()
+
+
+def test_controls_and_lever_values_fit_their_cards_at_1024_by_768(server, browser):
+    p = Page(browser, server, 1024, 768)
+    try:
+        page = p.page
+        for card, inside in ((".lsim-controls", "button"), (".lsim-levers", ".lsim-lever-value input")):
+            box = page.locator(card).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 1024
+            for element in page.locator(f"{card} {inside}").all():
+                b = element.bounding_box()
+                assert b["x"] >= box["x"] and b["x"] + b["width"] <= box["x"] + box["width"] + 0.5, (card, b, box)
         assert p.problems == []
     finally:
         p.close()

@@ -15,12 +15,13 @@ from html import escape
 
 import solara
 
-from loyaltysim.teach.classroom import Classroom
+from loyaltysim.runs.figures import line_colour
+from loyaltysim.teach.classroom import MONITORS, Classroom
 from loyaltysim.teach.export import gif_bytes, png_bytes
-from loyaltysim.teach.figures import charts_figure, legend, network_svg
+from loyaltysim.teach.figures import charts_figure, ghost_label, legend, network_svg
 from loyaltysim.teach.lessons import LESSON_IDS
 from loyaltysim.teach.levers import levers
-from loyaltysim.teach.translations import LANGUAGES, lesson_text, t
+from loyaltysim.teach.translations import LANGUAGES, lesson_text, number, t
 
 __all__ = ["PLAY_INTERVAL_S", "Page"]
 
@@ -34,7 +35,22 @@ CSS = """
 .lsim-applied td { padding:0 8px 0 0; font-size:0.85em; }
 .lsim-step { font-size:1.2em; font-weight:600; }
 .lsim-network-svg { max-width:560px; }
+.lsim-lever-row { display:grid; grid-template-columns: minmax(6em, 9.5em) minmax(4em, 1fr) 4.6em; column-gap:6px;
+  align-items:center; }
+.lsim-lever-row .lsim-lever-value input { font-size:0.9em; }
+.lsim-lever-row .lsim-lever-label { font-size:0.9em; line-height:1.2; }
+.lsim-lever-row .v-input { margin-top:0; padding-top:0; }
+.lsim-monitors { display:flex; flex-wrap:wrap; gap:6px; margin-bottom:6px; }
+.lsim-monitors .mon { border:1px solid #ddd; border-radius:6px; padding:2px 8px; min-width:7.5em; }
+.lsim-monitors .mon .k { font-size:0.75em; color:#555; display:block; }
+.lsim-monitors .mon .v { font-size:1.15em; font-weight:600; }
+.lsim-runs table { border-collapse:collapse; font-size:0.85em; }
+.lsim-runs td, .lsim-runs th { padding:1px 8px 1px 0; text-align:right; }
+.lsim-runs td:first-child, .lsim-runs th:first-child { text-align:left; }
 """
+
+MONITOR_DECIMALS = {"retention": 1, "ces": 2}
+"""Decimals of a live number (the others are whole)."""
 
 
 def _start_lang() -> str:
@@ -86,14 +102,23 @@ def Levers(room: Classroom, lang: str, tick: int, on_change) -> None:  # noqa: N
             name = lever.key.rsplit(".", 1)[-1]
             help_text = t(lang, f"help.{lever.key}") or lever.meaning
             with solara.Div(classes=["lsim-lever", f"lsim-lever-{name}"]):
-                solara.SliderFloat(
-                    t(lang, f"lever.{lever.key}"),
-                    value=room.levers[lever.key],
-                    min=lever.min,
-                    max=lever.max,
-                    step=lever.step,
-                    on_value=lambda v, key=lever.key: on_change(key, v),
-                )
+                with solara.Div(classes=["lsim-lever-row"]):
+                    solara.Text(t(lang, f"lever.{lever.key}"), classes=["lsim-lever-label"])
+                    solara.SliderFloat(
+                        "",
+                        value=room.levers[lever.key],
+                        min=lever.min,
+                        max=lever.max,
+                        step=lever.step,
+                        on_value=lambda v, key=lever.key: on_change(key, v),
+                    )
+                    solara.InputFloat(  # the value, readable without dragging; typing sets it (clamped)
+                        "",
+                        value=round(room.levers[lever.key], 6),
+                        on_value=lambda v, key=lever.key: on_change(key, v) if v is not None else None,
+                        continuous_update=False,
+                        classes=["lsim-lever-value"],
+                    )
                 solara.Text(f"{help_text} [{lever.unit}]", style={"font-size": "0.8em", "color": "#666"})
         if room.pending:
             solara.Warning(t(lang, "pending"), dense=True, classes=["lsim-pending"])
@@ -107,11 +132,13 @@ def Levers(room: Classroom, lang: str, tick: int, on_change) -> None:  # noqa: N
 
 
 @solara.component
-def Controls(room: Classroom, lang: str, tick: int, playing: solara.Reactive[bool], on_step, on_reset) -> None:  # noqa: N802 (Solara components are capitalised)
-    """Step, Play, Pause and Reset, the step counter, and the export buttons."""
+def Controls(  # noqa: N802 (Solara components are capitalised)
+    room: Classroom, lang: str, tick: int, playing: solara.Reactive[bool], on_step, on_reset, on_clear
+) -> None:
+    """Step, Play, Pause and Reset (which keeps the run as a ghost), Clear, the step counter, the export buttons."""
     with solara.Card(classes=["lsim-controls"]):
         solara.Text(t(lang, "step_counter", step=room.steps, total=room.horizon), classes=["lsim-step"])
-        with solara.Row():
+        with solara.Row(style={"flex-wrap": "wrap", "row-gap": "6px"}):
             solara.Button(
                 t(lang, "btn_step"),
                 on_click=on_step,
@@ -132,10 +159,13 @@ def Controls(room: Classroom, lang: str, tick: int, playing: solara.Reactive[boo
                 classes=["lsim-btn-pause"],
             )
             solara.Button(t(lang, "btn_reset"), on_click=on_reset, classes=["lsim-btn-reset"], color="secondary")
+            solara.Button(
+                t(lang, "btn_clear"), on_click=on_clear, disabled=not room.ghosts, classes=["lsim-btn-clear"], text=True
+            )
         if room.finished:
             solara.Info(t(lang, "finished"), dense=True)
         solara.Text(t(lang, "export"), style={"font-weight": "600"})
-        with solara.Row():
+        with solara.Row(style={"flex-wrap": "wrap", "row-gap": "6px"}):
             stem = f"loyaltysim-{room.lesson}-step{room.steps}"
             solara.FileDownload(
                 lambda: png_bytes(room, lang), filename=f"{stem}.png", label=t(lang, "btn_png"), mime_type="image/png"
@@ -162,21 +192,43 @@ def Network(room: Classroom, lang: str, tick: int) -> None:  # noqa: N802 (Solar
         solara.HTML(tag="div", unsafe_innerHTML=items, classes=["lsim-legend"])
 
 
+def _monitor(lang: str, metric: str, value: float) -> str:
+    text = number(lang, value, MONITOR_DECIMALS.get(metric, 0), sign=metric == "nps")
+    unit = {"retention": " %", "profit": f" {t(lang, 'currency')}"}.get(metric, "")
+    return (
+        f'<span class="mon" data-monitor="{metric}"><span class="k">{escape(t(lang, f"mon.{metric}"))}</span>'
+        f'<span class="v">{text}{escape(unit)}</span></span>'
+    )
+
+
+def _runs_table(room: Classroom, lang: str) -> str:
+    """Each kept run's end values beside the current run's, as an HTML table."""
+    head = "".join(f"<th>{escape(t(lang, f'mon.{m}'))}</th>" for m in MONITORS)
+    now = room.monitors()
+    rows = [(ghost_label(g, lang), g.end, line_colour(i)) for i, g in enumerate(room.ghosts)]
+    rows.append((f"{t(lang, 'run_now')} ({t(lang, 'run')} {room.number})", now, "#4292c6"))
+    body = "".join(
+        f'<tr data-run="{i}"><td><span style="color:{colour}">&#9632;</span> {escape(label)}</td>'
+        + "".join(f"<td>{number(lang, end[m], MONITOR_DECIMALS.get(m, 0))}</td>" for m in MONITORS)
+        + "</tr>"
+        for i, (label, end, colour) in enumerate(rows)
+    )
+    return f"<b>{escape(t(lang, 'runs_title'))}</b><table><tr><th></th>{head}</tr>{body}</table>"
+
+
 @solara.component
 def Charts(room: Classroom, lang: str, tick: int) -> None:  # noqa: N802 (Solara components are capitalised)
-    """Customers per stage, active customers, revenue and profit, NPS."""
-    fig = solara.use_memo(lambda: charts_figure(room.model.timeseries(), lang, room.horizon), dependencies=[tick, lang])
-    now = room.metrics()  # read like every other result: loyaltysim.runs.metrics
-    kpis = [
-        ("kpi_active", f"{int(now['active']):,}"),
-        ("kpi_nps", f"{now['nps']:+.0f}"),
-        ("kpi_profit", f"{now['profit']:,.0f} {t(lang, 'currency')}"),
-        ("kpi_churned", f"{int(now['churned']):,}"),
-    ]
+    """The live numbers, then customers per stage, active customers, revenue and profit, NPS, with earlier runs."""
+    fig = solara.use_memo(
+        lambda: charts_figure(room.model.timeseries(), lang, room.horizon, room.ghosts), dependencies=[tick, lang]
+    )
+    now = room.monitors()  # read like every other result: loyaltysim.runs.metrics
     with solara.Card(t(lang, "charts"), classes=["lsim-charts"]):
-        html = " · ".join(f'<span data-kpi="{k}">{t(lang, k)}: <b>{v}</b></span>' for k, v in kpis)
-        solara.HTML(tag="div", unsafe_innerHTML=html, classes=["lsim-kpis"])
+        html = "".join(_monitor(lang, m, v) for m, v in now.items())
+        solara.HTML(tag="div", unsafe_innerHTML=html, classes=["lsim-monitors"])
         solara.FigureMatplotlib(fig, dependencies=[tick, lang], format="png")
+        if room.ghosts:
+            solara.HTML(tag="div", unsafe_innerHTML=_runs_table(room, lang), classes=["lsim-runs"])
 
 
 @solara.component
@@ -214,6 +266,10 @@ def Page() -> None:  # noqa: N802 (Solara components are capitalised)
         room.load(lesson)
         changed()
 
+    def on_clear() -> None:
+        room.clear_ghosts()
+        changed()
+
     def on_lever(key: str, value: float) -> None:
         room.set_lever(key, value)
         changed()
@@ -247,7 +303,7 @@ def Page() -> None:  # noqa: N802 (Solara components are capitalised)
         with solara.Columns([4, 8]):
             with solara.Column():
                 LessonCard(room, lang.value, tick.value, on_lesson)
-                Controls(room, lang.value, tick.value, playing, on_step, on_reset)
+                Controls(room, lang.value, tick.value, playing, on_step, on_reset, on_clear)
                 Levers(room, lang.value, tick.value, on_lever)
             with solara.Column():
                 with solara.Columns([1, 1]):

@@ -5,16 +5,46 @@ Plain Python (no Solara), so it is tested and exported without a browser; the ap
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
 from loyaltysim.engine.model import LoyaltyModel
 from loyaltysim.runs.metrics import run_metrics
 from loyaltysim.teach.lessons import LESSON_IDS, lesson_scenario
 from loyaltysim.teach.levers import lever_values, levers
 
-__all__ = ["Classroom", "layout"]
+__all__ = ["GHOSTS", "MONITORS", "Classroom", "Ghost", "layout"]
+
+GHOSTS = 5
+"""Earlier runs a Reset keeps for comparison (the oldest goes first)."""
+
+MONITORS = ("active", "retention", "nps", "ces", "wom_positive", "wom_negative", "profit")
+"""The live numbers the page shows, metrics of `loyaltysim.runs.metrics.METRICS` at the current step."""
+
+
+@dataclass(frozen=True)
+class Ghost:
+    """An earlier run kept after a Reset, to compare against.
+
+    Attributes
+    ----------
+    number : int
+        1 for the lesson's first run, 2 for the next, ...
+    changes : tuple of (key, before, after)
+        The levers moved at the Reset that ended it: its value, then the next run's.
+    timeseries : pandas.DataFrame
+        Its outputs, one row per step it ran.
+    end : dict of str to float
+        The `MONITORS` at its last step.
+    """
+
+    number: int
+    changes: tuple[tuple[str, float, float], ...]
+    timeseries: pd.DataFrame
+    end: dict[str, float]
 
 
 class Classroom:
@@ -35,6 +65,10 @@ class Classroom:
         The current run.
     history : list of numpy.ndarray
         Stage code (`loyaltysim.engine.layout`) of every person after each step, step 0 first.
+    ghosts : list of Ghost
+        Earlier runs of this lesson kept by Reset (at most `GHOSTS`), oldest first.
+    number : int
+        The current run's number in this lesson (1, 2, ...).
     """
 
     def __init__(self, lesson: str = LESSON_IDS[0], seed: int = 1) -> None:
@@ -42,9 +76,12 @@ class Classroom:
         self.load(lesson)
 
     def load(self, lesson: str) -> None:
-        """Switch to ``lesson``: its preset lever values, and a fresh run."""
+        """Switch to ``lesson``: its preset lever values, and a fresh run (earlier runs are cleared)."""
         self.lesson = lesson
         self.levers = lever_values(lesson_scenario(lesson))
+        self.ghosts: list[Ghost] = []
+        self.number = 0
+        self.model = None
         self.reset()
 
     def set_lever(self, key: str, value: float) -> None:
@@ -55,10 +92,29 @@ class Classroom:
         self.levers[key] = min(lever.max, max(lever.min, float(value)))
 
     def reset(self) -> None:
-        """Start the lesson's run again with the current lever values."""
+        """Start the lesson's run again with the current lever values, keeping the run so far as a ghost.
+
+        A run that took at least one step is kept (at most `GHOSTS`, the oldest dropped) with the levers the Reset
+        changes, so the class can compare "effort 0.45 -> 0.2" with what came before.
+        """
+        if self.model is not None and self.steps > 0:
+            before = self.applied
+            changes = tuple((k, before[k], v) for k, v in self.levers.items() if not np.isclose(before[k], v))
+            ghost = Ghost(self.number, changes, self.model.timeseries(), self.monitors())
+            self.ghosts = [*self.ghosts, ghost][-GHOSTS:]
         scenario = lesson_scenario(self.lesson).with_overrides(self.levers)
         self.model = LoyaltyModel(scenario, rng=self.seed)
         self.history = [self.model.state.stage.copy()]
+        self.number += 1
+
+    def clear_ghosts(self) -> None:
+        """Forget the earlier runs."""
+        self.ghosts = []
+
+    def monitors(self) -> dict[str, float]:
+        """The `MONITORS` at the current step."""
+        now = self.metrics()
+        return {m: now[m] for m in MONITORS}
 
     def step(self) -> bool:
         """Advance one step unless the horizon is reached; return whether it advanced."""

@@ -10,21 +10,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from loyaltysim.engine.layout import STATE_NAMES
-from loyaltysim.runs.figures import STAGE_COLOURS
-from loyaltysim.teach.translations import t
+from loyaltysim.runs.figures import STAGE_COLOURS, line_colour
+from loyaltysim.teach.translations import number, t
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from loyaltysim.teach.classroom import Classroom
+    from loyaltysim.teach.classroom import Classroom, Ghost
 
 __all__ = [
     "charts_figure",
     "colours",
     "draw_charts",
     "draw_network",
+    "ghost_label",
     "legend",
     "network_svg",
     "slide_figure",
@@ -80,17 +81,43 @@ def draw_network(
     return ax
 
 
-def draw_charts(axes: list[Axes], ts: pd.DataFrame, lang: str, horizon: int | None = None) -> list[Axes]:
-    """Four charts on ``axes``: people by stage, active customers, revenue and profit, NPS."""
+def ghost_label(ghost: Ghost, lang: str) -> str:
+    """``run 2: Effort 0.45 → 0.2`` (what the Reset after it changed), or ``run 2: same levers``."""
+    moved = "; ".join(
+        f"{t(lang, f'lever.{k}')} {number(lang, before, None)} → {number(lang, after, None)}"
+        for k, before, after in ghost.changes
+    )
+    return f"{t(lang, 'run')} {ghost.number}: {moved or t(lang, 'same_levers')}"
+
+
+def draw_ghosts(axes: list[Axes], ghosts: list[Ghost], lang: str) -> None:
+    """Earlier runs as faded dashed lines on the active, money and NPS charts (labelled on the active chart)."""
+    _, ax_active, ax_money, ax_nps = axes
+    for i, ghost in enumerate(ghosts):
+        g = ghost.timeseries
+        style = {"color": line_colour(i), "lw": 1.2, "ls": "--", "alpha": 0.55}
+        ax_active.plot(g["step"], g["active"], label=ghost_label(ghost, lang), **style)
+        ax_money.plot(g["step"][1:], g["profit"][1:], **style)
+        ax_nps.plot(g["step"], g["nps"], **style)
+
+
+def draw_charts(
+    axes: list[Axes], ts: pd.DataFrame, lang: str, horizon: int | None = None, ghosts: list[Ghost] | None = None
+) -> list[Axes]:
+    """Four charts on ``axes``: people by stage, active customers, revenue and profit, NPS; earlier runs faded."""
     weeks = ts["step"].to_numpy()
-    xmax = max(horizon or 0, int(weeks[-1]), 1)
+    xmax = max(horizon or 0, int(weeks[-1]), *(int(g.timeseries["step"].iloc[-1]) for g in ghosts or ()), 1)
     ax_stage, ax_active, ax_money, ax_nps = axes
     keys = list(STATE_NAMES)
     ax_stage.stackplot(weeks, *(ts[k] for k in keys), colors=colours(), labels=[t(lang, k) for k in keys])
     ax_stage.set(title=t(lang, "chart_stages"), ylabel=t(lang, "people"))
-    ax_active.plot(weeks, ts["active"], color=STAGE_COLOURS["personalization"], lw=2)
+    if ghosts:
+        draw_ghosts(axes, ghosts, lang)
+    ax_active.plot(weeks, ts["active"], color=STAGE_COLOURS["personalization"], lw=2, label=t(lang, "run_now"))
     ax_active.set(title=t(lang, "chart_active"), ylabel=t(lang, "customers"))
     ax_active.set_ylim(bottom=0)
+    if ghosts:
+        ax_active.legend(fontsize="x-small", loc="lower left")
     ax_money.plot(weeks[1:], ts["revenue"][1:], color="#238b45", lw=2, label=t(lang, "revenue"))
     ax_money.plot(weeks[1:], ts["profit"][1:], color="#fc8d59", lw=2, label=t(lang, "profit"))
     ax_money.axhline(0, color="#999999", lw=0.6)
@@ -106,13 +133,13 @@ def draw_charts(axes: list[Axes], ts: pd.DataFrame, lang: str, horizon: int | No
     return axes
 
 
-def charts_figure(ts: pd.DataFrame, lang: str, horizon: int | None = None) -> Figure:
+def charts_figure(ts: pd.DataFrame, lang: str, horizon: int | None = None, ghosts: list[Ghost] | None = None) -> Figure:
     """The page's 2 x 2 charts as a matplotlib figure (no pyplot, so sessions never share a figure)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(9, 6), layout="constrained")
     axes = fig.subplots(2, 2).ravel().tolist()
-    draw_charts(axes, ts, lang, horizon)
+    draw_charts(axes, ts, lang, horizon, ghosts)
     return fig
 
 

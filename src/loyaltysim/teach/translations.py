@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["LANGUAGES", "LESSONS", "UI", "Lang", "lesson_text", "t"]
+__all__ = ["LANGUAGES", "LESSONS", "UI", "Lang", "lesson_text", "number", "t"]
 
 Lang = Literal["es", "en"]
 LANGUAGES: tuple[Lang, ...] = ("es", "en")
@@ -88,10 +88,18 @@ UI: dict[str, dict[str, str]] = {
         "help.touchpoints.service.fulfilment": "Probabilidad de que se resuelva la necesidad (1 − tasa de fallos).",
         "help.word_of_mouth.loyalty_effect": "Cambio de lealtad por cada unidad neta de boca a boca escuchada.",
         "help.market.marketing": "Probabilidad mensual de que un potencial se haga cliente solo por el marketing.",
-        "kpi_active": "Clientes activos",
-        "kpi_nps": "NPS",
-        "kpi_profit": "Beneficio acumulado",
-        "kpi_churned": "Perdidos",
+        "mon.active": "Clientes activos",
+        "mon.retention": "Retención",
+        "mon.nps": "NPS",
+        "mon.ces": "CES (1 fácil, 7 difícil)",
+        "mon.wom_positive": "Boca a boca bueno",
+        "mon.wom_negative": "Boca a boca malo",
+        "mon.profit": "Beneficio acumulado",
+        "run": "Simulación",
+        "run_now": "Simulación actual",
+        "same_levers": "mismas palancas",
+        "runs_title": "Simulaciones a comparar (al final de cada una)",
+        "btn_clear": "Borrar simulaciones",
     },
     "en": {
         "title": "CX Spectrum classroom",
@@ -168,10 +176,18 @@ UI: dict[str, dict[str, str]] = {
         "help.touchpoints.service.fulfilment": "",
         "help.word_of_mouth.loyalty_effect": "",
         "help.market.marketing": "",
-        "kpi_active": "Active customers",
-        "kpi_nps": "NPS",
-        "kpi_profit": "Cumulative profit",
-        "kpi_churned": "Churned",
+        "mon.active": "Active customers",
+        "mon.retention": "Retention",
+        "mon.nps": "NPS",
+        "mon.ces": "CES (1 easy, 7 hard)",
+        "mon.wom_positive": "Good word of mouth",
+        "mon.wom_negative": "Bad word of mouth",
+        "mon.profit": "Cumulative profit",
+        "run": "Run",
+        "run_now": "Current run",
+        "same_levers": "same levers",
+        "runs_title": "Runs to compare (at the end of each)",
+        "btn_clear": "Clear runs",
     },
 }
 
@@ -367,3 +383,16 @@ def t(lang: str, key: str, **fmt: object) -> str:
 def lesson_text(lang: str, lesson: str) -> dict[str, str]:
     """Title, explanation, what to try and the question of ``lesson`` in ``lang``."""
     return LESSONS[lang][lesson]
+
+
+def number(lang: str, value: float, decimals: int | None = 0, sign: bool = False) -> str:
+    """A number as the language writes it: ``1,234.5`` in English, ``1.234,5`` in Spanish; ``–`` for no value.
+
+    ``decimals`` None writes three significant digits (a lever's value: ``0.45``, ``0,45``).
+    """
+    if value != value:  # NaN: nothing measured yet
+        return "–"
+    text = f"{value:{'+' if sign else ''}.3g}" if decimals is None else f"{value:{'+' if sign else ''},.{decimals}f}"
+    if lang == "es":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
