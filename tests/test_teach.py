@@ -173,6 +173,31 @@ def test_reset_keeps_earlier_runs_as_ghosts_labelled_with_what_changed():
     assert room.ghosts == [] and room.number == 1  # another lesson, another comparison
 
 
+def test_new_town_word_of_mouth_and_effort_charts_and_the_spectrum_bar():
+    from loyaltysim.teach.figures import charts_figure, spectrum_bar
+
+    room = Classroom("pyramid")
+    room.run(4)
+    room.reset()
+    first = room.edges()
+    room.new_town()
+    assert room.seed == 2 and room.ghosts == [] and room.steps == 0 and room.number == 1
+    assert not np.array_equal(room.edges(), first)  # another town: another network
+    room.run(6)
+    fig = charts_figure(room.model.timeseries(), "en", room.horizon)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == [
+        "People by stage", "Active customers", "Word of mouth per week", "Money per week", "NPS",
+        "Effort (CES) per week",
+    ]  # fmt: skip
+    told = fig.axes[2].get_lines()[0].get_ydata()
+    assert list(told) == room.model.timeseries()["wom_positive"][1:].tolist()
+    bar = spectrum_bar(room.history[-1], "en")
+    counts = np.bincount(room.history[-1], minlength=8)
+    assert bar.count('class="seg"') == int((counts > 0).sum())
+    assert all(f"flex:{n} 0 0" in bar for n in counts if n)
+
+
 def test_numbers_are_written_as_each_language_writes_them():
     from loyaltysim.teach.translations import number
 
@@ -400,6 +425,26 @@ def test_values_are_readable_and_typed_and_reset_keeps_a_ghost_run(server, brows
             timeout=30_000,
         )
         assert page.locator(".lsim-lever-effort [role=slider]").get_attribute("aria-valuenow") == "1"
+        assert p.problems == []
+    finally:
+        p.close()
+
+
+def test_speed_new_town_and_csv_export(server, browser):
+    p = Page(browser, server)
+    try:
+        page = p.page
+        assert page.locator(".lsim-speed button").count() == 3
+        p.step(1)
+        with page.expect_download() as download:
+            page.get_by_text("CSV data").click()
+        csv = Path(download.value.path()).read_text()
+        assert csv.splitlines()[0].startswith("step,day,prospects") and len(csv.splitlines()) == 3  # steps 0 and 1
+        assert page.locator(".lsim-town").inner_text() == "Town 1"
+        page.locator(".lsim-btn-town").click()
+        p.wait_text(".lsim-town", r"^Town 2$")
+        p.wait_text(".lsim-step", r"^Step 0 of 52")
+        assert page.locator(".lsim-spectrum-bar .seg").count() >= 2
         assert p.problems == []
     finally:
         p.close()

@@ -18,15 +18,17 @@ import solara
 from loyaltysim.runs.figures import line_colour
 from loyaltysim.teach.classroom import MONITORS, Classroom
 from loyaltysim.teach.export import gif_bytes, png_bytes
-from loyaltysim.teach.figures import charts_figure, ghost_label, legend, network_svg
+from loyaltysim.teach.figures import charts_figure, ghost_label, legend, network_svg, spectrum_bar
 from loyaltysim.teach.lessons import LESSON_IDS
 from loyaltysim.teach.levers import levers
 from loyaltysim.teach.translations import LANGUAGES, lesson_text, number, t
 
-__all__ = ["PLAY_INTERVAL_S", "Page"]
+__all__ = ["PLAY_INTERVAL_S", "SPEEDS", "Page"]
 
-PLAY_INTERVAL_S = 0.4
-"""Pause between steps while playing, in seconds."""
+SPEEDS = {"slow": 1.0, "normal": 0.4, "fast": 0.1}
+"""Pause between steps while playing, in seconds, by the speed a teacher picks."""
+PLAY_INTERVAL_S = SPEEDS["normal"]
+"""The default pause between steps while playing, in seconds."""
 
 CSS = """
 .lsim-legend span.swatch { display:inline-block; width:12px; height:12px; border-radius:6px; margin-right:4px;
@@ -45,6 +47,9 @@ CSS = """
 .lsim-monitors .mon .k { font-size:0.75em; color:#555; display:block; }
 .lsim-monitors .mon .v { font-size:1.15em; font-weight:600; }
 .lsim-runs table { border-collapse:collapse; font-size:0.85em; }
+.lsim-spectrum-bar { display:flex; height:22px; border-radius:4px; overflow:hidden; margin:6px 0 2px 0;
+  font-size:0.75em; line-height:22px; text-align:center; color:#111; }
+.lsim-spectrum-bar .seg { min-width:2px; }
 .lsim-runs td, .lsim-runs th { padding:1px 8px 1px 0; text-align:right; }
 .lsim-runs td:first-child, .lsim-runs th:first-child { text-align:left; }
 """
@@ -133,9 +138,17 @@ def Levers(room: Classroom, lang: str, tick: int, on_change) -> None:  # noqa: N
 
 @solara.component
 def Controls(  # noqa: N802 (Solara components are capitalised)
-    room: Classroom, lang: str, tick: int, playing: solara.Reactive[bool], on_step, on_reset, on_clear
+    room: Classroom,
+    lang: str,
+    tick: int,
+    playing: solara.Reactive[bool],
+    speed: solara.Reactive[str],
+    on_step,
+    on_reset,
+    on_clear,
+    on_town,
 ) -> None:
-    """Step, Play, Pause and Reset (which keeps the run as a ghost), Clear, the step counter, the export buttons."""
+    """Step, Play, Pause, Reset (which keeps the run as a ghost), Clear; speed; a new town; the exports."""
     with solara.Card(classes=["lsim-controls"]):
         solara.Text(t(lang, "step_counter", step=room.steps, total=room.horizon), classes=["lsim-step"])
         with solara.Row(style={"flex-wrap": "wrap", "row-gap": "6px"}):
@@ -162,6 +175,17 @@ def Controls(  # noqa: N802 (Solara components are capitalised)
             solara.Button(
                 t(lang, "btn_clear"), on_click=on_clear, disabled=not room.ghosts, classes=["lsim-btn-clear"], text=True
             )
+        with solara.Row(style={"flex-wrap": "wrap", "align-items": "center", "row-gap": "6px"}):
+            solara.ToggleButtonsSingle(
+                value=speed.value,
+                on_value=speed.set,
+                classes=["lsim-speed"],
+                children=[solara.Button(t(lang, f"speed.{k}"), value=k, text=True) for k in SPEEDS],
+            )
+            solara.Text(t(lang, "town", n=room.seed), classes=["lsim-town"])
+            solara.Button(
+                t(lang, "btn_town"), on_click=on_town, disabled=playing.value, classes=["lsim-btn-town"], text=True
+            )
         if room.finished:
             solara.Info(t(lang, "finished"), dense=True)
         solara.Text(t(lang, "export"), style={"font-weight": "600"})
@@ -176,6 +200,12 @@ def Controls(  # noqa: N802 (Solara components are capitalised)
                 label=t(lang, "btn_gif"),
                 mime_type="image/gif",
             )
+            solara.FileDownload(
+                lambda: room.model.timeseries().to_csv(index=False).encode(),
+                filename=f"{stem}.csv",
+                label=t(lang, "btn_csv"),
+                mime_type="text/csv",
+            )
 
 
 @solara.component
@@ -189,6 +219,7 @@ def Network(room: Classroom, lang: str, tick: int) -> None:  # noqa: N802 (Solar
     )
     with solara.Card(t(lang, "network"), subtitle=t(lang, "network_note"), classes=["lsim-network-card"]):
         solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["lsim-network"])
+        solara.HTML(tag="div", unsafe_innerHTML=spectrum_bar(stage, lang), classes=["lsim-spectrum"])
         solara.HTML(tag="div", unsafe_innerHTML=items, classes=["lsim-legend"])
 
 
@@ -248,6 +279,7 @@ def Page() -> None:  # noqa: N802 (Solara components are capitalised)
     lang = solara.use_reactive(_start_lang())
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
+    speed = solara.use_reactive("normal")
 
     def changed() -> None:
         tick.set(tick.value + 1)
@@ -266,6 +298,11 @@ def Page() -> None:  # noqa: N802 (Solara components are capitalised)
         room.load(lesson)
         changed()
 
+    def on_town() -> None:
+        playing.set(False)
+        room.new_town()
+        changed()
+
     def on_clear() -> None:
         room.clear_ghosts()
         changed()
@@ -276,7 +313,7 @@ def Page() -> None:  # noqa: N802 (Solara components are capitalised)
 
     async def play() -> None:
         while playing.value and not room.finished:
-            await asyncio.sleep(PLAY_INTERVAL_S)
+            await asyncio.sleep(SPEEDS[speed.value])
             if playing.value:
                 on_step()
         playing.set(False)
@@ -303,7 +340,7 @@ def Page() -> None:  # noqa: N802 (Solara components are capitalised)
         with solara.Columns([4, 8]):
             with solara.Column():
                 LessonCard(room, lang.value, tick.value, on_lesson)
-                Controls(room, lang.value, tick.value, playing, on_step, on_reset, on_clear)
+                Controls(room, lang.value, tick.value, playing, speed, on_step, on_reset, on_clear, on_town)
                 Levers(room, lang.value, tick.value, on_lever)
             with solara.Column():
                 with solara.Columns([1, 1]):

@@ -55,7 +55,8 @@ class Classroom:
     lesson
         One of `loyaltysim.teach.lessons.LESSON_IDS`.
     seed
-        Seed of every run; kept across resets so that a lever change is compared on the same town.
+        Seed of every run; kept across resets so that a lever change is compared on the same town (`new_town`
+        moves to the next).
 
     Attributes
     ----------
@@ -106,6 +107,14 @@ class Classroom:
         self.model = LoyaltyModel(scenario, rng=self.seed)
         self.history = [self.model.state.stage.copy()]
         self.number += 1
+
+    def new_town(self) -> None:
+        """Another town: the next seed (people, network and draws), the same levers; earlier runs are cleared."""
+        self.seed += 1
+        self.ghosts = []
+        self.number = 0
+        self.model = None
+        self.reset()
 
     def clear_ghosts(self) -> None:
         """Forget the earlier runs."""

@@ -25,10 +25,12 @@ __all__ = [
     "colours",
     "draw_charts",
     "draw_network",
+    "draw_voice",
     "ghost_label",
     "legend",
     "network_svg",
     "slide_figure",
+    "spectrum_bar",
 ]
 
 
@@ -41,6 +43,18 @@ def legend(stage: np.ndarray, lang: str) -> list[tuple[str, str, int]]:
     """``(label, colour, count)`` of each stage code, in order."""
     counts = np.bincount(stage.astype(np.int64), minlength=len(STATE_NAMES))
     return [(t(lang, k), c, int(n)) for k, c, n in zip(STATE_NAMES, colours(), counts, strict=True)]
+
+
+def spectrum_bar(stage: np.ndarray, lang: str) -> str:
+    """The CX Spectrum as one bar: a segment per stage code, as wide as its share of the town, with its count."""
+    total = max(len(stage), 1)
+    parts = "".join(
+        f'<span class="seg" data-stage="{k}" title="{name}: {n}" style="flex:{n} 0 0; background:{c}">'
+        f"{n if n * 100 >= 4 * total else ''}</span>"
+        for k, (name, c, n) in zip(STATE_NAMES, legend(stage, lang), strict=True)
+        if n
+    )
+    return f'<div class="lsim-spectrum-bar" role="img" aria-label="{t(lang, "spectrum")}">{parts}</div>'
 
 
 def network_svg(positions: np.ndarray, edges: np.ndarray, stage: np.ndarray, lang: str, size: int = 560) -> str:
@@ -92,7 +106,7 @@ def ghost_label(ghost: Ghost, lang: str) -> str:
 
 def draw_ghosts(axes: list[Axes], ghosts: list[Ghost], lang: str) -> None:
     """Earlier runs as faded dashed lines on the active, money and NPS charts (labelled on the active chart)."""
-    _, ax_active, ax_money, ax_nps = axes
+    _, ax_active, ax_money, ax_nps = axes[:4]
     for i, ghost in enumerate(ghosts):
         g = ghost.timeseries
         style = {"color": line_colour(i), "lw": 1.2, "ls": "--", "alpha": 0.55}
@@ -101,13 +115,30 @@ def draw_ghosts(axes: list[Axes], ghosts: list[Ghost], lang: str) -> None:
         ax_nps.plot(g["step"], g["nps"], **style)
 
 
+def draw_voice(axes: list[Axes], ts: pd.DataFrame, lang: str) -> list[Axes]:
+    """Word of mouth told each week (good and bad) and the week's CES: what customers say and how hard it was."""
+    ax_wom, ax_ces = axes
+    weeks = ts["step"].to_numpy()
+    ax_wom.plot(weeks[1:], ts["wom_positive"][1:], color="#009e73", lw=2, label=t(lang, "wom_good"))
+    ax_wom.plot(weeks[1:], ts["wom_negative"][1:], color="#d55e00", lw=2, label=t(lang, "wom_bad"))
+    ax_wom.set(title=t(lang, "chart_wom"), ylabel=t(lang, "tellings"))
+    ax_wom.set_ylim(bottom=0)
+    ax_wom.legend(fontsize="small", loc="upper left")
+    ax_ces.plot(weeks[1:], ts["ces"][1:], color="#0072b2", lw=2)
+    ax_ces.set(title=t(lang, "chart_ces"), ylabel=t(lang, "ces_scale"), ylim=(1, 7))
+    return axes
+
+
 def draw_charts(
     axes: list[Axes], ts: pd.DataFrame, lang: str, horizon: int | None = None, ghosts: list[Ghost] | None = None
 ) -> list[Axes]:
-    """Four charts on ``axes``: people by stage, active customers, revenue and profit, NPS; earlier runs faded."""
+    """Four charts on ``axes``: people by stage, active customers, revenue and profit, NPS; earlier runs faded.
+
+    With six axes, also the word of mouth told and the CES of each week (`draw_voice`).
+    """
     weeks = ts["step"].to_numpy()
     xmax = max(horizon or 0, int(weeks[-1]), *(int(g.timeseries["step"].iloc[-1]) for g in ghosts or ()), 1)
-    ax_stage, ax_active, ax_money, ax_nps = axes
+    ax_stage, ax_active, ax_money, ax_nps = axes[:4]
     keys = list(STATE_NAMES)
     ax_stage.stackplot(weeks, *(ts[k] for k in keys), colors=colours(), labels=[t(lang, k) for k in keys])
     ax_stage.set(title=t(lang, "chart_stages"), ylabel=t(lang, "people"))
@@ -126,6 +157,8 @@ def draw_charts(
     ax_nps.plot(weeks, ts["nps"], color=STAGE_COLOURS["empathy"], lw=2)
     ax_nps.axhline(0, color="#999999", lw=0.6)
     ax_nps.set(title=t(lang, "chart_nps"), ylabel=t(lang, "points"), ylim=(-100, 100))
+    if len(axes) == 6:
+        draw_voice(axes[4:], ts, lang)
     for ax in axes:
         ax.set_xlim(0, xmax)
         ax.set_xlabel(t(lang, "week"))
@@ -134,12 +167,15 @@ def draw_charts(
 
 
 def charts_figure(ts: pd.DataFrame, lang: str, horizon: int | None = None, ghosts: list[Ghost] | None = None) -> Figure:
-    """The page's 2 x 2 charts as a matplotlib figure (no pyplot, so sessions never share a figure)."""
+    """The page's 2 x 3 charts as a matplotlib figure (no pyplot, so sessions never share a figure).
+
+    Top: people by stage, active customers, word of mouth; bottom: money, NPS, CES.
+    """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(9, 6), layout="constrained")
-    axes = fig.subplots(2, 2).ravel().tolist()
-    draw_charts(axes, ts, lang, horizon, ghosts)
+    fig = Figure(figsize=(12, 6), layout="constrained")
+    axes = fig.subplots(2, 3).ravel().tolist()
+    draw_charts([axes[i] for i in (0, 1, 3, 4, 2, 5)], ts, lang, horizon, ghosts)
     return fig
 
 
