@@ -198,6 +198,31 @@ def test_new_town_word_of_mouth_and_effort_charts_and_the_spectrum_bar():
     assert all(f"flex:{n} 0 0" in bar for n in counts if n)
 
 
+def test_rooms_are_kept_per_browser_for_a_while_and_then_given_back(monkeypatch):
+    from loyaltysim.teach import rooms
+
+    monkeypatch.setattr(rooms, "_rooms", {})
+    made = []
+
+    def make():
+        made.append(Classroom("pyramid"))
+        return made[-1]
+
+    a = rooms.room_for("a", make, now=0.0)
+    a.room.run(3)
+    assert rooms.room_for("a", make, now=10.0).room is a.room and len(made) == 1  # a reload finds the run
+    b = rooms.room_for("b", make, now=20.0)
+    assert b.room is not a.room and rooms.kept() == 2
+    rooms.room_for("b", make, now=20.0 + rooms.KEEP_SECONDS - 1)
+    assert rooms.kept() == 1  # "a" unused for longer than KEEP_SECONDS: dropped
+    assert rooms.room_for("a", make, now=20.0 + rooms.KEEP_SECONDS).room.steps == 0  # a fresh room
+    monkeypatch.setattr(rooms, "MAX_ROOMS", 2)
+    rooms.room_for("c", make, now=20.0 + rooms.KEEP_SECONDS + 1)
+    assert rooms.kept() == 2 and "b" not in rooms._rooms  # the least recently used goes first
+    rooms.forget("c")
+    assert rooms.kept() == 1
+
+
 def test_numbers_are_written_as_each_language_writes_them():
     from loyaltysim.teach.translations import number
 
@@ -445,6 +470,46 @@ def test_speed_new_town_and_csv_export(server, browser):
         p.wait_text(".lsim-town", r"^Town 2$")
         p.wait_text(".lsim-step", r"^Step 0 of 52")
         assert page.locator(".lsim-spectrum-bar .seg").count() >= 2
+        assert p.problems == []
+    finally:
+        p.close()
+
+
+def test_reloading_the_page_keeps_the_run_and_the_language(server, browser):
+    p = Page(browser, server)
+    try:
+        page = p.page
+        p.step(1)
+        p.step(2)
+        page.locator(".lsim-lang-es").click()
+        p.wait_text(".lsim-step", r"^Paso 2 de 52")
+        page.reload()
+        page.wait_for_selector(".lsim-network svg circle", state="attached", timeout=90_000)
+        p.wait_text(".lsim-step", r"^Paso 2 de 52")
+        assert p.problems == []
+    finally:
+        p.close()
+
+
+def test_the_spanish_page_shows_no_english_text(server, browser):
+    p = Page(browser, server)
+    try:
+        page = p.page
+        page.locator(".lsim-lang-es").click()
+        p.wait_text(".lsim-step", r"^Paso 0 de 52")
+        page.locator(".lsim-btn-step").click()
+        p.wait_text(".lsim-step", r"^Paso 1 de 52")
+        page.locator(".lsim-lever-effort .lsim-lever-value input").fill("0.2")
+        page.locator(".lsim-lever-effort .lsim-lever-value input").press("Enter")
+        page.locator(".lsim-btn-reset").click()
+        page.locator(".lsim-runs").wait_for(state="visible", timeout=30_000)
+        shown = page.locator("body").inner_text()
+        english = {v for k, v in UI["en"].items() if v != UI["es"][k] and len(v) > 3 and "{" not in v}
+        english |= {"score", "probability", "month", "Run ", "Step ", "Customers", "customers"}
+        found = sorted(w for w in english if w in shown)
+        assert found == [], found
+        retention = page.locator('.lsim-monitors [data-monitor="retention"] .v').inner_text()
+        assert re.fullmatch(r"\d+,\d %", retention), retention  # a decimal comma
         assert p.problems == []
     finally:
         p.close()

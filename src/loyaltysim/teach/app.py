@@ -1,6 +1,7 @@
 """The Solara page of the teaching app: lesson, levers, controls, the customer network, charts and concepts.
 
-Solara keeps component state per browser session, so every student gets their own `Classroom`. The page reads
+Every browser gets its own `Classroom`, kept on the server for a while (`loyaltysim.teach.rooms`) so that reloading
+the page keeps the run. The page reads
 the starting language and lesson from ``LOYALTYSIM_TEACH_LANG`` and ``LOYALTYSIM_TEACH_LESSON`` (set by
 `loyaltysim.teach.server.configure`). Served by ``loyaltysim teach``; this module is its ``SOLARA_APP``.
 The `Classroom` is mutable, so components also take ``tick``, a counter bumped after every change, which
@@ -21,6 +22,7 @@ from loyaltysim.teach.export import gif_bytes, png_bytes
 from loyaltysim.teach.figures import charts_figure, ghost_label, legend, network_svg, spectrum_bar
 from loyaltysim.teach.lessons import LESSON_IDS
 from loyaltysim.teach.levers import levers
+from loyaltysim.teach.rooms import room_for
 from loyaltysim.teach.translations import LANGUAGES, lesson_text, number, t
 
 __all__ = ["PLAY_INTERVAL_S", "SPEEDS", "Page"]
@@ -124,7 +126,8 @@ def Levers(room: Classroom, lang: str, tick: int, on_change) -> None:  # noqa: N
                         continuous_update=False,
                         classes=["lsim-lever-value"],
                     )
-                solara.Text(f"{help_text} [{lever.unit}]", style={"font-size": "0.8em", "color": "#666"})
+                unit = t(lang, f"unit.{lever.unit}")
+                solara.Text(f"{help_text} [{unit}]", style={"font-size": "0.8em", "color": "#666"})
         if room.pending:
             solara.Warning(t(lang, "pending"), dense=True, classes=["lsim-pending"])
         rows = "".join(
@@ -275,13 +278,18 @@ def Concepts(lang: str) -> None:  # noqa: N802 (Solara components are capitalise
 @solara.component
 def Page() -> None:  # noqa: N802 (Solara components are capitalised)
     """The whole page; each browser session renders its own, with its own `Classroom`."""
-    room = solara.use_memo(lambda: Classroom(_start_lesson()), dependencies=[])
-    lang = solara.use_reactive(_start_lang())
+    session = solara.get_session_id()  # a reload finds this browser's run again (`loyaltysim.teach.rooms`)
+    kept = solara.use_memo(lambda: room_for(session, lambda: Classroom(_start_lesson())), dependencies=[session])
+    room = kept.room
+    start = solara.use_memo(lambda: kept.settings.get("lang", _start_lang()), dependencies=[session])
+    lang = solara.use_reactive(start)  # a constant start: use_reactive follows its argument when that changes
+    kept.settings["lang"] = lang.value
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive("normal")
 
     def changed() -> None:
+        room_for(session, lambda: room)  # still in use: kept for another KEEP_SECONDS
         tick.set(tick.value + 1)
 
     def on_step() -> None:
