@@ -223,6 +223,26 @@ def test_rooms_are_kept_per_browser_for_a_while_and_then_given_back(monkeypatch)
     assert rooms.kept() == 1
 
 
+def test_the_pyramid_of_the_last_week_answers_its_three_questions():
+    from loyaltysim.engine.layout import Diary
+    from loyaltysim.teach.figures import pyramid_html
+
+    room = Classroom("pyramid")
+    assert np.isnan(room.pyramid()["met"])  # nothing happened yet
+    room.run(4)
+    shares, d = room.pyramid(), room.model.diary
+    assert shares["uses"] == d[Diary.USES].sum() > 0
+    assert shares["met"] == pytest.approx(d[Diary.MET].sum() / d[Diary.USES].sum())
+    assert 0 <= shares["easy"] <= 1 and 0 <= shares["good"] <= 1
+    html = pyramid_html(shares, "es")
+    assert html.count('class="lvl"') == 3 and "¿Resolví mi necesidad?" in html
+    base = shares["met"]
+    room.set_lever("touchpoints.service.fulfilment", 0.95)
+    room.reset()
+    room.run(4)
+    assert room.pyramid()["met"] > base + 0.1  # the lesson's lever moves the base
+
+
 def test_numbers_are_written_as_each_language_writes_them():
     from loyaltysim.teach.translations import number
 
@@ -460,6 +480,7 @@ def test_speed_new_town_and_csv_export(server, browser):
     try:
         page = p.page
         assert page.locator(".lsim-speed button").count() == 3
+        assert page.locator(".lsim-pyramid .lvl").count() == 3
         p.step(1)
         with page.expect_download() as download:
             page.get_by_text("CSV data").click()

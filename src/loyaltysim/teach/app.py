@@ -19,7 +19,7 @@ import solara
 from loyaltysim.runs.figures import line_colour
 from loyaltysim.teach.classroom import MONITORS, Classroom
 from loyaltysim.teach.export import gif_bytes, png_bytes
-from loyaltysim.teach.figures import charts_figure, ghost_label, legend, network_svg, spectrum_bar
+from loyaltysim.teach.figures import charts_figure, ghost_label, legend, network_svg, pyramid_html, spectrum_bar
 from loyaltysim.teach.lessons import LESSON_IDS
 from loyaltysim.teach.levers import levers
 from loyaltysim.teach.rooms import room_for
@@ -52,6 +52,9 @@ CSS = """
 .lsim-spectrum-bar { display:flex; height:22px; border-radius:4px; overflow:hidden; margin:6px 0 2px 0;
   font-size:0.75em; line-height:22px; text-align:center; color:#111; }
 .lsim-spectrum-bar .seg { min-width:2px; }
+.lsim-pyramid-levels .lvl { margin:3px auto; height:24px; background:#eee; position:relative; border-radius:3px; }
+.lsim-pyramid-levels .fill { position:absolute; left:0; top:0; bottom:0; border-radius:3px; }
+.lsim-pyramid-levels .txt { position:relative; padding-left:6px; font-size:0.8em; line-height:24px; color:#111; }
 .lsim-runs td, .lsim-runs th { padding:1px 8px 1px 0; text-align:right; }
 .lsim-runs td:first-child, .lsim-runs th:first-child { text-align:left; }
 """
@@ -266,6 +269,13 @@ def Charts(room: Classroom, lang: str, tick: int) -> None:  # noqa: N802 (Solara
 
 
 @solara.component
+def Pyramid(room: Classroom, lang: str, tick: int) -> None:  # noqa: N802 (Solara components are capitalised)
+    """The CX pyramid of the latest step's interactions, live."""
+    with solara.Card(t(lang, "pyr_title"), subtitle=t(lang, "pyr_note"), classes=["lsim-pyramid"]):
+        solara.HTML(tag="div", unsafe_innerHTML=pyramid_html(room.pyramid(), lang))
+
+
+@solara.component
 def Concepts(lang: str) -> None:  # noqa: N802 (Solara components are capitalised)
     """The six CX Spectrum stages and the CX pyramid, in a few lines."""
     with solara.Card(t(lang, "concepts"), classes=["lsim-concepts"]):
@@ -353,5 +363,7 @@ def Page() -> None:  # noqa: N802 (Solara components are capitalised)
             with solara.Column():
                 with solara.Columns([1, 1]):
                     Network(room, lang.value, tick.value)
-                    Concepts(lang.value)
+                    with solara.Column():
+                        Pyramid(room, lang.value, tick.value)
+                        Concepts(lang.value)
                 Charts(room, lang.value, tick.value)

@@ -11,6 +11,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from loyaltysim.engine.layout import Diary
 from loyaltysim.engine.model import LoyaltyModel
 from loyaltysim.runs.metrics import run_metrics
 from loyaltysim.teach.lessons import LESSON_IDS, lesson_scenario
@@ -104,7 +105,7 @@ class Classroom:
             ghost = Ghost(self.number, changes, self.model.timeseries(), self.monitors())
             self.ghosts = [*self.ghosts, ghost][-GHOSTS:]
         scenario = lesson_scenario(self.lesson).with_overrides(self.levers)
-        self.model = LoyaltyModel(scenario, rng=self.seed)
+        self.model = LoyaltyModel(scenario, rng=self.seed, diary=True)  # the diary feeds `pyramid`
         self.history = [self.model.state.stage.copy()]
         self.number += 1
 
@@ -119,6 +120,24 @@ class Classroom:
     def clear_ghosts(self) -> None:
         """Forget the earlier runs."""
         self.ghosts = []
+
+    def pyramid(self) -> dict[str, float]:
+        """The CX pyramid of the latest step's interactions: the three questions every interaction answers.
+
+        ``met``: share of interactions whose need was met (a recovery included); ``easy``: mean felt ease;
+        ``good``: mean felt emotion (each 0 to 1, from the model's diary of the step); ``uses``: interactions. NaN
+        before the first step or without interactions.
+        """
+        d = self.model.diary
+        uses = float(d[Diary.USES].sum()) if self.steps else 0.0
+        if not uses:
+            return {"met": np.nan, "easy": np.nan, "good": np.nan, "uses": uses}
+        return {
+            "met": float(d[Diary.MET].sum()) / uses,
+            "easy": float(d[Diary.EASE].sum()) / uses,
+            "good": float(d[Diary.FEEL].sum()) / uses,
+            "uses": uses,
+        }
 
     def monitors(self) -> dict[str, float]:
         """The `MONITORS` at the current step."""

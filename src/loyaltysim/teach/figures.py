@@ -29,6 +29,7 @@ __all__ = [
     "ghost_label",
     "legend",
     "network_svg",
+    "pyramid_html",
     "slide_figure",
     "spectrum_bar",
 ]
@@ -55,6 +56,21 @@ def spectrum_bar(stage: np.ndarray, lang: str) -> str:
         if n
     )
     return f'<div class="lsim-spectrum-bar" role="img" aria-label="{t(lang, "spectrum")}">{parts}</div>'
+
+
+def pyramid_html(shares: dict[str, float], lang: str) -> str:
+    """The CX pyramid of the latest interactions: need met at the base, easy above, felt good at the top.
+
+    Each level is a bar as wide as its place in the pyramid, filled to its share (`Classroom.pyramid`).
+    """
+    levels = [("good", 50, "#6baed6"), ("easy", 75, "#9ecae1"), ("met", 100, "#c6dbef")]
+    rows = "".join(
+        f'<div class="lvl" data-level="{k}" style="width:{w}%"><span class="fill" style="width:'
+        f'{0 if shares[k] != shares[k] else round(100 * shares[k])}%; background:{c}"></span>'
+        f'<span class="txt">{t(lang, f"pyr.{k}")} {number(lang, 100 * shares[k], 0)} %</span></div>'
+        for k, w, c in levels
+    )
+    return f'<div class="lsim-pyramid-levels">{rows}</div>'
 
 
 def network_svg(positions: np.ndarray, edges: np.ndarray, stage: np.ndarray, lang: str, size: int = 560) -> str:
