@@ -536,6 +536,24 @@ def test_the_spanish_page_shows_no_english_text(server, browser):
         p.close()
 
 
+def test_projector_mode_makes_the_page_readable_from_the_back_and_survives_a_reload(server, browser):
+    p = Page(browser, server, 1280, 720)
+    try:
+        page = p.page
+        size = "() => parseFloat(getComputedStyle(document.querySelector('.lsim-monitors .mon .v')).fontSize)"
+        before = page.evaluate(size)
+        page.locator(".lsim-btn-presenter").click()
+        page.locator(".lsim-presenter").wait_for(state="attached", timeout=30_000)
+        assert page.evaluate(size) >= 1.3 * before
+        page.reload()
+        page.locator(".lsim-presenter").wait_for(state="attached", timeout=90_000)
+        box = page.locator(".lsim-controls").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1280
+        assert p.problems == []
+    finally:
+        p.close()
+
+
 def test_controls_and_lever_values_fit_their_cards_at_1024_by_768(server, browser):
     p = Page(browser, server, 1024, 768)
     try:

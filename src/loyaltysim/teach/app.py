@@ -52,6 +52,11 @@ CSS = """
 .lsim-spectrum-bar { display:flex; height:22px; border-radius:4px; overflow:hidden; margin:6px 0 2px 0;
   font-size:0.75em; line-height:22px; text-align:center; color:#111; }
 .lsim-spectrum-bar .seg { min-width:2px; }
+.lsim-presenter { font-size:125%; }
+.lsim-presenter .v-card__title { font-size:1.6rem; }
+.lsim-presenter .lsim-monitors .mon .v { font-size:1.6em; }
+.lsim-presenter .lsim-monitors .mon .k, .lsim-presenter .lsim-lever-label, .lsim-presenter .lsim-legend span.item,
+.lsim-presenter .lsim-pyramid-levels .txt, .lsim-presenter .lsim-runs table { font-size:1.05em; }
 .lsim-pyramid-levels .lvl { margin:3px auto; height:24px; background:#eee; position:relative; border-radius:3px; }
 .lsim-pyramid-levels .fill { position:absolute; left:0; top:0; bottom:0; border-radius:3px; }
 .lsim-pyramid-levels .txt { position:relative; padding-left:6px; font-size:0.8em; line-height:24px; color:#111; }
@@ -297,6 +302,8 @@ def Page() -> None:  # noqa: N802 (Solara components are capitalised)
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive("normal")
+    presenter = solara.use_reactive(bool(kept.settings.get("presenter", False)))
+    kept.settings["presenter"] = presenter.value
 
     def changed() -> None:
         room_for(session, lambda: room)  # still in use: kept for another KEEP_SECONDS
@@ -342,6 +349,14 @@ def Page() -> None:  # noqa: N802 (Solara components are capitalised)
     solara.Title(t(lang.value, "title"))
     with solara.AppBar():
         solara.AppBarTitle(t(lang.value, "title"))
+        solara.Button(
+            t(lang.value, "presenter"),
+            on_click=lambda: presenter.set(not presenter.value),
+            text=not presenter.value,
+            color="white" if presenter.value else None,
+            style={"color": "#1565c0"} if presenter.value else {"color": "white"},
+            classes=["lsim-btn-presenter"],
+        )
         with solara.Row(classes=["lsim-lang"]):
             for code in LANGUAGES:
                 active = code == lang.value
@@ -353,7 +368,7 @@ def Page() -> None:  # noqa: N802 (Solara components are capitalised)
                     classes=[f"lsim-lang-{code}"],
                     style={"color": "#1565c0"} if active else {"color": "white"},
                 )
-    with solara.Column(classes=["lsim-page"]):
+    with solara.Column(classes=["lsim-page", *(["lsim-presenter"] if presenter.value else [])]):
         solara.Text(t(lang.value, "subtitle", n=room.model.params.population.size), classes=["lsim-subtitle"])
         with solara.Columns([4, 8]):
             with solara.Column():
