@@ -44,6 +44,25 @@ levels = [0.0, 0.05]
 """
 
 
+def _lhs(pull: tuple[float, float], price: tuple[float, float], samples: int) -> str:
+    """OVER_TIME as a Latin hypercube over the competitor's pull and the price."""
+    grid = '[parameters.pull]\nkey = "competitor.visibility"\nlevels = [0.0, 0.05]'
+    return OVER_TIME.replace(grid, "") + textwrap.dedent(
+        f"""
+        [parameters.pull]
+        key = "competitor.visibility"
+        range = [{pull[0]}, {pull[1]}]
+
+        [parameters."market.price"]
+        range = [{price[0]}, {price[1]}]
+
+        [design]
+        kind = "lhs"
+        samples = {samples}
+        """
+    )
+
+
 def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
@@ -297,21 +316,7 @@ def test_variance_split_recovers_known_components():
 
 
 def test_sensitivity_reports_its_variance_split_and_analyze_writes_it(tmp_path):
-    text = OVER_TIME.replace('[parameters.pull]\nkey = "competitor.visibility"\nlevels = [0.0, 0.05]', "")
-    text += textwrap.dedent(
-        """
-        [parameters.pull]
-        key = "competitor.visibility"
-        range = [0.0, 0.05]
-
-        [parameters."market.price"]
-        range = [0.9, 1.1]
-
-        [design]
-        kind = "lhs"
-        samples = 8
-        """
-    )
+    text = _lhs(pull=(0.0, 0.05), price=(0.9, 1.1), samples=8)
     out = tmp_path / "lhs"
     result = CliRunner().invoke(app, ["sweep", str(write(tmp_path, text)), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -375,22 +380,7 @@ def test_prim_finds_the_known_box_and_feature_scores_rank_the_drivers():
 
 
 def test_discover_command_writes_its_files_and_refuses_bad_input(tmp_path):
-    text = OVER_TIME.replace('[parameters.pull]\nkey = "competitor.visibility"\nlevels = [0.0, 0.05]', "")
-    text = text.replace("replications = 3", "replications = 1")
-    text += textwrap.dedent(
-        """
-        [parameters.pull]
-        key = "competitor.visibility"
-        range = [0.0, 0.1]
-
-        [parameters."market.price"]
-        range = [0.8, 1.2]
-
-        [design]
-        kind = "lhs"
-        samples = 30
-        """
-    )
+    text = _lhs(pull=(0.0, 0.1), price=(0.8, 1.2), samples=30).replace("replications = 3", "replications = 1")
     out = tmp_path / "lhs"
     runner = CliRunner()
     assert runner.invoke(app, ["sweep", str(write(tmp_path, text)), "--out", str(out)]).exit_code == 0

@@ -243,10 +243,9 @@ def _monitor(lang: str, metric: str, value: float) -> str:
     )
 
 
-def _runs_table(room: Classroom, lang: str) -> str:
-    """Each kept run's end values beside the current run's, as an HTML table."""
+def _runs_table(room: Classroom, lang: str, now: dict[str, float]) -> str:
+    """Each kept run's end values beside the current run's (``now``), as an HTML table."""
     head = "".join(f"<th>{escape(t(lang, f'mon.{m}'))}</th>" for m in MONITORS)
-    now = room.monitors()
     rows = [(ghost_label(g, lang), g.end, line_colour(i)) for i, g in enumerate(room.ghosts)]
     rows.append((f"{t(lang, 'run_now')} ({t(lang, 'run')} {room.number})", now, "#4292c6"))
     body = "".join(
@@ -270,7 +269,7 @@ def Charts(room: Classroom, lang: str, tick: int) -> None:  # noqa: N802 (Solara
         solara.HTML(tag="div", unsafe_innerHTML=html, classes=["lsim-monitors"])
         solara.FigureMatplotlib(fig, dependencies=[tick, lang], format="png")
         if room.ghosts:
-            solara.HTML(tag="div", unsafe_innerHTML=_runs_table(room, lang), classes=["lsim-runs"])
+            solara.HTML(tag="div", unsafe_innerHTML=_runs_table(room, lang, now), classes=["lsim-runs"])
 
 
 @solara.component
