@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 EFFORT = "touchpoints.service.effort"
+STATE_ORDER = ("needs", "expectations", "at_risk", "desires", "preferences", "personalization", "empathy", "churned")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -202,6 +203,7 @@ def test_rooms_are_kept_per_browser_for_a_while_and_then_given_back(monkeypatch)
     from loyaltysim.teach import rooms
 
     monkeypatch.setattr(rooms, "_rooms", {})
+    monkeypatch.setattr(rooms, "_sweeper", object())  # no background sweeper: this test's clock is made up
     made = []
 
     def make():
@@ -221,6 +223,116 @@ def test_rooms_are_kept_per_browser_for_a_while_and_then_given_back(monkeypatch)
     assert rooms.kept() == 2 and "b" not in rooms._rooms  # the least recently used goes first
     rooms.forget("c")
     assert rooms.kept() == 1
+
+
+def test_rooms_keep_time_comes_from_the_environment_and_a_bad_value_is_one_line(monkeypatch):
+    from loyaltysim.errors import InputError
+    from loyaltysim.teach.rooms import keep_seconds
+    from loyaltysim.teach.server import configure
+
+    assert keep_seconds({}) == 1800 and keep_seconds({"LOYALTYSIM_TEACH_KEEP_SECONDS": "90"}) == 90
+    for bad in ("abc", "0", "-5", "inf", "nan"):
+        with pytest.raises(InputError, match=r"LOYALTYSIM_TEACH_KEEP_SECONDS = '.*': a number of seconds above 0"):
+            keep_seconds({"LOYALTYSIM_TEACH_KEEP_SECONDS": bad})
+    monkeypatch.setenv("LOYALTYSIM_TEACH_KEEP_SECONDS", "soon")
+    problem = configure("en", "pyramid")
+    assert problem == "environment: LOYALTYSIM_TEACH_KEEP_SECONDS = 'soon': a number of seconds above 0"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_word_of_mouth_flashes_are_exactly_the_stories_the_listeners_heard(seed):
+    """`tellings` recomputes each edge's stories from the step's keys: they add up to what listeners heard."""
+    from loyaltysim.engine.layout import CHURNED
+    from loyaltysim.engine.listen import tellings
+
+    room = Classroom("bad_news", seed=seed)
+    net, heard_any = room.model.network, 0
+    assert [len(x) for x in room.flashes()] == [0, 0]  # before the first step nobody spoke
+    for _ in range(8):
+        before = room.history[-1]
+        room.step()
+        good, bad = room.told
+        live = before[net.indices] != CHURNED  # churned listeners are reached but ignore it (`listen._hear`)
+        assert (int(good[live].sum()), int(bad[live].sum())) == room.model.heard
+        again = tellings(room.model.state, net.indptr, net.indices, room.model.keys, room.model.plan.params)
+        assert np.array_equal(again[0], good) and np.array_equal(again[1], bad)  # a reader: the state is unchanged
+        speaker = np.repeat(np.arange(len(net.indptr) - 1), np.diff(net.indptr))
+        assert not good[room.model.state.told_positive[speaker] == 0].any()  # only speakers' contacts carry stories
+        flash_good, flash_bad = room.flashes()
+        pairs = {tuple(sorted(x)) for x in np.column_stack([speaker, net.indices])[good > 0].tolist()}
+        assert {tuple(x) for x in flash_good.tolist()} == pairs  # undirected, each contact once
+        assert (flash_good[:, 0] < flash_good[:, 1]).all() and len(flash_bad) == len(np.unique(flash_bad, axis=0))
+        heard_any += len(flash_good) + len(flash_bad)
+    assert heard_any > 0
+
+
+def test_a_customer_can_be_followed_through_the_run():
+    from loyaltysim.engine.layout import STATE_NAMES
+    from loyaltysim.teach.figures import customer_html
+
+    room = Classroom("pyramid")
+    room.run(5)
+    net = room.model.network
+    for i in (0, 17, 399):
+        info = room.customer(i)
+        assert info["stages"] == [STATE_NAMES[h[i]] for h in room.history] and len(info["stages"]) == 6
+        assert info["neighbours"] == net.indptr[i + 1] - net.indptr[i] >= info["customer_neighbours"]
+        assert info["heard_good"] == int(room.told[0][net.indices == i].sum())
+        assert 0 <= info["loyalty"] <= 1 and 0 <= info["met"] <= info["uses"]
+        assert info["told_good"] == int(room.model.state.told_positive[i])
+        for lang in LANGUAGES:
+            html = customer_html(info, lang)
+            assert html.count('class="wk"') == 6 and f'data-id="{i}"' in html
+    assert "Persona n.º 17" in customer_html(room.customer(17), "es")
+    with pytest.raises(KeyError, match="no person 400: ids run from 0 to 399"):
+        room.customer(400)
+    room.selected = 17
+    room.reset()
+    assert room.selected == 17  # followed across a Reset of the same town
+    room.new_town()
+    assert room.selected is None
+
+
+def test_charts_are_plain_data_for_the_browser_with_earlier_runs_dashed():
+    import json
+
+    from loyaltysim.teach.charts import CHARTS, chart_options
+    from loyaltysim.teach.figures import ghost_label
+
+    room = Classroom("pyramid")
+    room.run(6)
+    room.set_lever(EFFORT, 0.2)
+    room.reset()
+    room.run(3)
+    ts = room.timeseries()
+    for lang in LANGUAGES:
+        options = chart_options(ts, lang, room.horizon, room.ghosts)
+        assert list(options) == list(CHARTS)
+        json.dumps(options, allow_nan=False)  # plain JSON: no NaN, no numpy types
+        for name, option in options.items():
+            assert option["xAxis"]["data"] == list(range(53)) and option["animation"] is False
+            assert option["title"]["text"] == UI[lang][f"chart_{name}"]
+            for series in option["series"]:
+                assert len(series["data"]) == room.steps + 1 or series["lineStyle"]["type"] == "dashed"
+        dashed = [x for x in options["active"]["series"] if x["lineStyle"]["type"] == "dashed"]
+        assert [x["name"] for x in dashed] == [ghost_label(room.ghosts[0], lang)]
+        assert dashed[0]["data"] == [round(v) for v in room.ghosts[0].timeseries["active"]]
+        assert options["active"]["legend"]["data"][-1] == UI[lang]["run_now"]
+        stages = options["stages"]["series"]
+        assert [x["name"] for x in stages] == [UI[lang][k] for k in STATE_ORDER] and all(x["stack"] for x in stages)
+        assert sum(x["data"][-1] for x in stages) == 400  # the stacked areas add up to the town
+        ces = next(x for x in options["ces"]["series"] if x["name"] == "CES")
+        assert ces["data"][0] is None and ces["data"][3] == round(ts["ces"].iloc[3], 2)  # no interactions at week 0
+    english = chart_options(ts, "en", room.horizon, room.ghosts)
+    assert "Run 1: Customer effort 0.45 → 0.2" in english["active"]["legend"]["data"]
+
+
+def test_the_offline_assets_include_the_charts_library():
+    from loyaltysim.teach.assets import ECHARTS_VERSION, required_packages
+
+    assert f"echarts@{ECHARTS_VERSION}" in required_packages()
+    vue = (ROOT / "src" / "loyaltysim" / "teach" / "vue" / "charts.vue").read_text(encoding="utf-8")
+    assert "echarts@${this.version}/dist/echarts.min.js" in vue and "Intl.NumberFormat" in vue
 
 
 def test_the_pyramid_of_the_last_week_answers_its_three_questions():
@@ -375,7 +487,8 @@ class Page:
             "response", lambda r: self.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None
         )
         self.page.goto(url)
-        self.page.wait_for_selector(".lsim-network svg circle", state="attached", timeout=90_000)
+        self.page.wait_for_selector(".lsim-network svg circle[data-id]", state="attached", timeout=90_000)
+        self.page.wait_for_selector(".lsim-chart[data-drawn] canvas", state="attached", timeout=60_000)
 
     def counter(self) -> str:
         return self.page.locator(".lsim-step").inner_text()
@@ -402,23 +515,67 @@ def test_page_shows_network_and_charts_and_steps_without_errors(server, browser)
     p = Page(browser, server)
     try:
         page = p.page
-        assert page.locator(".lsim-network svg circle").count() == 400
+        assert page.locator(".lsim-network svg circle[data-id]").count() == 400
         assert page.locator(".lsim-legend").inner_text().count(":") == 8
         assert "Needs" in page.locator(".lsim-legend").inner_text()
-        chart = page.locator(".lsim-charts img")
-        chart.wait_for(state="visible", timeout=30_000)
-        assert chart.bounding_box()["width"] > 300
+        charts = page.locator(".lsim-chart")
+        assert charts.count() == 6 and page.locator(".lsim-chart canvas").count() >= 6  # drawn in the browser
+        assert page.locator(".lsim-charts img").count() == 0  # no image rendered on the server
+        assert charts.first.bounding_box()["width"] > 200
         assert page.locator(".lsim-lever").count() == 6
         assert p.counter().startswith("Step 0 of 52")
-        src_before = chart.get_attribute("src")
+        drawn = "() => [...document.querySelectorAll('.lsim-chart')].map(e => Number(e.dataset.drawn))"
+        before = page.evaluate(drawn)
         p.step(1)
         p.step(2)
-        page.wait_for_function("s => document.querySelector('.lsim-charts img').src !== s", arg=src_before)
+        page.wait_for_function(f"b => ({drawn})().every((n, i) => n > b[i])", arg=before)  # every chart redrawn
         assert (
             "Pyramid" in page.locator(".lsim-lesson").inner_text()
             or "pyramid" in page.locator(".lsim-lesson").inner_text()
         )
         page.wait_for_timeout(500)
+        assert p.problems == []
+    finally:
+        p.close()
+
+
+def test_word_of_mouth_flashes_on_the_network_and_a_clicked_customer_is_inspected(server, browser):
+    p = Page(browser, server)
+    try:
+        page = p.page
+        flashes = (
+            "() => ['good', 'bad'].map(k => (document.querySelector(`path[data-wom=${k}]`).getAttribute('d')"
+            " || '').split('M').length - 1)"
+        )
+        assert page.evaluate(flashes) == [0, 0]  # nobody has spoken before the first week
+        seen = []
+        for k in range(1, 6):
+            p.step(k)
+            page.wait_for_timeout(200)
+            seen.append(page.evaluate(flashes))
+        assert sum(g + b for g, b in seen) > 0 and len({tuple(x) for x in seen}) > 1  # contacts light up, and change
+        assert page.locator(".lsim-flash-note").inner_text().startswith("Green and red lines")
+        assert "Click a dot" in page.locator(".lsim-inspector").inner_text()
+        dot = page.locator('.lsim-network circle[data-id="17"]')
+        dot.click(force=True)
+        page.locator(".lsim-person").wait_for(state="visible", timeout=30_000)
+        card = page.locator(".lsim-inspector").inner_text()
+        assert "Person no. 17" in card and "Loyalty" in card and "Heard:" in card and "Contacts:" in card
+        assert page.locator(".lsim-person-strip .wk").count() == 6  # its stage at weeks 0 to 5
+        ring = page.locator(".lsim-selected")
+        assert (ring.get_attribute("cx"), ring.get_attribute("cy")) == (
+            dot.get_attribute("cx"),
+            dot.get_attribute("cy"),
+        )
+        p.step(6)
+        page.wait_for_function("() => document.querySelectorAll('.lsim-person-strip .wk').length === 7")  # followed
+        shown = page.locator(".lsim-person-stage").get_attribute("data-stage")
+        assert page.locator(".lsim-person-stage").inner_text().strip()  # the stage, named
+        assert shown in {"needs", "expectations", "at_risk", "desires", "preferences", "personalization", "empathy",
+                         "churned"}  # fmt: skip
+        page.locator(".lsim-btn-unpick").click()
+        page.locator(".lsim-person").wait_for(state="detached", timeout=30_000)
+        page.wait_for_function("() => document.querySelector('.lsim-selected').getAttribute('cx') === '-99'")
         assert p.problems == []
     finally:
         p.close()
@@ -505,7 +662,7 @@ def test_reloading_the_page_keeps_the_run_and_the_language(server, browser):
         page.locator(".lsim-lang-es").click()
         p.wait_text(".lsim-step", r"^Paso 2 de 52")
         page.reload()
-        page.wait_for_selector(".lsim-network svg circle", state="attached", timeout=90_000)
+        page.wait_for_selector(".lsim-network svg circle[data-id]", state="attached", timeout=90_000)
         p.wait_text(".lsim-step", r"^Paso 2 de 52")
         # the old page's chart images (blob: URLs) still loading when it was left are cancelled, not failed
         assert [x for x in p.problems if not x.startswith("failed: blob:")] == []
@@ -525,6 +682,8 @@ def test_the_spanish_page_shows_no_english_text(server, browser):
         page.locator(".lsim-lever-effort .lsim-lever-value input").press("Enter")
         page.locator(".lsim-btn-reset").click()
         page.locator(".lsim-runs").wait_for(state="visible", timeout=30_000)
+        page.locator('.lsim-network circle[data-id="3"]').click(force=True)  # the customer card too
+        page.locator(".lsim-person").wait_for(state="visible", timeout=30_000)
         shown = page.locator("body").inner_text()
         english = {v for k, v in UI["en"].items() if v != UI["es"][k] and len(v) > 3 and "{" not in v}
         english |= {"score", "probability", "month", "Run ", "Step ", "Customers", "customers"}
@@ -559,6 +718,9 @@ def test_controls_and_lever_values_fit_their_cards_at_1024_by_768(server, browse
     p = Page(browser, server, 1024, 768)
     try:
         page = p.page
+        for chart in page.locator(".lsim-chart").all():  # the six charts, three to a row, inside the page
+            b = chart.bounding_box()
+            assert b["x"] >= 0 and b["x"] + b["width"] <= 1024 and b["width"] > 150, b
         for card, inside in ((".lsim-controls", "button"), (".lsim-levers", ".lsim-lever-value input")):
             box = page.locator(card).bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= 1024
@@ -626,3 +788,23 @@ def test_classroom_reads_its_figures_through_the_metrics_vocabulary():
     now = room.metrics()
     assert now["active"] == ts["active"].iloc[-1] and now["nps"] == ts["nps"].iloc[-1]
     assert now["profit"] == pytest.approx(ts["profit"].sum())
+
+
+def test_the_classroom_load_benchmark_runs(tmp_path):
+    """`benchmarks/teach_load.py --quick` (2 browser sessions, 8 s): the script works; its numbers mean nothing."""
+    out = tmp_path / "load.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "teach_load.py"), "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import json
+
+    result = json.loads(out.read_text())
+    load = result["load"]
+    assert load["sessions"] == 2 and all(s > 0 for s in load["steps"])
+    assert load["server_cpu_ms_per_session_step"] > 0 and load["page_usable_s"]["max"] < 120
+    assert set(load["server_rss_mb"]) == {"idle", "warm", "playing", "closed", "expired"}
+    assert all(v > 0 for v in result["render_ms"].values())

@@ -23,7 +23,7 @@ from loyaltysim.engine.state import CustomerState
 if TYPE_CHECKING:
     from loyaltysim.engine.params import RuleParams
 
-__all__ = ["MAX_DEGREE", "count_signals", "listen", "listen_mean_field"]
+__all__ = ["MAX_DEGREE", "count_signals", "listen", "listen_mean_field", "tellings"]
 
 AHEAD = 4
 """How many movers ahead `_spread` prefetches a mover's neighbours (its row of the network twice as far ahead)."""
@@ -200,6 +200,35 @@ def listen(
     """
     _spread(st, indptr, indices, keys[Purpose.TELL], keys[Purpose.TELL_NEGATIVE], p, parts)
     return _hear(st, indptr, p)
+
+
+@njit(cache=True)
+def tellings(
+    st: CustomerState, indptr: np.ndarray, indices: np.ndarray, keys: np.ndarray, p: RuleParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Good and bad stories that went along each edge in the step just taken: who told whom (for display).
+
+    Entry ``e`` of the network's rows is the edge from speaker ``j`` (the row) to listener ``indices[e]``; its counts
+    are the ones `_spread` added to that listener, from the same keys and the same rule (`rules.heard_count`), so
+    they sum to what the step's listeners heard (a churned listener's share included: reached, then ignored). Read
+    after the step, before the next: ``told_positive`` and ``told_negative`` are only set for the step's speakers.
+    """
+    good = np.zeros(indices.shape[0], np.int32)
+    bad = np.zeros(indices.shape[0], np.int32)
+    key_good = keys[Purpose.TELL]
+    key_bad = keys[Purpose.TELL_NEGATIVE]
+    for j in range(indptr.shape[0] - 1):
+        told_good = int(st.told_positive[j])
+        told_bad = int(st.told_negative[j])
+        if told_good == 0 and told_bad == 0:
+            continue
+        for e in range(indptr[j], indptr[j + 1]):
+            i = indices[e]
+            if told_good:
+                good[e] = r.heard_count(draw_at(key_good, i, j), told_good, p.word_of_mouth_positive_reach)
+            if told_bad:
+                bad[e] = r.heard_count(draw_at(key_bad, i, j), told_bad, p.word_of_mouth_negative_reach)
+    return good, bad
 
 
 @njit(cache=True)

@@ -5,25 +5,27 @@ the page keeps the run. The page reads
 the starting language and lesson from ``LOYALTYSIM_TEACH_LANG`` and ``LOYALTYSIM_TEACH_LESSON`` (set by
 `loyaltysim.teach.server.configure`). Served by ``loyaltysim teach``; this module is its ``SOLARA_APP``.
 The `Classroom` is mutable, so components also take ``tick``, a counter bumped after every change, which
-makes them render again.
+makes them render again, or ``setup``, bumped only when the lesson, levers or run change: the lesson and levers cards
+are not rendered again at a step, and their handlers are made once per session (`_handlers`). Charts and the network
+are drawn in the browser (`loyaltysim.teach.cards`), so a step costs the server little more than the model's step.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from html import escape
 
 import solara
 
-from loyaltysim.runs.figures import line_colour
-from loyaltysim.teach.classroom import MONITORS, Classroom
+from loyaltysim.teach.cards import Charts, Concepts, Inspector, Network, Pyramid, paragraphs
+from loyaltysim.teach.classroom import Classroom
 from loyaltysim.teach.export import gif_bytes, png_bytes
-from loyaltysim.teach.figures import charts_figure, ghost_label, legend, network_svg, pyramid_html, spectrum_bar
 from loyaltysim.teach.lessons import LESSON_IDS
 from loyaltysim.teach.levers import levers
 from loyaltysim.teach.rooms import room_for
-from loyaltysim.teach.translations import LANGUAGES, lesson_text, number, t
+from loyaltysim.teach.translations import LANGUAGES, lesson_text, t
 
 __all__ = ["PLAY_INTERVAL_S", "SPEEDS", "Page"]
 
@@ -61,11 +63,16 @@ CSS = """
 .lsim-pyramid-levels .fill { position:absolute; left:0; top:0; bottom:0; border-radius:3px; }
 .lsim-pyramid-levels .txt { position:relative; padding-left:6px; font-size:0.8em; line-height:24px; color:#111; }
 .lsim-runs td, .lsim-runs th { padding:1px 8px 1px 0; text-align:right; }
+.lsim-person .k { font-size:0.75em; color:#555; margin-top:4px; }
+.lsim-person table td { padding:0 10px 0 0; font-size:0.85em; }
+.lsim-person .line { font-size:0.85em; }
+.lsim-person .swatch { display:inline-block; width:10px; height:10px; border-radius:5px; margin-right:3px; }
+.lsim-person-strip { display:flex; height:14px; border:1px solid #ccc; }
+.lsim-person-strip .wk { flex:1 1 0; min-width:1px; }
+.lsim-flash-note { font-size:0.8em; color:#555; }
+.lsim-echarts { display:grid; grid-template-columns:repeat(3, minmax(0, 1fr)); gap:4px; }
 .lsim-runs td:first-child, .lsim-runs th:first-child { text-align:left; }
 """
-
-MONITOR_DECIMALS = {"retention": 1, "ces": 2}
-"""Decimals of a live number (the others are whole)."""
 
 
 def _start_lang() -> str:
@@ -78,28 +85,21 @@ def _start_lesson() -> str:
     return lesson if lesson in LESSON_IDS else LESSON_IDS[0]
 
 
-def _paragraphs(items: list[tuple[str, str]], css_class: str) -> None:
-    """Bold heading and text per paragraph, as plain HTML (solara.Markdown would load mermaid from the CDN)."""
-    html = "".join(
-        f"<p><b>{escape(head)}.</b> {body if body.startswith('<i>') else escape(body)}</p>" for head, body in items
-    )
-    solara.HTML(tag="div", unsafe_innerHTML=html, classes=[css_class])
-
-
 def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
 @solara.component
-def LessonCard(room: Classroom, lang: str, tick: int, on_lesson) -> None:  # noqa: N802 (Solara components are capitalised)
+def LessonCard(room: Classroom, lang: str, setup: solara.Reactive[int], on_lesson) -> None:  # noqa: N802 (Solara components are capitalised)
     """Lesson picker, with the lesson's explanation, what to try and the question for the class."""
+    _ = setup.value  # reading it subscribes this card to changes of the lesson
     titles = {lesson_text(lang, k)["title"]: k for k in LESSON_IDS}
     text = lesson_text(lang, room.lesson)
     with solara.Card(classes=["lsim-lesson"]):
         solara.Select(
             t(lang, "lesson"), values=list(titles), value=text["title"], on_value=lambda title: on_lesson(titles[title])
         )
-        _paragraphs(
+        paragraphs(
             [
                 (t(lang, "explanation"), text["explanation"]),
                 (t(lang, "try"), text["try"]),
@@ -110,8 +110,9 @@ def LessonCard(room: Classroom, lang: str, tick: int, on_lesson) -> None:  # noq
 
 
 @solara.component
-def Levers(room: Classroom, lang: str, tick: int, on_change) -> None:  # noqa: N802 (Solara components are capitalised)
+def Levers(room: Classroom, lang: str, setup: solara.Reactive[int], on_change) -> None:  # noqa: N802 (Solara components are capitalised)
     """One slider per lever, from the parameter declarations; values apply at the next Reset."""
+    _ = setup.value  # reading it subscribes this card to changes of the levers and the run
     with solara.Card(t(lang, "levers"), subtitle=t(lang, "levers_hint"), classes=["lsim-levers"]):
         for lever in levers():
             name = lever.key.rsplit(".", 1)[-1]
@@ -148,43 +149,62 @@ def Levers(room: Classroom, lang: str, tick: int, on_change) -> None:  # noqa: N
 
 
 @solara.component
+def StepCounter(room: Classroom, lang: str, tick: solara.Reactive[int]) -> None:  # noqa: N802
+    """The step and week of the run, and a note at the end of the year: the controls' only part that changes a step."""
+    _ = tick.value  # reading it subscribes the counter to every change of the room
+    solara.Text(t(lang, "step_counter", step=room.steps, total=room.horizon), classes=["lsim-step"])
+    if room.finished:
+        solara.Info(t(lang, "finished"), dense=True)
+
+
+@solara.component
 def Controls(  # noqa: N802 (Solara components are capitalised)
     room: Classroom,
     lang: str,
-    tick: int,
+    tick: solara.Reactive[int],
+    setup: solara.Reactive[int],
+    ended: solara.Reactive[bool],
     playing: solara.Reactive[bool],
     speed: solara.Reactive[str],
-    on_step,
-    on_reset,
-    on_clear,
-    on_town,
+    handlers: dict[str, Callable],
 ) -> None:
-    """Step, Play, Pause, Reset (which keeps the run as a ghost), Clear; speed; a new town; the exports."""
+    """Step, Play, Pause, Reset (which keeps the run as a ghost), Clear; speed; a new town; the exports.
+
+    Rendered again when the run, its end or playing changes, not at every step (`StepCounter` is).
+    """
+    _ = setup.value  # reading it subscribes the buttons to changes of the run (Clear needs kept runs)
+    done = ended.value
     with solara.Card(classes=["lsim-controls"]):
-        solara.Text(t(lang, "step_counter", step=room.steps, total=room.horizon), classes=["lsim-step"])
+        StepCounter(room, lang, tick)
         with solara.Row(style={"flex-wrap": "wrap", "row-gap": "6px"}):
             solara.Button(
                 t(lang, "btn_step"),
-                on_click=on_step,
-                disabled=room.finished or playing.value,
+                on_click=handlers["step"],
+                disabled=done or playing.value,
                 classes=["lsim-btn-step"],
                 color="primary",
             )
             solara.Button(
                 t(lang, "btn_play"),
-                on_click=lambda: playing.set(True),
-                disabled=room.finished or playing.value,
+                on_click=handlers["play"],
+                disabled=done or playing.value,
                 classes=["lsim-btn-play"],
             )
             solara.Button(
                 t(lang, "btn_pause"),
-                on_click=lambda: playing.set(False),
+                on_click=handlers["pause"],
                 disabled=not playing.value,
                 classes=["lsim-btn-pause"],
             )
-            solara.Button(t(lang, "btn_reset"), on_click=on_reset, classes=["lsim-btn-reset"], color="secondary")
             solara.Button(
-                t(lang, "btn_clear"), on_click=on_clear, disabled=not room.ghosts, classes=["lsim-btn-clear"], text=True
+                t(lang, "btn_reset"), on_click=handlers["reset"], classes=["lsim-btn-reset"], color="secondary"
+            )
+            solara.Button(
+                t(lang, "btn_clear"),
+                on_click=handlers["clear"],
+                disabled=not room.ghosts,
+                classes=["lsim-btn-clear"],
+                text=True,
             )
         with solara.Row(style={"flex-wrap": "wrap", "align-items": "center", "row-gap": "6px"}):
             solara.ToggleButtonsSingle(
@@ -195,98 +215,87 @@ def Controls(  # noqa: N802 (Solara components are capitalised)
             )
             solara.Text(t(lang, "town", n=room.seed), classes=["lsim-town"])
             solara.Button(
-                t(lang, "btn_town"), on_click=on_town, disabled=playing.value, classes=["lsim-btn-town"], text=True
+                t(lang, "btn_town"),
+                on_click=handlers["town"],
+                disabled=playing.value,
+                classes=["lsim-btn-town"],
+                text=True,
             )
-        if room.finished:
-            solara.Info(t(lang, "finished"), dense=True)
-        solara.Text(t(lang, "export"), style={"font-weight": "600"})
-        with solara.Row(style={"flex-wrap": "wrap", "row-gap": "6px"}):
-            stem = f"loyaltysim-{room.lesson}-step{room.steps}"
-            solara.FileDownload(
-                lambda: png_bytes(room, lang), filename=f"{stem}.png", label=t(lang, "btn_png"), mime_type="image/png"
-            )
-            solara.FileDownload(
-                lambda: gif_bytes(room, lang, every=max(1, room.steps // 40)),
-                filename=f"{stem}.gif",
-                label=t(lang, "btn_gif"),
-                mime_type="image/gif",
-            )
-            solara.FileDownload(
-                lambda: room.model.timeseries().to_csv(index=False).encode(),
-                filename=f"{stem}.csv",
-                label=t(lang, "btn_csv"),
-                mime_type="text/csv",
-            )
+        Exports(room, lang, setup.value)
 
 
 @solara.component
-def Network(room: Classroom, lang: str, tick: int) -> None:  # noqa: N802 (Solara components are capitalised)
-    """The customer network coloured by stage, with a legend naming the stages and their counts."""
-    stage = room.history[-1]
-    svg = solara.use_memo(lambda: network_svg(room.positions(), room.edges(), stage, lang), dependencies=[tick, lang])
-    items = "".join(
-        f'<span class="item"><span class="swatch" style="background:{c}"></span>{name}: {n}</span>'
-        for name, c, n in legend(stage, lang)
+def Exports(room: Classroom, lang: str, setup: int) -> None:  # noqa: N802 (Solara components are capitalised)
+    """PNG slide, GIF animation and CSV of the run so far (made when clicked, in a thread, at the step then)."""
+    makers = solara.use_memo(
+        lambda: (
+            lambda: png_bytes(room, lang),
+            lambda: gif_bytes(room, lang, every=max(1, room.steps // 40)),
+            lambda: room.timeseries().to_csv(index=False).encode(),
+        ),
+        dependencies=[setup, lang],
     )
-    with solara.Card(t(lang, "network"), subtitle=t(lang, "network_note"), classes=["lsim-network-card"]):
-        solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["lsim-network"])
-        solara.HTML(tag="div", unsafe_innerHTML=spectrum_bar(stage, lang), classes=["lsim-spectrum"])
-        solara.HTML(tag="div", unsafe_innerHTML=items, classes=["lsim-legend"])
+    solara.Text(t(lang, "export"), style={"font-weight": "600"})
+    with solara.Row(style={"flex-wrap": "wrap", "row-gap": "6px"}):
+        stem = f"loyaltysim-{room.lesson}-run{room.number}"
+        for make, ext, label, mime in zip(
+            makers,
+            ("png", "gif", "csv"),
+            ("btn_png", "btn_gif", "btn_csv"),
+            ("image/png", "image/gif", "text/csv"),
+            strict=True,
+        ):
+            solara.FileDownload(make, filename=f"{stem}.{ext}", label=t(lang, label), mime_type=mime)
 
 
-def _monitor(lang: str, metric: str, value: float) -> str:
-    text = number(lang, value, MONITOR_DECIMALS.get(metric, 0), sign=metric == "nps")
-    unit = {"retention": " %", "profit": f" {t(lang, 'currency')}"}.get(metric, "")
-    return (
-        f'<span class="mon" data-monitor="{metric}"><span class="k">{escape(t(lang, f"mon.{metric}"))}</span>'
-        f'<span class="v">{text}{escape(unit)}</span></span>'
-    )
+def _handlers(session: str, room: Classroom, tick, setup, ended, playing) -> dict[str, Callable]:
+    """The page's actions on ``room``; each bumps ``tick`` (and ``setup`` unless it only steps) so the page renders.
 
+    ``ended`` follows whether the run reached its horizon (it changes at one step of the year, not every step).
+    """
 
-def _runs_table(room: Classroom, lang: str, now: dict[str, float]) -> str:
-    """Each kept run's end values beside the current run's (``now``), as an HTML table."""
-    head = "".join(f"<th>{escape(t(lang, f'mon.{m}'))}</th>" for m in MONITORS)
-    rows = [(ghost_label(g, lang), g.end, line_colour(i)) for i, g in enumerate(room.ghosts)]
-    rows.append((f"{t(lang, 'run_now')} ({t(lang, 'run')} {room.number})", now, "#4292c6"))
-    body = "".join(
-        f'<tr data-run="{i}"><td><span style="color:{colour}">&#9632;</span> {escape(label)}</td>'
-        + "".join(f"<td>{number(lang, end[m], MONITOR_DECIMALS.get(m, 0))}</td>" for m in MONITORS)
-        + "</tr>"
-        for i, (label, end, colour) in enumerate(rows)
-    )
-    return f"<b>{escape(t(lang, 'runs_title'))}</b><table><tr><th></th>{head}</tr>{body}</table>"
+    def changed(steps_only: bool = False) -> None:
+        room_for(session, lambda: room)  # still in use: kept for another KEEP_SECONDS
+        if not steps_only:
+            setup.set(setup.value + 1)
+        ended.set(room.finished)
+        tick.set(tick.value + 1)
 
+    def stopped(action: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            playing.set(False)
+            action()
+            changed()
 
-@solara.component
-def Charts(room: Classroom, lang: str, tick: int) -> None:  # noqa: N802 (Solara components are capitalised)
-    """The live numbers, then customers per stage, active customers, revenue and profit, NPS, with earlier runs."""
-    fig = solara.use_memo(
-        lambda: charts_figure(room.model.timeseries(), lang, room.horizon, room.ghosts), dependencies=[tick, lang]
-    )
-    now = room.monitors()  # read like every other result: loyaltysim.runs.metrics
-    with solara.Card(t(lang, "charts"), classes=["lsim-charts"]):
-        html = "".join(_monitor(lang, m, v) for m, v in now.items())
-        solara.HTML(tag="div", unsafe_innerHTML=html, classes=["lsim-monitors"])
-        solara.FigureMatplotlib(fig, dependencies=[tick, lang], format="png")
-        if room.ghosts:
-            solara.HTML(tag="div", unsafe_innerHTML=_runs_table(room, lang, now), classes=["lsim-runs"])
+        return run
 
+    def step() -> None:
+        room.step()
+        changed(steps_only=True)
 
-@solara.component
-def Pyramid(room: Classroom, lang: str, tick: int) -> None:  # noqa: N802 (Solara components are capitalised)
-    """The CX pyramid of the latest step's interactions, live."""
-    with solara.Card(t(lang, "pyr_title"), subtitle=t(lang, "pyr_note"), classes=["lsim-pyramid"]):
-        solara.HTML(tag="div", unsafe_innerHTML=pyramid_html(room.pyramid(), lang))
+    def pick(person: int | None) -> None:
+        room.selected = person
+        changed(steps_only=True)
 
+    def lever(key: str, value: float) -> None:
+        room.set_lever(key, value)
+        changed()
 
-@solara.component
-def Concepts(lang: str) -> None:  # noqa: N802 (Solara components are capitalised)
-    """The six CX Spectrum stages and the CX pyramid, in a few lines."""
-    with solara.Card(t(lang, "concepts"), classes=["lsim-concepts"]):
-        _paragraphs(
-            [(t(lang, "stages_title"), t(lang, "stages_text")), (t(lang, "pyramid_title"), t(lang, "pyramid_text"))],
-            "lsim-concepts-text",
-        )
+    def clear() -> None:
+        room.clear_ghosts()
+        changed()
+
+    return {
+        "step": step,
+        "reset": stopped(room.reset),
+        "lesson": lambda lesson: stopped(lambda: room.load(lesson))(),
+        "town": stopped(room.new_town),
+        "clear": clear,
+        "pick": pick,
+        "lever": lever,
+        "play": lambda: playing.set(True),
+        "pause": lambda: playing.set(False),
+    }
 
 
 @solara.component
@@ -298,48 +307,21 @@ def Page() -> None:  # noqa: N802 (Solara components are capitalised)
     start = solara.use_memo(lambda: kept.settings.get("lang", _start_lang()), dependencies=[session])
     lang = solara.use_reactive(start)  # a constant start: use_reactive follows its argument when that changes
     kept.settings["lang"] = lang.value
-    tick = solara.use_reactive(0)
+    tick = solara.use_reactive(0)  # bumped after every change of the room
+    setup = solara.use_reactive(0)  # bumped after a change of the lesson, levers or run (not by a step)
+    ended = solara.use_reactive(room.finished)  # whether the run reached its horizon
     playing = solara.use_reactive(False)
     speed = solara.use_reactive("normal")
     presenter = solara.use_reactive(bool(kept.settings.get("presenter", False)))
     kept.settings["presenter"] = presenter.value
-
-    def changed() -> None:
-        room_for(session, lambda: room)  # still in use: kept for another KEEP_SECONDS
-        tick.set(tick.value + 1)
-
-    def on_step() -> None:
-        room.step()
-        changed()
-
-    def on_reset() -> None:
-        playing.set(False)
-        room.reset()
-        changed()
-
-    def on_lesson(lesson: str) -> None:
-        playing.set(False)
-        room.load(lesson)
-        changed()
-
-    def on_town() -> None:
-        playing.set(False)
-        room.new_town()
-        changed()
-
-    def on_clear() -> None:
-        room.clear_ghosts()
-        changed()
-
-    def on_lever(key: str, value: float) -> None:
-        room.set_lever(key, value)
-        changed()
+    # made once per session, so the cards that do not change at a step get the same handlers and are not rendered
+    handlers = solara.use_memo(lambda: _handlers(session, room, tick, setup, ended, playing), dependencies=[session])
 
     async def play() -> None:
         while playing.value and not room.finished:
             await asyncio.sleep(SPEEDS[speed.value])
             if playing.value:
-                on_step()
+                handlers["step"]()
         playing.set(False)
 
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=False)
@@ -371,13 +353,14 @@ def Page() -> None:  # noqa: N802 (Solara components are capitalised)
         solara.Text(t(lang.value, "subtitle", n=room.model.params.population.size), classes=["lsim-subtitle"])
         with solara.Columns([4, 8]):
             with solara.Column():
-                LessonCard(room, lang.value, tick.value, on_lesson)
-                Controls(room, lang.value, tick.value, playing, speed, on_step, on_reset, on_clear, on_town)
-                Levers(room, lang.value, tick.value, on_lever)
+                LessonCard(room, lang.value, setup, handlers["lesson"])
+                Controls(room, lang.value, tick, setup, ended, playing, speed, handlers)
+                Levers(room, lang.value, setup, handlers["lever"])
             with solara.Column():
                 with solara.Columns([1, 1]):
-                    Network(room, lang.value, tick.value)
+                    Network(room, lang.value, tick, handlers["pick"])
                     with solara.Column():
-                        Pyramid(room, lang.value, tick.value)
+                        Inspector(room, lang.value, tick, handlers["pick"])
+                        Pyramid(room, lang.value, tick)
                         Concepts(lang.value)
-                Charts(room, lang.value, tick.value)
+                Charts(room, lang.value, tick)

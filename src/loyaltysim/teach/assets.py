@@ -1,11 +1,11 @@
-"""Offline front-end assets of the teaching app: which npm packages Solara's page loads, and how to install them.
+"""Offline front-end assets of the teaching app: which npm packages the page loads, and how to install them.
 
 Solara's page loads its JavaScript and CSS (the Vuetify app bundle, require.js, Font Awesome) from a CDN, through
 a local proxy that serves ``<cache dir>/<package>@<version>/<file>`` when the file is there. A training room has no
 internet, so the teaching app points that proxy at a local folder filled once from the npm registry
 (``python -m loyaltysim.teach.assets``) and at a CDN address that cannot be reached, so nothing is fetched at run
 time. The packages are read from the installed Solara's page template, so a Solara upgrade asks for its own
-versions.
+versions; ECharts, which draws the charts in the browser, is added to them.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path, PurePosixPath
 
-__all__ = ["assets_dir", "install_assets", "install_hint", "missing_packages", "required_packages"]
+__all__ = ["ECHARTS_VERSION", "assets_dir", "install_assets", "install_hint", "missing_packages", "required_packages"]
 
 REGISTRY = "https://registry.npmjs.org/"
+ECHARTS_VERSION = "5.4.0"
+"""The ECharts the page's charts are drawn with (``vue/charts.vue``), the version Solara's own ECharts uses."""
 _SPEC = re.compile(r"\{\{cdn\}\}/((?:@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+)/")
 
 
@@ -53,6 +55,7 @@ def required_packages() -> list[str]:
     out = [s for s in specs if ("solara-vuetify3-app@" in s) == vuetify3 or "solara-vuetify" not in s]
     if settings.assets.fontawesome_enabled:
         out.append(settings.assets.fontawesome_path.strip("/").split("/")[0])
+    out.append(f"echarts@{ECHARTS_VERSION}")  # the charts, drawn in the browser
     return out
 
 

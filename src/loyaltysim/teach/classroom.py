@@ -11,7 +11,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from loyaltysim.engine.layout import Diary
+from loyaltysim.engine.layout import CUSTOMER_STAGES, STATE_NAMES, Diary
+from loyaltysim.engine.listen import tellings
 from loyaltysim.engine.model import LoyaltyModel
 from loyaltysim.runs.metrics import run_metrics
 from loyaltysim.teach.lessons import LESSON_IDS, lesson_scenario
@@ -22,6 +23,8 @@ __all__ = ["GHOSTS", "MONITORS", "Classroom", "Ghost", "layout"]
 GHOSTS = 5
 """Earlier runs a Reset keeps for comparison (the oldest goes first)."""
 
+CUSTOMER_CODES = np.array([STATE_NAMES.index(k) for k in ("at_risk", *CUSTOMER_STAGES)])
+"""Stage codes of customers (at risk included)."""
 MONITORS = ("active", "retention", "nps", "ces", "wom_positive", "wom_negative", "profit")
 """The live numbers the page shows, metrics of `loyaltysim.runs.metrics.METRICS` at the current step."""
 
@@ -71,10 +74,15 @@ class Classroom:
         Earlier runs of this lesson kept by Reset (at most `GHOSTS`), oldest first.
     number : int
         The current run's number in this lesson (1, 2, ...).
+    told : tuple of numpy.ndarray
+        Good and bad stories that went along each edge of the network's rows in the latest step (`flashes`).
+    selected : int or None
+        The person being inspected (`customer`), kept across resets of the same town.
     """
 
     def __init__(self, lesson: str = LESSON_IDS[0], seed: int = 1) -> None:
         self.seed = seed
+        self.selected: int | None = None
         self.load(lesson)
 
     def load(self, lesson: str) -> None:
@@ -102,16 +110,18 @@ class Classroom:
         if self.model is not None and self.steps > 0:
             before = self.applied
             changes = tuple((k, before[k], v) for k, v in self.levers.items() if not np.isclose(before[k], v))
-            ghost = Ghost(self.number, changes, self.model.timeseries(), self.monitors())
+            ghost = Ghost(self.number, changes, self.timeseries(), self.monitors())
             self.ghosts = [*self.ghosts, ghost][-GHOSTS:]
         scenario = lesson_scenario(self.lesson).with_overrides(self.levers)
         self.model = LoyaltyModel(scenario, rng=self.seed, diary=True)  # the diary feeds `pyramid`
         self.history = [self.model.state.stage.copy()]
+        self.told = self._told()
         self.number += 1
 
     def new_town(self) -> None:
         """Another town: the next seed (people, network and draws), the same levers; earlier runs are cleared."""
         self.seed += 1
+        self.selected = None
         self.ghosts = []
         self.number = 0
         self.model = None
@@ -150,7 +160,65 @@ class Classroom:
             return False
         self.model.step()
         self.history.append(self.model.state.stage.copy())
+        self.told = self._told()
         return True
+
+    def _told(self) -> tuple[np.ndarray, np.ndarray]:
+        net = self.model.network
+        if self.steps == 0 or net.complete:
+            return np.zeros(net.indices.size, np.int32), np.zeros(net.indices.size, np.int32)
+        m = self.model
+        return tellings(m.state, net.indptr, net.indices, m.keys, m.plan.params)
+
+    def flashes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The contacts that carried good and bad word of mouth in the latest step, each ``(m, 2)`` (undirected).
+
+        A contact is listed when a story went along it in either direction (`loyaltysim.engine.listen.tellings`):
+        exactly the stories the step's listeners heard.
+        """
+        net = self.model.network
+        speaker = np.repeat(np.arange(len(net.indptr) - 1), np.diff(net.indptr))
+        out = []
+        for counts in self.told:
+            went = counts > 0
+            pairs = np.sort(np.column_stack([speaker[went], net.indices[went]]), axis=1)
+            out.append(np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2))
+        return out[0], out[1]
+
+    def customer(self, i: int) -> dict:
+        """What one person has been through, for the page's inspector (``i``: their id, as on the network).
+
+        Their stage after every step so far (``stages``, names), persona, loyalty, what they expect of each
+        touchpoint, remembered frustration; the latest step's interactions (``uses``, need ``met``, ``frustrating``,
+        memorable ``bad`` and ``good``, mean felt ``ease`` and ``feel``, 0 to 1); the stories they told and heard in
+        it; and their neighbours, with how many are customers.
+        """
+        if not 0 <= i < len(self.history[0]):
+            raise KeyError(f"no person {i}: ids run from 0 to {len(self.history[0]) - 1}")
+        m, st, net = self.model, self.model.state, self.model.network
+        d = m.diary[:, i] if self.steps else np.zeros(len(Diary))
+        uses = float(d[Diary.USES])
+        neighbours = net.indices[net.indptr[i] : net.indptr[i + 1]]
+        into = net.indices == i
+        return {
+            "id": i,
+            "stages": [STATE_NAMES[h[i]] for h in self.history],
+            "persona": m.plan.personas[int(st.persona[i])],
+            "loyalty": float(st.loyalty[i]),
+            "expectation": dict(zip(m.plan.touchpoints, st.expectation[i].astype(float).tolist(), strict=True)),
+            "frustration": float(st.frustration[i]),
+            "uses": uses,
+            **{k: float(d[row]) for k, row in (("met", Diary.MET), ("frustrating", Diary.FRUSTRATING))},
+            **{k: float(d[row]) for k, row in (("bad", Diary.BAD), ("good", Diary.GOOD))},
+            "ease": float(d[Diary.EASE]) / uses if uses else np.nan,
+            "feel": float(d[Diary.FEEL]) / uses if uses else np.nan,
+            "told_good": int(st.told_positive[i]) if self.steps else 0,
+            "told_bad": int(st.told_negative[i]) if self.steps else 0,
+            "heard_good": int(self.told[0][into].sum()),
+            "heard_bad": int(self.told[1][into].sum()),
+            "neighbours": len(neighbours),
+            "customer_neighbours": int(np.isin(self.history[-1][neighbours], CUSTOMER_CODES).sum()),
+        }
 
     def run(self, steps: int) -> None:
         """Advance up to ``steps`` steps."""
@@ -183,13 +251,23 @@ class Classroom:
         """Whether some slider differs from the current run (a Reset would change it)."""
         return any(not np.isclose(self.levers[k], v) for k, v in self.applied.items())
 
+    def timeseries(self) -> pd.DataFrame:
+        """The current run's outputs, one row per step taken (made once per step: the page reads them often)."""
+        key = (id(self.model), self.steps)
+        if getattr(self, "_ts_key", None) != key:
+            self._ts, self._ts_key = self.model.timeseries(), key
+        return self._ts
+
     def metrics(self) -> dict[str, float]:
         """Every metric of `loyaltysim.runs.metrics.METRICS` but ROI at the current step (the one vocabulary)."""
-        return run_metrics(self.model.timeseries(), self.model.params, self.steps)[0]
+        return run_metrics(self.timeseries(), self.model.params, self.steps)[0]
 
     def positions(self) -> np.ndarray:
         """Drawing position of every person, ``(n, 2)`` in ``[0, 1]``, fixed for the network of this run."""
-        return layout(self.edges(), self.model.params.population.size, self.seed)
+        if getattr(self, "_drawn_for", None) is not self.model:  # once per run: the page asks at every step
+            self._positions = layout(self.edges(), self.model.params.population.size, self.seed)
+            self._drawn_for = self.model
+        return self._positions
 
     def edges(self) -> np.ndarray:
         """Undirected edges ``(m, 2)`` of the social network, each once."""

@@ -21,11 +21,17 @@ if TYPE_CHECKING:
     from loyaltysim.teach.classroom import Classroom, Ghost
 
 __all__ = [
+    "BAD",
+    "GOOD",
+    "NETWORK_SIZE",
     "charts_figure",
     "colours",
+    "customer_html",
     "draw_charts",
     "draw_network",
     "draw_voice",
+    "flash_paths",
+    "ghost_colour",
     "ghost_label",
     "legend",
     "network_svg",
@@ -33,6 +39,12 @@ __all__ = [
     "slide_figure",
     "spectrum_bar",
 ]
+
+
+GOOD = "#009e73"
+"""Colour of good word of mouth (bluish green of Okabe & Ito), in the charts and on the network."""
+BAD = "#d55e00"
+"""Colour of bad word of mouth (vermillion of Okabe & Ito)."""
 
 
 def colours() -> list[str]:
@@ -73,22 +85,105 @@ def pyramid_html(shares: dict[str, float], lang: str) -> str:
     return f'<div class="lsim-pyramid-levels">{rows}</div>'
 
 
-def network_svg(positions: np.ndarray, edges: np.ndarray, stage: np.ndarray, lang: str, size: int = 560) -> str:
-    """The network as an SVG element: grey contact lines, one circle per person coloured by stage."""
-    pad, r = 8.0, 4.2
-    xy = pad + positions * (size - 2 * pad)
-    path = "".join(f"M{xy[a, 0]:.1f} {xy[a, 1]:.1f}L{xy[b, 0]:.1f} {xy[b, 1]:.1f}" for a, b in edges)
+NETWORK_SIZE = 560
+"""Width and height of the network's SVG drawing, in its own units."""
+
+
+def _xy(positions: np.ndarray, size: int) -> list[list[float]]:
+    pad = 8.0
+    return np.round(pad + positions * (size - 2 * pad), 1).tolist()
+
+
+def _path(xy: list[list[float]], pairs: np.ndarray) -> str:
+    return "".join(f"M{xy[a][0]} {xy[a][1]}L{xy[b][0]} {xy[b][1]}" for a, b in pairs.tolist())
+
+
+def flash_paths(
+    positions: np.ndarray, flashes: tuple[np.ndarray, np.ndarray], size: int = NETWORK_SIZE
+) -> tuple[str, str]:
+    """SVG path data of the contacts that carried good and bad word of mouth (`Classroom.flashes`)."""
+    xy = _xy(positions, size)
+    return _path(xy, flashes[0]), _path(xy, flashes[1])
+
+
+def network_svg(
+    positions: np.ndarray,
+    edges: np.ndarray,
+    stage: np.ndarray,
+    lang: str,
+    size: int = NETWORK_SIZE,
+    flashes: tuple[np.ndarray, np.ndarray] | None = None,
+    selected: int | None = None,
+) -> str:
+    """The network as an SVG element: grey contact lines, one circle per person coloured by stage.
+
+    ``flashes``: the edges ``(m, 2)`` that carried good and bad word of mouth this step (`Classroom.flashes`), drawn
+    over the others in green and red (`flash_paths`). ``selected``: a person drawn with a ring (the one being
+    inspected). Each circle carries its person's id and stage code (``data-id``, ``data-stage``); the page sends the id
+    of a clicked circle to the server, and repaints the stages, flashes and ring of later steps itself
+    (``vue/network.vue``).
+    """
+    r = 4.2
+    xy = _xy(positions, size)
     cols = colours()
     dots = "".join(
-        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{cols[s]}" data-stage="{s}"/>'
-        for (x, y), s in zip(xy, stage.tolist(), strict=True)
+        f'<circle cx="{x}" cy="{y}" r="{r}" fill="{cols[s]}" data-stage="{s}" data-id="{i}"/>'
+        for i, ((x, y), s) in enumerate(zip(xy, stage.tolist(), strict=True))
+    )
+    good, bad = flash_paths(positions, flashes, size) if flashes is not None else ("", "")
+    told = "".join(
+        f'<path class="lsim-flash" data-wom="{kind}" d="{d}" stroke="{colour}" stroke-width="2.2" fill="none" '
+        'opacity="0.9"/>'
+        for kind, d, colour in (("good", good, GOOD), ("bad", bad, BAD))
+    )
+    x, y = xy[selected] if selected is not None and 0 <= selected < len(xy) else (-99, -99)
+    ring = (
+        f'<circle class="lsim-selected" cx="{x}" cy="{y}" r="{2.2 * r}" fill="none" stroke="#000" '
+        'stroke-width="1.6" pointer-events="none"/>'
     )
     label = t(lang, "network")
     return (
         f'<svg class="lsim-network-svg" viewBox="0 0 {size} {size}" width="100%" role="img" '
         f'aria-label="{label}" xmlns="http://www.w3.org/2000/svg">'
-        f'<path d="{path}" stroke="#bdbdbd" stroke-width="0.6" fill="none" opacity="0.7"/>'
-        f'<g stroke="#ffffff" stroke-width="0.8">{dots}</g></svg>'
+        f'<path d="{_path(xy, edges)}" stroke="#bdbdbd" stroke-width="0.6" fill="none" opacity="0.7"/>{told}'
+        f'<g stroke="#ffffff" stroke-width="0.8" style="cursor:pointer">{dots}</g>{ring}</svg>'
+    )
+
+
+def customer_html(info: dict, lang: str) -> str:
+    """One person's card (`Classroom.customer`): stage now and week by week, loyalty, expectation, their week."""
+    cols = dict(zip(STATE_NAMES, colours(), strict=True))
+    strip = "".join(
+        f'<span class="wk" title="{t(lang, "week")} {w}: {t(lang, k)}" style="background:{cols[k]}"></span>'
+        for w, k in enumerate(info["stages"])
+    )
+    expects = float(np.mean(list(info["expectation"].values())))
+    rows = [
+        (t(lang, "insp.loyalty"), number(lang, info["loyalty"], 2)),
+        (t(lang, "insp.expects"), number(lang, expects, 2)),
+        (t(lang, "insp.frustration"), number(lang, info["frustration"], 2)),
+        (t(lang, "insp.uses"), number(lang, info["uses"], 0)),
+        (t(lang, "insp.met"), number(lang, info["met"], 0)),
+        (t(lang, "insp.ease"), number(lang, info["ease"], 2)),
+        (t(lang, "insp.feel"), number(lang, info["feel"], 2)),
+    ]
+    table = "".join(f"<tr><td>{k}</td><td class='v'>{v}</td></tr>" for k, v in rows[:3])
+    week = "".join(f"<tr><td>{k}</td><td class='v'>{v}</td></tr>" for k, v in rows[3:])
+    lines = [
+        t(lang, "insp.memorable", good=number(lang, info["good"]), bad=number(lang, info["bad"])),
+        t(lang, "insp.told", good=info["told_good"], bad=info["told_bad"]),
+        t(lang, "insp.heard", good=info["heard_good"], bad=info["heard_bad"]),
+        t(lang, "insp.neighbours", n=info["neighbours"], c=info["customer_neighbours"]),
+    ]
+    now = info["stages"][-1]
+    return (
+        f'<div class="lsim-person" data-id="{info["id"]}"><b>{t(lang, "insp.person", i=info["id"])}</b> · '
+        f'{t(lang, "insp.now")}: <span class="lsim-person-stage" data-stage="{now}">'
+        f'<span class="swatch" style="background:{cols[now]}"></span>{t(lang, now)}</span>'
+        f'<div class="k">{t(lang, "insp.history")}</div><div class="lsim-person-strip">{strip}</div>'
+        f"<table>{table}</table><div class='k'>{t(lang, 'insp.week')}</div><table>{week}</table>"
+        + "".join(f'<div class="line">{x}</div>' for x in lines)
+        + "</div>"
     )
 
 
@@ -111,6 +206,11 @@ def draw_network(
     return ax
 
 
+def ghost_colour(i: int) -> str:
+    """Colour of the ``i``-th kept run (oldest first): Okabe & Ito's, skipping the blue of the current run."""
+    return line_colour(i + 1)
+
+
 def ghost_label(ghost: Ghost, lang: str) -> str:
     """``run 2: Effort 0.45 → 0.2`` (what the Reset after it changed), or ``run 2: same levers``."""
     moved = "; ".join(
@@ -125,7 +225,7 @@ def draw_ghosts(axes: list[Axes], ghosts: list[Ghost], lang: str) -> None:
     _, ax_active, ax_money, ax_nps = axes[:4]
     for i, ghost in enumerate(ghosts):
         g = ghost.timeseries
-        style = {"color": line_colour(i), "lw": 1.2, "ls": "--", "alpha": 0.55}
+        style = {"color": ghost_colour(i), "lw": 1.2, "ls": "--", "alpha": 0.55}
         ax_active.plot(g["step"], g["active"], label=ghost_label(ghost, lang), **style)
         ax_money.plot(g["step"][1:], g["profit"][1:], **style)
         ax_nps.plot(g["step"], g["nps"], **style)
@@ -135,8 +235,8 @@ def draw_voice(axes: list[Axes], ts: pd.DataFrame, lang: str) -> list[Axes]:
     """Word of mouth told each week (good and bad) and the week's CES: what customers say and how hard it was."""
     ax_wom, ax_ces = axes
     weeks = ts["step"].to_numpy()
-    ax_wom.plot(weeks[1:], ts["wom_positive"][1:], color="#009e73", lw=2, label=t(lang, "wom_good"))
-    ax_wom.plot(weeks[1:], ts["wom_negative"][1:], color="#d55e00", lw=2, label=t(lang, "wom_bad"))
+    ax_wom.plot(weeks[1:], ts["wom_positive"][1:], color=GOOD, lw=2, label=t(lang, "wom_good"))
+    ax_wom.plot(weeks[1:], ts["wom_negative"][1:], color=BAD, lw=2, label=t(lang, "wom_bad"))
     ax_wom.set(title=t(lang, "chart_wom"), ylabel=t(lang, "tellings"))
     ax_wom.set_ylim(bottom=0)
     ax_wom.legend(fontsize="small", loc="upper left")
@@ -206,7 +306,7 @@ def slide_figure(room: Classroom, lang: str, step: int | None = None) -> Figure:
     grid = fig.add_gridspec(2, 3, width_ratios=[1.35, 1, 1])
     draw_network(fig.add_subplot(grid[:, 0]), room.positions(), room.edges(), room.history[step], lang)
     axes = [fig.add_subplot(grid[i, j]) for i in range(2) for j in (1, 2)]
-    ts = room.model.timeseries().iloc[: step + 1]
+    ts = room.timeseries().iloc[: step + 1]
     draw_charts(axes, ts, lang, room.horizon)
     title = lesson_text(lang, room.lesson)["title"]
     fig.suptitle(f"{t(lang, 'title')}: {title} · {t(lang, 'step_counter', step=step, total=room.horizon)}", fontsize=15)

@@ -7,13 +7,16 @@ from pathlib import Path
 
 from loyaltysim.teach.assets import assets_dir, install_hint, missing_packages
 
-__all__ = ["OFFLINE_CDN", "configure", "missing_message", "serve", "solara_environment"]
+__all__ = ["KERNEL_CULL", "OFFLINE_CDN", "configure", "missing_message", "serve", "solara_environment"]
 
 OFFLINE_CDN = "http://127.0.0.1:9/npm/"
 """CDN address given to Solara: a closed local port, so a file missing from the asset folder fails at once
 instead of being fetched from the internet."""
 
 APP_MODULE = "loyaltysim.teach.app"
+KERNEL_CULL = "2m"
+"""How long Solara keeps a closed page's widgets (its default is a day); the run itself is kept longer, by
+`loyaltysim.teach.rooms`, so a reload still finds it. ``SOLARA_KERNEL_CULL_TIMEOUT`` overrides it."""
 
 
 def missing_message(directory: Path | None = None) -> str | None:
@@ -38,6 +41,7 @@ def solara_environment(lang: str, lesson: str, directory: Path | None = None) ->
         "SOLARA_ASSETS_PROXY_CACHE_DIR": str(directory or assets_dir()),
         "SOLARA_ASSETS_CDN": OFFLINE_CDN,
         "SOLARA_THEME_SHOW_BANNER": "False",
+        "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", KERNEL_CULL),
         "LOYALTYSIM_TEACH_LANG": lang,
         "LOYALTYSIM_TEACH_LESSON": lesson,
         "MPLBACKEND": "Agg",
@@ -49,8 +53,20 @@ def configure(lang: str = "es", lesson: str = "pyramid", directory: Path | None 
 
     Solara reads its settings once, when first imported, so this runs before anything imports Solara.
     """
+    from loyaltysim.errors import InputError
+
+    try:
+        _keep_seconds()  # read again by `loyaltysim.teach.rooms` when the app loads: fail now, in one line
+    except InputError as exc:
+        return str(exc)
     os.environ.update(solara_environment(lang, lesson, directory))
     return missing_message(directory)
+
+
+def _keep_seconds() -> float:
+    from loyaltysim.teach.rooms import keep_seconds
+
+    return keep_seconds()
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765) -> None:

@@ -1,0 +1,163 @@
+"""The page's view cards: the customer network, one person, the live numbers and charts, the pyramid, the concepts.
+
+Charts are ECharts options drawn in the browser (``vue/charts.vue``, from `loyaltysim.teach.charts`) and the network
+is an SVG (``vue/network.vue``, from `loyaltysim.teach.figures`): the server renders no image while a class plays.
+Each takes ``tick``, the reactive counter bumped after every change of the `Classroom`, and reads it, so a step
+renders these cards (and the controls) and nothing else of the page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from html import escape
+
+import solara
+
+from loyaltysim.teach.assets import ECHARTS_VERSION
+from loyaltysim.teach.charts import CHARTS, chart_options
+from loyaltysim.teach.classroom import MONITORS, Classroom
+from loyaltysim.teach.figures import (
+    colours,
+    customer_html,
+    flash_paths,
+    ghost_colour,
+    ghost_label,
+    legend,
+    network_svg,
+    pyramid_html,
+    spectrum_bar,
+)
+from loyaltysim.teach.translations import number, t
+
+__all__ = ["MONITOR_DECIMALS", "Charts", "Concepts", "Inspector", "Network", "Pyramid", "paragraphs"]
+
+MONITOR_DECIMALS = {"retention": 1, "ces": 2}
+"""Decimals of a live number (the others are whole)."""
+
+
+def paragraphs(items: list[tuple[str, str]], css_class: str) -> None:
+    """Bold heading and text per paragraph, as plain HTML (solara.Markdown would load mermaid from the CDN)."""
+    html = "".join(
+        f"<p><b>{escape(head)}.</b> {body if body.startswith('<i>') else escape(body)}</p>" for head, body in items
+    )
+    solara.HTML(tag="div", unsafe_innerHTML=html, classes=[css_class])
+
+
+@solara.component_vue("vue/network.vue")
+def NetworkView(  # noqa: N802 (Solara components are capitalised)
+    base: str, stages: str, palette: list, good: str, bad: str, selected: int | None, event_pick: Callable[[int], None]
+) -> None:
+    """The network's SVG ``base``, repainted in the browser at every step.
+
+    With each person's stage code (one digit a person, colours from ``palette``), the contacts that carried good and
+    bad word of mouth (SVG paths) and the ``selected`` person's ring; a click on a dot calls ``event_pick`` with that
+    person's id.
+    """
+
+
+@solara.component_vue("vue/charts.vue")
+def ChartsView(options: str, order: list, lang: str, version: str, height: int) -> None:  # noqa: N802
+    """The charts' ECharts ``options`` (JSON, by name, drawn in ``order``), numbers in ``lang``, ``height`` px each.
+
+    JSON text rather than a dict: the widget compares and sends one string a step, not a deep structure.
+    """
+
+
+@solara.component
+def Network(room: Classroom, lang: str, tick: solara.Reactive[int], on_pick: Callable[[int], None]) -> None:  # noqa: N802
+    """The customer network coloured by stage, this week's word of mouth on its contacts, a legend and the spectrum."""
+    now_tick = tick.value  # reading it subscribes this card to the room's changes
+    stage = room.history[-1]
+    base = solara.use_memo(  # the picture of the town; later steps only repaint it (`NetworkView`)
+        lambda: network_svg(room.positions(), room.edges(), room.history[0], lang),
+        dependencies=[room.seed, room.lesson, lang],
+    )
+    good, bad = solara.use_memo(lambda: flash_paths(room.positions(), room.flashes()), dependencies=[now_tick])
+    items = "".join(
+        f'<span class="item"><span class="swatch" style="background:{c}"></span>{name}: {n}</span>'
+        for name, c, n in legend(stage, lang)
+    )
+    with solara.Card(t(lang, "network"), subtitle=t(lang, "network_note"), classes=["lsim-network-card"]):
+        NetworkView(
+            base=base,
+            stages="".join(map(str, stage.tolist())),  # one digit per person: a short string to compare and send
+            palette=colours(),
+            good=good,
+            bad=bad,
+            selected=room.selected,
+            event_pick=on_pick,
+        )
+        note = f'<div class="lsim-flash-note">{escape(t(lang, "flash_note"))}</div>'
+        spectrum = f'<div class="lsim-spectrum">{spectrum_bar(stage, lang)}</div>'
+        solara.HTML(tag="div", unsafe_innerHTML=f'{note}{spectrum}<div class="lsim-legend">{items}</div>')
+
+
+@solara.component
+def Inspector(room: Classroom, lang: str, tick: solara.Reactive[int], on_pick: Callable[[int | None], None]) -> None:  # noqa: N802
+    """The person clicked on the network: their stage week by week, loyalty, expectation and their week."""
+    _ = tick.value  # reading it subscribes this card to the room's changes
+    with solara.Card(t(lang, "insp.title"), classes=["lsim-inspector"]):
+        if room.selected is None:
+            solara.Text(t(lang, "insp.hint"), style={"font-size": "0.85em", "color": "#555"})
+            return
+        solara.HTML(tag="div", unsafe_innerHTML=customer_html(room.customer(room.selected), lang))
+        solara.Button(t(lang, "insp.close"), on_click=lambda: on_pick(None), text=True, classes=["lsim-btn-unpick"])
+
+
+def _monitor(lang: str, metric: str, value: float) -> str:
+    text = number(lang, value, MONITOR_DECIMALS.get(metric, 0), sign=metric == "nps")
+    unit = {"retention": " %", "profit": f" {t(lang, 'currency')}"}.get(metric, "")
+    return (
+        f'<span class="mon" data-monitor="{metric}"><span class="k">{escape(t(lang, f"mon.{metric}"))}</span>'
+        f'<span class="v">{text}{escape(unit)}</span></span>'
+    )
+
+
+def _runs_table(room: Classroom, lang: str, now: dict[str, float]) -> str:
+    """Each kept run's end values beside the current run's (``now``), as an HTML table."""
+    head = "".join(f"<th>{escape(t(lang, f'mon.{m}'))}</th>" for m in MONITORS)
+    rows = [(ghost_label(g, lang), g.end, ghost_colour(i)) for i, g in enumerate(room.ghosts)]
+    rows.append((f"{t(lang, 'run_now')} ({t(lang, 'run')} {room.number})", now, "#4292c6"))
+    body = "".join(
+        f'<tr data-run="{i}"><td><span style="color:{colour}">&#9632;</span> {escape(label)}</td>'
+        + "".join(f"<td>{number(lang, end[m], MONITOR_DECIMALS.get(m, 0))}</td>" for m in MONITORS)
+        + "</tr>"
+        for i, (label, end, colour) in enumerate(rows)
+    )
+    return f"<b>{escape(t(lang, 'runs_title'))}</b><table><tr><th></th>{head}</tr>{body}</table>"
+
+
+@solara.component
+def Charts(room: Classroom, lang: str, tick: solara.Reactive[int]) -> None:  # noqa: N802 (Solara components are capitalised)
+    """The live numbers, then the six charts drawn in the browser, with earlier runs; the runs' end values."""
+    now_tick = tick.value  # reading it subscribes this card to the room's changes
+    options = solara.use_memo(
+        lambda: json.dumps(chart_options(room.timeseries(), lang, room.horizon, room.ghosts), separators=(",", ":")),
+        dependencies=[now_tick, lang],
+    )
+    now = room.monitors()  # read like every other result: loyaltysim.runs.metrics
+    with solara.Card(t(lang, "charts"), classes=["lsim-charts"]):
+        html = "".join(_monitor(lang, m, v) for m, v in now.items())
+        solara.HTML(tag="div", unsafe_innerHTML=html, classes=["lsim-monitors"])
+        ChartsView(options=options, order=list(CHARTS), lang=lang, version=ECHARTS_VERSION, height=230)
+        if room.ghosts:
+            solara.HTML(tag="div", unsafe_innerHTML=_runs_table(room, lang, now), classes=["lsim-runs"])
+
+
+@solara.component
+def Pyramid(room: Classroom, lang: str, tick: solara.Reactive[int]) -> None:  # noqa: N802 (Solara components are capitalised)
+    """The CX pyramid of the latest step's interactions, live."""
+    _ = tick.value  # reading it subscribes this card to the room's changes
+    with solara.Card(t(lang, "pyr_title"), subtitle=t(lang, "pyr_note"), classes=["lsim-pyramid"]):
+        solara.HTML(tag="div", unsafe_innerHTML=pyramid_html(room.pyramid(), lang))
+
+
+@solara.component
+def Concepts(lang: str) -> None:  # noqa: N802 (Solara components are capitalised)
+    """The six CX Spectrum stages and the CX pyramid, in a few lines."""
+    with solara.Card(t(lang, "concepts"), classes=["lsim-concepts"]):
+        paragraphs(
+            [(t(lang, "stages_title"), t(lang, "stages_text")), (t(lang, "pyramid_title"), t(lang, "pyramid_text"))],
+            "lsim-concepts-text",
+        )
