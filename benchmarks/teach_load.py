@@ -14,6 +14,8 @@ shows. Measured, in one run on this machine (browsers included, as in a classroo
   network SVG, live numbers, pyramid), median over a run, beside the matplotlib charts the page drew before
   (``matplotlib_charts_ms``), measured side by side;
 - ``page_usable_s``: seconds from opening a page to its network and charts drawn (median, max);
+- ``gif_export``: after the play window, one page downloads a GIF of its run while the others start again and
+  play: how long the GIF took and the others' steps per second meanwhile (the export runs in a worker process);
 - ``server_rss_mb``: the server's resident memory before any page (``idle``), after one page loaded the app's modules
   and compiled the model and closed (``warm``, the baseline of a class), while playing, after they close, and after
   the kept rooms and Solara's closed pages expire (``LOYALTYSIM_TEACH_KEEP_SECONDS`` and
@@ -121,6 +123,32 @@ def _steps(page) -> int:
     return int(text.split()[1])
 
 
+def _export_while_playing(pages: list) -> dict:
+    """The first page downloads a GIF of its run while the others start their year again and play."""
+    others = pages[1:]
+    for page in others:
+        page.locator(".lsim-btn-reset").click()
+    for page in others:
+        page.wait_for_function("() => /^\\D+ 0 /.test(document.querySelector('.lsim-step').innerText)")
+    t0 = time.perf_counter()
+    for page in others:
+        page.locator(".lsim-btn-play").click()
+    with pages[0].expect_download(timeout=300_000) as download:
+        pages[0].get_by_text("GIF animation").click()
+    size = Path(download.value.path()).stat().st_size
+    seconds = time.perf_counter() - t0
+    rates = [_steps(p) / seconds for p in others]
+    for page in others:
+        with contextlib.suppress(Exception):
+            page.locator(".lsim-btn-pause").click(timeout=3000)
+    return {
+        "frames_of_weeks": _steps(pages[0]),
+        "seconds": seconds,
+        "bytes": size,
+        "others_steps_per_second": {"median": statistics.median(rates), "min": min(rates)},
+    }
+
+
 def load(sessions: int, seconds: float, speed: str, keep_seconds: int) -> dict:
     """Open ``sessions`` pages, play them all for ``seconds``, close them; what the server and pages did."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -178,6 +206,7 @@ def load(sessions: int, seconds: float, speed: str, keep_seconds: int) -> dict:
             for page in pages:
                 with contextlib.suppress(PlaywrightTimeout):  # a page that reached week 52 stopped by itself
                     page.locator(".lsim-btn-pause").click(timeout=3000)
+            gif = _export_while_playing(pages) if sessions > 1 else None
             browsers_cpu = sum(_cpu(c) for c in psutil.Process().children(recursive=True) if c.pid != server.pid)
             for context in contexts:
                 context.close()
@@ -200,6 +229,7 @@ def load(sessions: int, seconds: float, speed: str, keep_seconds: int) -> dict:
             "server_cores_busy": (cpu1 - cpu0) / (t1 - t0),
             "browsers_cpu_s_total": browsers_cpu,
             "page_usable_s": {"median": statistics.median(usable), "max": max(usable), "all": usable},
+            "gif_export": gif,
             "server_rss_mb": rss,
         }
     finally:

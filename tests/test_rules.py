@@ -242,10 +242,11 @@ def test_one_interaction_by_hand():
     )
     touchpoint[[Level.RECOVERY, Level.RECOVERY_QUALITY]] = (0.5, 0.5)
     # draws: need, effort, empathy, personalization, stage, speaking, recovery (0.5: no noise)
-    stage, loyalty, expectation, frustrating, told, effort, contact, met, kind, ease, felt, tailored = r.interaction(
-        DESIRES, 0.6, 0.5, touchpoint, PERSONA, TRAITS, 0.0, (0.5, 0.5, 0.5, 0.5, 0.99, 0.99, 0.9), P
+    stage, loyalty, expectation, frustrating, told, effort, contact, met, kind, ease, felt, tailored, perceived = (
+        r.interaction(DESIRES, 0.6, 0.5, touchpoint, PERSONA, TRAITS, 0.0, (0.5, 0.5, 0.5, 0.5, 0.99, 0.99, 0.9), P)
     )
     quality = 0.4 + 0.08 * 0.6 + 0.52 * (0.5 * 0.4 + 0.5 * 0.3)  # need met, effort 0.4, feel 0.35
+    assert perceived == pytest.approx(quality)  # the SERVQUAL gap of this interaction: 0.58 - 0.5
     value = (quality - 0.5) ** 0.88  # quality 0.58 beats the expected 0.5: a gain, felt with diminishing sensitivity
     satisfaction = 0.62 + 1.5 * value
     assert effort == pytest.approx(0.4)

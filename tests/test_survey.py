@@ -59,6 +59,9 @@ def test_diary_counts_every_interaction():
         assert model.diary[Diary.USES].sum() == model.last["interactions"]
         assert (model.diary[Diary.FRUSTRATING] <= model.diary[Diary.USES]).all()
         assert (model.diary[Diary.BAD] + model.diary[Diary.GOOD] <= model.diary[Diary.USES]).all()
+        # perceived quality and the expectation before each interaction are each in [0, 1]; an unmet need is worth 0
+        assert (model.diary[Diary.QUALITY] <= model.diary[Diary.MET] + 1e-5).all()
+        assert (model.diary[Diary.EXPECTED] <= model.diary[Diary.USES] + 1e-5).all() and model.diary.min() >= 0
 
 
 def test_everyone_leaves_after_a_frustration_and_nobody_otherwise():

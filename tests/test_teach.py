@@ -63,8 +63,8 @@ def test_at_least_five_guided_lessons_each_a_different_preset():
     assert len(LESSON_IDS) >= 5 and len(presets) == len(LESSON_IDS)
 
 
-def _end(lesson, **levers_):
-    room = Classroom(lesson)
+def _end(lesson, seed=1, **levers_):
+    room = Classroom(lesson, seed=seed)
     for key, value in levers_.items():
         room.set_lever(key, value)
     room.reset()
@@ -97,6 +97,34 @@ def test_lessons_teach_what_they_say():
     assert bought["active"] > kept["active"] and kept_profit > bought_profit and bought["churned"] > kept["churned"]
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_later_lessons_teach_what_they_say_in_every_town(seed):
+    """Bad news, the journey and the SERVQUAL gap: each lesson's "try this", same town before and after (CRN)."""
+    # bad news: stronger word of mouth with one contact in five failing loses customers; removing failures wins them
+    base, _ = _end("bad_news", seed)
+    loud, _ = _end("bad_news", seed, **{"word_of_mouth.loyalty_effect": 1.5})
+    fixed, _ = _end("bad_news", seed, **{"word_of_mouth.loyalty_effect": 1.5, "touchpoints.service.fulfilment": 0.97})
+    assert loud["churned"] > base["churned"] and loud["active"] <= base["active"]
+    assert fixed["active"] > 1.2 * loud["active"] and fixed["nps"] > 0 > loud["nps"]  # seen: +28 to +42 customers
+    # the journey: fixing the weak phone line (0.8 of 3.2 visits a month) lifts customers and NPS
+    base, _ = _end("journey", seed)
+    fixed, _ = _end("journey", seed, **{"touchpoints.service.fulfilment": 0.93, EFFORT: 0.3})
+    assert fixed["active"] > base["active"] + 8 and fixed["nps"] > base["nps"] + 10  # seen: +12 to +18, +14 to +24
+    # the SERVQUAL gap: near zero for the ordinary service; a better one opens it, then expectations catch up
+    gaps = {}
+    for name, levers_ in (("ordinary", {}), ("better", {"touchpoints.service.empathy": 0.9, EFFORT: 0.2})):
+        room = Classroom("servqual", seed=seed)
+        for key, value in levers_.items():
+            room.set_lever(key, value)
+        room.reset()
+        weeks = [room.servqual() for _ in range(room.horizon) if room.step()]
+        gaps[name] = {k: (np.mean([w[k] for w in weeks[:8]]), np.mean([w[k] for w in weeks[-12:]])) for k in weeks[0]}
+    assert abs(np.mean(gaps["ordinary"]["gap"])) < 0.05  # seen: +0.02 to +0.03
+    early, late = gaps["better"]["gap"]
+    assert early > 0.1 and late < early - 0.05  # seen: 0.15 in the first 8 weeks, 0.05 to 0.08 in the last 12
+    assert gaps["better"]["expected"][1] > gaps["better"]["expected"][0] + 0.05  # expectations learnt: 0.54 to 0.63
+
+
 def test_levers_come_from_the_parameter_declarations():
     rows = {row["key"]: row for row in parameter_table()}
     keys = [lv.key for lv in levers()]
@@ -124,6 +152,15 @@ def test_both_languages_have_every_text():
             assert UI[lang][f"lever.{lever.key}"]
         assert UI["es"][f"help.{lever.key}"]  # English help is the declaration itself
     assert UI["es"]["title"] != UI["en"]["title"]
+    from loyaltysim.teach.guide import GUIDE
+
+    assert set(GUIDE["es"]) == set(GUIDE["en"]) == set(LESSON_IDS)  # a teacher's guide for every lesson
+    for lesson in LESSON_IDS:
+        for lang in LANGUAGES:
+            assert set(GUIDE[lang][lesson]) == {"time", "answers", "prompts"} and all(GUIDE[lang][lesson].values())
+        assert GUIDE["es"][lesson]["answers"] != GUIDE["en"][lesson]["answers"]
+    titles = [LESSONS[lang][k]["title"] for lang in LANGUAGES for k in LESSON_IDS]
+    assert [x.split(".")[0] for x in titles] == [str(i + 1) for i in range(len(LESSON_IDS))] * 2  # numbered in order
 
 
 def test_slider_change_applies_at_reset_and_is_clamped():
@@ -335,6 +372,28 @@ def test_the_offline_assets_include_the_charts_library():
     assert "echarts@${this.version}/dist/echarts.min.js" in vue and "Intl.NumberFormat" in vue
 
 
+def test_the_servqual_gap_compares_what_customers_expected_with_what_they_got():
+    from loyaltysim.engine.layout import Diary
+    from loyaltysim.teach.figures import servqual_html
+
+    room = Classroom("pyramid")
+    assert np.isnan(room.servqual()["gap"])  # nothing happened yet
+    room.run(4)
+    gap, d = room.servqual(), room.model.diary
+    assert gap["perceived"] == pytest.approx(d[Diary.QUALITY].sum() / d[Diary.USES].sum())
+    assert gap["gap"] == pytest.approx(gap["perceived"] - gap["expected"]) and 0 < gap["expected"] < 1
+    assert 'data-sq="gap"' in servqual_html(gap, "en") and "Brecha" in servqual_html(gap, "es")
+    gaps = {}
+    for met in (0.65, 0.95):  # the lesson's "try this": the same town, the need met more often
+        for seed in (1, 2, 3):
+            other = Classroom("pyramid", seed=seed)
+            other.set_lever("touchpoints.service.fulfilment", met)
+            other.reset()
+            other.run(4)
+            gaps.setdefault(met, []).append(other.servqual()["gap"])
+    assert all(b > a + 0.05 for a, b in zip(gaps[0.65], gaps[0.95], strict=True)), gaps
+
+
 def test_the_pyramid_of_the_last_week_answers_its_three_questions():
     from loyaltysim.engine.layout import Diary
     from loyaltysim.teach.figures import pyramid_html
@@ -386,6 +445,17 @@ def test_exports_for_slides():
 
 # ---------------------------------------------------------------------------------------------------------------
 # Command line
+
+
+def test_slides_are_drawn_in_a_worker_process_with_the_same_bytes():
+    from loyaltysim.teach.export import Snapshot, export_bytes
+
+    room = Classroom("bad_news")
+    room.run(6)
+    assert export_bytes(room, "png", "es") == png_bytes(room, "es") == png_bytes(Snapshot.of(room), "es")
+    assert export_bytes(room, "gif", "en", every=3) == gif_bytes(room, "en", every=3)
+    with pytest.raises(ValueError, match="export kind must be 'png' or 'gif', got 'pdf'"):
+        export_bytes(room, "pdf")
 
 
 def test_cli_export_and_errors(tmp_path, monkeypatch):
@@ -684,6 +754,8 @@ def test_the_spanish_page_shows_no_english_text(server, browser):
         page.locator(".lsim-runs").wait_for(state="visible", timeout=30_000)
         page.locator('.lsim-network circle[data-id="3"]').click(force=True)  # the customer card too
         page.locator(".lsim-person").wait_for(state="visible", timeout=30_000)
+        page.get_by_text("Guía para el docente").click()  # and the teacher's guide
+        p.wait_text(".lsim-lesson", "Para el debate")
         shown = page.locator("body").inner_text()
         english = {v for k, v in UI["en"].items() if v != UI["es"][k] and len(v) > 3 and "{" not in v}
         english |= {"score", "probability", "month", "Run ", "Step ", "Customers", "customers"}
@@ -808,3 +880,40 @@ def test_the_classroom_load_benchmark_runs(tmp_path):
     assert load["server_cpu_ms_per_session_step"] > 0 and load["page_usable_s"]["max"] < 120
     assert set(load["server_rss_mb"]) == {"idle", "warm", "playing", "closed", "expired"}
     assert all(v > 0 for v in result["render_ms"].values())
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of linear-light sRGB rows."""
+    xyz = rgb @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
+    f = np.cbrt(np.maximum(xyz / [0.9505, 1.0, 1.089], 0.008856)) * ((xyz / [0.9505, 1.0, 1.089]) > 0.008856) + (
+        (xyz / [0.9505, 1.0, 1.089]) * 7.787 + 16 / 116
+    ) * ((xyz / [0.9505, 1.0, 1.089]) <= 0.008856)
+    return np.column_stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])])
+
+
+def test_stage_colours_are_told_apart_also_with_colour_blindness():
+    """Every pair of stage colours differs by at least 18 CIELAB units, also as protan and deutan readers see them.
+
+    Simulated with Machado, Oliveira & Fernandes (2009) at severity 1. The sequential greys and blues used before
+    came as close as 14.8 (needs and expectations, expectations and preferences).
+    """
+    from loyaltysim.runs.figures import STAGE_COLOURS
+
+    srgb = np.array([[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in STAGE_COLOURS.values()])
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    views = {
+        "normal": np.eye(3),
+        "protan": np.array(
+            [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]]
+        ),
+        "deutan": np.array(
+            [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]]
+        ),
+    }
+    names = list(STAGE_COLOURS)
+    for view, matrix in views.items():
+        lab = _lab(np.clip(linear @ matrix.T, 0, 1))
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                distance = float(np.linalg.norm(lab[a] - lab[b]))
+                assert distance >= 18, (view, names[a], names[b], round(distance, 1))

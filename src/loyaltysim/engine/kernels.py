@@ -217,6 +217,7 @@ def interact(
                     u_empathy, u_personal, u_stage = draw3_of(own_feel, v)
                     u_speak, u_recover, _ = draw3_of(own_recover, v)
                     k = r.choose(u_channel, cum)
+                    expected = float(expectation[i, k])
                     (
                         s,
                         new_loyalty,
@@ -230,10 +231,11 @@ def interact(
                         ease,
                         felt,
                         tailored,
+                        quality,
                     ) = r.interaction(
                         s,
                         float(loyalty[i]),
-                        float(expectation[i, k]),
+                        expected,
                         levels[k],
                         persona_table[m],
                         traits,
@@ -258,6 +260,8 @@ def interact(
                         diary[Diary.TAILORED, i] += tailored
                         diary[Diary.EASE, i] += ease
                         diary[Diary.FEEL, i] += felt
+                        diary[Diary.QUALITY, i] += quality
+                        diary[Diary.EXPECTED, i] += expected
             remembered, mean = r.frustration_memory(float(frustration[i]), new, p)
             frustration[i] = remembered
             exposure[i] = mean

@@ -159,7 +159,8 @@ class Diary(IntEnum):
     `loyaltysim.engine.kernels.interact` adds each interaction of the step to its customer's column: the counts of
     interactions and of those whose need was met, frustrating, memorable bad, memorable good
     (`loyaltysim.engine.rules.memorable`) and tailored
-    ones, and the sums of felt ease and felt emotion.
+    ones, and the sums of felt ease, felt emotion, perceived quality and of what the customer expected of the
+    touchpoint before it (the SERVQUAL gap of the step is the mean quality minus the mean expectation).
     """
 
     USES = 0
@@ -170,6 +171,8 @@ class Diary(IntEnum):
     TAILORED = 5
     EASE = 6
     FEEL = 7
+    QUALITY = 8
+    EXPECTED = 9
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -408,7 +408,7 @@ def interaction(
     pain: float,
     u: tuple[float, float, float, float, float, float, float],
     p: RuleParams,
-) -> tuple[int, float, float, bool, int, float, bool, bool, int, float, float, bool]:
+) -> tuple[int, float, float, bool, int, float, bool, bool, int, float, float, bool, float]:
     """One use of a touchpoint, from the draws to the customer's reaction.
 
     ``touchpoint`` is its row of the plan's levels (`Level` columns), ``persona`` the customer's persona's row
@@ -419,8 +419,8 @@ def interaction(
     touchpoint's expectation moves loyalty; the expectation adapts; the stage may move; a salient experience may be
     told. Returns (stage, loyalty, expectation, frustrating, told, delivered effort, recovery contact) and then what a
     survey asks about (`loyaltysim.survey`): whether the need was met (a recovery included), `memorable`, ease, felt
-    emotion, and whether it felt tailored (the need met and felt personalization at or above the customer's own
-    personalization threshold).
+    emotion, whether it felt tailored (the need met and felt personalization at or above the customer's own
+    personalization threshold), and the perceived quality (the SERVQUAL gap is it minus ``expectation``).
     """
     u_need, u_effort, u_empathy, u_personal, u_stage, u_speak, u_recover = u
     need_met = u_need < touchpoint[Level.FULFILMENT]
@@ -442,7 +442,21 @@ def interaction(
     kind = memorable(value, persona[PersonaColumn.EMOTION_SENSITIVITY], p)
     told = tell(kind, u_speak, p)  # = speak(value, sensitivity, u_speak, p)
     tailored = met and felt_personal >= traits[2]
-    return new_stage, new_loyalty, new_expectation, frustrating, told, effort, contact, met, kind, ease, felt, tailored
+    return (
+        new_stage,
+        new_loyalty,
+        new_expectation,
+        frustrating,
+        told,
+        effort,
+        contact,
+        met,
+        kind,
+        ease,
+        felt,
+        tailored,
+        quality,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------

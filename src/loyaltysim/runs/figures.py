@@ -22,12 +22,13 @@ def line_colour(i: int) -> str:
 STAGE_COLOURS = dict(
     zip(
         STATE_NAMES,
-        ("#e8e8e8", "#bdbdbd", "#e34a33", "#fdbb84", "#9ecae1", "#4292c6", "#08519c", "#636363"),
+        ("#dddddd", "#f5ec6e", "#d55e00", "#e69f00", "#56b4e9", "#0072b2", "#cc79a7", "#555555"),
         strict=True,
     )
 )
-"""One colour per stage code's name: prospects at needs and expectations (greys), customers at risk (red), the
-customer stages desires ... empathy (oranges to blues), churned."""
+"""One colour per stage code's name, told apart also by colour-blind readers (Okabe & Ito's palette and greys):
+prospects at needs (light grey) and expectations (light yellow), customers at risk (vermillion), the customer stages
+desires (orange), preferences (sky blue), personalization (blue), empathy (reddish purple), churned (dark grey)."""
 
 
 def run_panels(fig, title: str):

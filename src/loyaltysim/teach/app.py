@@ -19,9 +19,10 @@ from html import escape
 
 import solara
 
-from loyaltysim.teach.cards import Charts, Concepts, Inspector, Network, Pyramid, paragraphs
+from loyaltysim.teach.cards import Charts, Concepts, Inspector, Network, Pyramid, Servqual, paragraphs
 from loyaltysim.teach.classroom import Classroom
-from loyaltysim.teach.export import gif_bytes, png_bytes
+from loyaltysim.teach.export import export_bytes
+from loyaltysim.teach.guide import guide
 from loyaltysim.teach.lessons import LESSON_IDS
 from loyaltysim.teach.levers import levers
 from loyaltysim.teach.rooms import room_for
@@ -69,6 +70,13 @@ CSS = """
 .lsim-person .swatch { display:inline-block; width:10px; height:10px; border-radius:5px; margin-right:3px; }
 .lsim-person-strip { display:flex; height:14px; border:1px solid #ccc; }
 .lsim-person-strip .wk { flex:1 1 0; min-width:1px; }
+.lsim-servqual .sq { display:grid; grid-template-columns: 6.5em 1fr 3em; align-items:center; column-gap:6px;
+  font-size:0.85em; margin:3px 0; }
+.lsim-servqual .bar { height:14px; background:#eee; border-radius:3px; position:relative; }
+.lsim-servqual .bar .fill { position:absolute; left:0; top:0; bottom:0; border-radius:3px; }
+.lsim-servqual .sq-gap { font-size:0.9em; margin-top:4px; }
+.lsim-servqual .sq-gap.neg b { color:#d55e00; }
+.lsim-servqual .sq-gap.pos b { color:#009e73; }
 .lsim-flash-note { font-size:0.8em; color:#555; }
 .lsim-echarts { display:grid; grid-template-columns:repeat(3, minmax(0, 1fr)); gap:4px; }
 .lsim-runs td:first-child, .lsim-runs th:first-child { text-align:left; }
@@ -91,7 +99,7 @@ def _fmt(value: float) -> str:
 
 @solara.component
 def LessonCard(room: Classroom, lang: str, setup: solara.Reactive[int], on_lesson) -> None:  # noqa: N802 (Solara components are capitalised)
-    """Lesson picker, with the lesson's explanation, what to try and the question for the class."""
+    """Lesson picker, with the lesson's explanation, what to try, the question for the class and the teacher's guide."""
     _ = setup.value  # reading it subscribes this card to changes of the lesson
     titles = {lesson_text(lang, k)["title"]: k for k in LESSON_IDS}
     text = lesson_text(lang, room.lesson)
@@ -107,6 +115,9 @@ def LessonCard(room: Classroom, lang: str, setup: solara.Reactive[int], on_lesso
             ],
             "lsim-lesson-text",
         )
+        notes = guide(lang, room.lesson)
+        with solara.Details(summary=t(lang, "guide")), solara.Div(classes=["lsim-guide"]):
+            paragraphs([(t(lang, f"guide.{k}"), notes[k]) for k in ("time", "answers", "prompts")], "lsim-guide-text")
 
 
 @solara.component
@@ -226,11 +237,14 @@ def Controls(  # noqa: N802 (Solara components are capitalised)
 
 @solara.component
 def Exports(room: Classroom, lang: str, setup: int) -> None:  # noqa: N802 (Solara components are capitalised)
-    """PNG slide, GIF animation and CSV of the run so far (made when clicked, in a thread, at the step then)."""
+    """PNG slide, GIF animation and CSV of the run so far, made when clicked (at the step then).
+
+    Solara's download waits in a thread (its button spins meanwhile); slides are drawn in a worker process.
+    """
     makers = solara.use_memo(
         lambda: (
-            lambda: png_bytes(room, lang),
-            lambda: gif_bytes(room, lang, every=max(1, room.steps // 40)),
+            lambda: export_bytes(room, "png", lang),  # drawn in a worker process: the class keeps its pace
+            lambda: export_bytes(room, "gif", lang, every=max(1, room.steps // 40)),
             lambda: room.timeseries().to_csv(index=False).encode(),
         ),
         dependencies=[setup, lang],
@@ -362,5 +376,6 @@ def Page() -> None:  # noqa: N802 (Solara components are capitalised)
                     with solara.Column():
                         Inspector(room, lang.value, tick, handlers["pick"])
                         Pyramid(room, lang.value, tick)
+                        Servqual(room, lang.value, tick)
                         Concepts(lang.value)
                 Charts(room, lang.value, tick)

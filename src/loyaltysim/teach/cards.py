@@ -1,4 +1,4 @@
-"""The page's view cards: the customer network, one person, the live numbers and charts, the pyramid, the concepts.
+"""The page's view cards: the network, one person, the live numbers and charts, the pyramid, SERVQUAL, the concepts.
 
 Charts are ECharts options drawn in the browser (``vue/charts.vue``, from `loyaltysim.teach.charts`) and the network
 is an SVG (``vue/network.vue``, from `loyaltysim.teach.figures`): the server renders no image while a class plays.
@@ -15,7 +15,7 @@ from html import escape
 import solara
 
 from loyaltysim.teach.assets import ECHARTS_VERSION
-from loyaltysim.teach.charts import CHARTS, chart_options
+from loyaltysim.teach.charts import CHARTS, CURRENT, chart_options
 from loyaltysim.teach.classroom import MONITORS, Classroom
 from loyaltysim.teach.figures import (
     colours,
@@ -26,11 +26,12 @@ from loyaltysim.teach.figures import (
     legend,
     network_svg,
     pyramid_html,
+    servqual_html,
     spectrum_bar,
 )
 from loyaltysim.teach.translations import number, t
 
-__all__ = ["MONITOR_DECIMALS", "Charts", "Concepts", "Inspector", "Network", "Pyramid", "paragraphs"]
+__all__ = ["MONITOR_DECIMALS", "Charts", "Concepts", "Inspector", "Network", "Pyramid", "Servqual", "paragraphs"]
 
 MONITOR_DECIMALS = {"retention": 1, "ces": 2}
 """Decimals of a live number (the others are whole)."""
@@ -118,7 +119,7 @@ def _runs_table(room: Classroom, lang: str, now: dict[str, float]) -> str:
     """Each kept run's end values beside the current run's (``now``), as an HTML table."""
     head = "".join(f"<th>{escape(t(lang, f'mon.{m}'))}</th>" for m in MONITORS)
     rows = [(ghost_label(g, lang), g.end, ghost_colour(i)) for i, g in enumerate(room.ghosts)]
-    rows.append((f"{t(lang, 'run_now')} ({t(lang, 'run')} {room.number})", now, "#4292c6"))
+    rows.append((f"{t(lang, 'run_now')} ({t(lang, 'run')} {room.number})", now, CURRENT))
     body = "".join(
         f'<tr data-run="{i}"><td><span style="color:{colour}">&#9632;</span> {escape(label)}</td>'
         + "".join(f"<td>{number(lang, end[m], MONITOR_DECIMALS.get(m, 0))}</td>" for m in MONITORS)
@@ -143,6 +144,14 @@ def Charts(room: Classroom, lang: str, tick: solara.Reactive[int]) -> None:  # n
         ChartsView(options=options, order=list(CHARTS), lang=lang, version=ECHARTS_VERSION, height=230)
         if room.ghosts:
             solara.HTML(tag="div", unsafe_innerHTML=_runs_table(room, lang, now), classes=["lsim-runs"])
+
+
+@solara.component
+def Servqual(room: Classroom, lang: str, tick: solara.Reactive[int]) -> None:  # noqa: N802
+    """The SERVQUAL gap of the latest step's interactions: expected against perceived quality, live."""
+    _ = tick.value  # reading it subscribes this card to the room's changes
+    with solara.Card(t(lang, "sq.title"), subtitle=t(lang, "sq.note"), classes=["lsim-servqual"]):
+        solara.HTML(tag="div", unsafe_innerHTML=servqual_html(room.servqual(), lang))
 
 
 @solara.component

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from loyaltysim.teach.classroom import Ghost
 
-__all__ = ["CHARTS", "chart_options"]
+__all__ = ["CHARTS", "CURRENT", "chart_options"]
 
 CHARTS = ("stages", "active", "wom", "money", "nps", "ces")
 """The charts in page order (two rows of three): what the class watches, then money, NPS and effort."""

@@ -149,6 +149,20 @@ class Classroom:
             "uses": uses,
         }
 
+    def servqual(self) -> dict[str, float]:
+        """The SERVQUAL gap of the latest step's interactions, from the model's diary.
+
+        What customers expected of the touchpoint before each interaction (``expected``), the quality they perceived
+        (``perceived``, 0 to 1) and ``gap`` = perceived - expected (negative: below expectations, the gap that costs
+        loyalty). NaN before the first step or without interactions.
+        """
+        d = self.model.diary
+        uses = float(d[Diary.USES].sum()) if self.steps else 0.0
+        if not uses:
+            return {"expected": np.nan, "perceived": np.nan, "gap": np.nan}
+        expected, perceived = float(d[Diary.EXPECTED].sum()) / uses, float(d[Diary.QUALITY].sum()) / uses
+        return {"expected": expected, "perceived": perceived, "gap": perceived - expected}
+
     def monitors(self) -> dict[str, float]:
         """The `MONITORS` at the current step."""
         now = self.metrics()

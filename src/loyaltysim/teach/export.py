@@ -1,24 +1,107 @@
-"""Export a classroom run for slides: a PNG of the latest step, or a GIF of the whole run."""
+"""Export a classroom run for slides: a PNG of the latest step, or a GIF of the whole run.
+
+The app renders exports in a worker process (`export_bytes`): matplotlib holds the interpreter's lock while it
+draws, so a GIF drawn in the server's own process would slow every other student's page.
+"""
 
 from __future__ import annotations
 
 import io
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loyaltysim.teach.classroom import Classroom
 from loyaltysim.teach.figures import slide_figure
 
-__all__ = ["gif_bytes", "png_bytes", "save_export"]
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+__all__ = ["Snapshot", "export_bytes", "gif_bytes", "png_bytes", "save_export"]
 
 
-def png_bytes(room: Classroom, lang: str = "es") -> bytes:
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """What a slide needs of a run (`slide_figure`), without the model: small, and sent to the worker process."""
+
+    lesson: str
+    horizon: int
+    history: list[np.ndarray]
+    series: pd.DataFrame
+    drawn: np.ndarray
+    contacts: np.ndarray
+
+    @classmethod
+    def of(cls, room: Classroom) -> Snapshot:
+        """The run of ``room`` as it is now."""
+        return cls(room.lesson, room.horizon, list(room.history), room.timeseries(), room.positions(), room.edges())
+
+    @property
+    def steps(self) -> int:
+        """Steps taken."""
+        return len(self.history) - 1
+
+    def positions(self) -> np.ndarray:
+        """Drawing positions, as `Classroom.positions`."""
+        return self.drawn
+
+    def edges(self) -> np.ndarray:
+        """The network's contacts, as `Classroom.edges`."""
+        return self.contacts
+
+    def timeseries(self) -> pd.DataFrame:
+        """The outputs, as `Classroom.timeseries`."""
+        return self.series
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _worker() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:  # one process, started at the first export (spawn: OpenMP is not fork-safe)
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return _pool
+
+
+def _render(kind: str, run: Snapshot, lang: str, every: int) -> bytes:
+    return png_bytes(run, lang) if kind == "png" else gif_bytes(run, lang, every)
+
+
+def export_bytes(room: Classroom, kind: str, lang: str = "es", every: int = 1) -> bytes:
+    """The PNG (``kind`` ``"png"``) or GIF (``"gif"``) of the run so far, drawn in a worker process.
+
+    The same bytes as `png_bytes` and `gif_bytes`; the calling thread only waits, so the server's other sessions
+    keep their pace. The worker is started at the first export (a few seconds) and reused; if it died, a new one is
+    started.
+    """
+    global _pool
+    if kind not in ("png", "gif"):
+        raise ValueError(f"export kind must be 'png' or 'gif', got {kind!r}")
+    run = Snapshot.of(room)
+    try:
+        return _worker().submit(_render, kind, run, lang, every).result()
+    except BrokenProcessPool:
+        with _pool_lock:
+            _pool = None
+        return _worker().submit(_render, kind, run, lang, every).result()
+
+
+def png_bytes(room: Classroom | Snapshot, lang: str = "es") -> bytes:
     """The slide of the latest step as PNG bytes."""
     buf = io.BytesIO()
     slide_figure(room, lang).savefig(buf, format="png")
     return buf.getvalue()
 
 
-def gif_bytes(room: Classroom, lang: str = "es", every: int = 1, frame_ms: int = 250) -> bytes:
+def gif_bytes(room: Classroom | Snapshot, lang: str = "es", every: int = 1, frame_ms: int = 250) -> bytes:
     """An animated GIF of the run so far: one frame per ``every`` steps, the last step always included.
 
     Parameters

@@ -36,6 +36,7 @@ __all__ = [
     "legend",
     "network_svg",
     "pyramid_html",
+    "servqual_html",
     "slide_figure",
     "spectrum_bar",
 ]
@@ -104,6 +105,19 @@ def flash_paths(
     """SVG path data of the contacts that carried good and bad word of mouth (`Classroom.flashes`)."""
     xy = _xy(positions, size)
     return _path(xy, flashes[0]), _path(xy, flashes[1])
+
+
+def servqual_html(gap: dict[str, float], lang: str) -> str:
+    """The SERVQUAL gap (`Classroom.servqual`): expected and perceived quality as bars on one 0-1 scale; the gap."""
+    rows = "".join(
+        f'<div class="sq" data-sq="{k}"><span class="k">{t(lang, f"sq.{k}")}</span><span class="bar">'
+        f'<span class="fill" style="width:{0 if gap[k] != gap[k] else round(100 * gap[k])}%; background:{c}"></span>'
+        f'</span><span class="v">{number(lang, gap[k], 2)}</span></div>'
+        for k, c in (("expected", "#bdbdbd"), ("perceived", STAGE_COLOURS["personalization"]))
+    )
+    sign = "" if gap["gap"] != gap["gap"] else ("neg" if gap["gap"] < 0 else "pos")
+    value = number(lang, gap["gap"], 2, sign=True)
+    return f'{rows}<div class="sq-gap {sign}" data-sq="gap">{t(lang, "sq.gap")}: <b>{value}</b></div>'
 
 
 def network_svg(

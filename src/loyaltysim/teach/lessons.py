@@ -15,7 +15,16 @@ __all__ = ["LESSON_IDS", "SCENARIO_DIR", "lesson_scenario"]
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 """Folder of the classroom scenario and the lesson scenarios."""
 
-LESSON_IDS = ("pyramid", "effort_vs_delight", "bad_news", "personalization_empathy", "retention_economics", "free_play")
+LESSON_IDS = (
+    "pyramid",
+    "effort_vs_delight",
+    "bad_news",
+    "personalization_empathy",
+    "retention_economics",
+    "journey",
+    "servqual",
+    "free_play",
+)
 """Lessons in teaching order."""
 
 

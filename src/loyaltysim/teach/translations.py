@@ -126,6 +126,16 @@ UI: dict[str, dict[str, str]] = {
         "runs_title": "Simulaciones a comparar (al final de cada una)",
         "btn_clear": "Borrar simulaciones",
         "flash_note": "Líneas verdes y rojas: contactos por los que pasó un relato bueno o malo esta semana.",
+        "guide": "Guía para el docente",
+        "guide.time": "Tiempo",
+        "guide.answers": "Qué debería encontrar la clase",
+        "guide.prompts": "Para el debate",
+        "sq.title": "Brecha SERVQUAL de la última semana",
+        "sq.note": "Lo que los clientes esperaban del servicio antes de cada interacción frente a lo que percibieron "
+        "(0 a 1). Una brecha negativa resta lealtad.",
+        "sq.expected": "Esperaban",
+        "sq.perceived": "Percibieron",
+        "sq.gap": "Brecha",
         "insp.title": "Una persona",
         "insp.hint": "Pulsa un punto de la red para seguir a esa persona.",
         "insp.person": "Persona n.º {i}",
@@ -256,6 +266,16 @@ UI: dict[str, dict[str, str]] = {
         "runs_title": "Runs to compare (at the end of each)",
         "btn_clear": "Clear runs",
         "flash_note": "Green and red lines: contacts a good or bad story went along this week.",
+        "guide": "Teacher guide",
+        "guide.time": "Time",
+        "guide.answers": "What the class should find",
+        "guide.prompts": "For the discussion",
+        "sq.title": "SERVQUAL gap of the last week",
+        "sq.note": "What customers expected of the service before each interaction against what they perceived "
+        "(0 to 1). A negative gap costs loyalty.",
+        "sq.expected": "Expected",
+        "sq.perceived": "Perceived",
+        "sq.gap": "Gap",
         "insp.title": "One person",
         "insp.hint": "Click a dot on the network to follow that person.",
         "insp.person": "Person no. {i}",
@@ -358,8 +378,41 @@ LESSONS: dict[str, dict[str, dict[str, str]]] = {
                 "mide las altas?"
             ),
         },
+        "journey": {
+            "title": "6. El recorrido del cliente",
+            "explanation": (
+                "El cliente pasa por varios puntos de contacto: la app (rápida, resuelve casi todo), la tienda "
+                "(cálida) y la línea telefónica, que falla tres de cada diez veces y cansa. Las palancas mueven "
+                "solo la línea telefónica: es el eslabón débil, aunque sea una parte pequeña de las visitas."
+            ),
+            "try": (
+                "Ejecuta medio año. Luego sube «Necesidad resuelta» a 0,93 y baja el «Esfuerzo» a 0,3, pulsa "
+                "Reiniciar y compara clientes activos y NPS. Sigue a una persona en la red: ¿qué le pasa cuando llama?"
+            ),
+            "question": (
+                "Si la app funciona bien, ¿por qué importa tanto un contacto que casi nadie usa? ¿Cuál es el eslabón "
+                "débil del recorrido de vuestros clientes?"
+            ),
+        },
+        "servqual": {
+            "title": "7. La brecha SERVQUAL",
+            "explanation": (
+                "La calidad no se juzga sola: se compara con lo que el cliente esperaba (la brecha SERVQUAL). "
+                "Con un servicio correcto, la gente recibe más o menos lo que espera y la brecha ronda el cero. "
+                "Las expectativas aprenden: lo que hoy sorprende, mañana es lo normal."
+            ),
+            "try": (
+                "Ejecuta unas semanas y mira la tarjeta de la brecha. Sube la «Empatía» a 0,9, baja el «Esfuerzo» "
+                "a 0,2 y reinicia: mira cómo salta la brecha y cómo, semana a semana, las expectativas suben y la "
+                "brecha se encoge."
+            ),
+            "question": (
+                "Si las expectativas alcanzan a la calidad, ¿para qué mejorar? ¿Qué pasaría si la empresa volviera "
+                "al servicio de antes con las expectativas ya altas?"
+            ),
+        },
         "free_play": {
-            "title": "6. Exploración libre",
+            "title": "8. Exploración libre",
             "explanation": (
                 "El pueblo de partida sin ajustes: un 30 % ya es cliente y el servicio es correcto pero mejorable. "
                 "Úsalo para las preguntas de la clase."
@@ -447,8 +500,40 @@ LESSONS: dict[str, dict[str, dict[str, str]]] = {
                 "who only counts new sign-ups?"
             ),
         },
+        "journey": {
+            "title": "6. The customer journey",
+            "explanation": (
+                "Customers pass through several touchpoints: the app (fast, solves almost everything), the shop "
+                "(warm) and the phone line, which fails three times in ten and tires people out. The levers move "
+                "only the phone line: it is the weak link, although it is a small share of the visits."
+            ),
+            "try": (
+                "Run half a year. Then raise 'Need met' to 0.93 and lower 'Customer effort' to 0.3, press Reset and "
+                "compare active customers and NPS. Follow one person on the network: what happens when they call?"
+            ),
+            "question": (
+                "If the app works well, why does a touchpoint that few use matter so much? What is the weak link of "
+                "your customers' journey?"
+            ),
+        },
+        "servqual": {
+            "title": "7. The SERVQUAL gap",
+            "explanation": (
+                "Quality is not judged alone: it is compared with what the customer expected (the SERVQUAL gap). "
+                "With a sound, ordinary service people get about what they expect, and the gap is near zero. "
+                "Expectations learn: what surprises today is normal tomorrow."
+            ),
+            "try": (
+                "Run a few weeks and watch the gap card. Raise 'Empathy' to 0.9, lower 'Customer effort' to 0.2 and "
+                "reset: watch the gap jump, then expectations rise week by week and the gap shrink."
+            ),
+            "question": (
+                "If expectations catch up with quality, why improve? What would happen if the firm went back to "
+                "the old service with expectations already high?"
+            ),
+        },
         "free_play": {
-            "title": "6. Free exploration",
+            "title": "8. Free exploration",
             "explanation": (
                 "The starting town with no adjustments: 30 % are already customers and the service is fair but "
                 "could be better. Use it for the class's own questions."
