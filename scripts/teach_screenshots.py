@@ -54,14 +54,15 @@ def main() -> None:
             page.locator(".lsim-person").wait_for(state="visible")
             page.wait_for_timeout(800)
             page.screenshot(path=str(args.out / "teach-page.png"))
-            page.locator(".lsim-lever-effort .lsim-lever-value input").fill("0.2")
-            page.locator(".lsim-lever-effort .lsim-lever-value input").press("Enter")
+            page.locator(".lsim-lever-fulfilment .lsim-lever-value input").fill("0.95")  # the lesson's "try this"
+            page.locator(".lsim-lever-fulfilment .lsim-lever-value input").press("Enter")
             page.locator(".lsim-btn-reset").click()
             page.wait_for_function("() => /^Step 0 of/.test(document.querySelector('.lsim-step').innerText)")
             for k in range(1, 9):
                 step(k)
             page.locator(".lsim-runs").wait_for(state="visible")
-            page.wait_for_timeout(800)
+            page.set_viewport_size({"width": 1280, "height": 1700})  # the whole charts card in view
+            page.wait_for_timeout(1500)
             page.locator(".lsim-charts").screenshot(path=str(args.out / "teach-compare.png"))
             browser.close()
     finally:
