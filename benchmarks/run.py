@@ -14,7 +14,8 @@ Mesa-agent path at 10,000 customers), ``phases`` (time per phase of a step), ``n
 ``memory`` (peak RSS per customer in a fresh process), ``startup`` (new process, cold and warm compile cache),
 ``bandwidth`` (numba read-modify-write over 400 MB), ``traffic`` (bytes a step moves per customer) and
 ``small_runs`` (whole runs per second at 10,000 customers x 52 weeks on one thread, as sweeps and calibrations run
-them, and where a run's time goes outside the compiled kernels).
+them, and where a run's time goes outside the compiled kernels) and ``regression`` (a step against a baseline kernel
+in the same run; ``--check`` exits 1 when the ratio falls below the committed baseline's tolerance, as CI runs it).
 """
 
 from __future__ import annotations
@@ -388,6 +389,51 @@ def _read_modify_write(a):
         a[i] = a[i] * 1.0001 + 1.0
 
 
+REGRESSION_N = 100_000
+"""Customers of the regression check (`regression`), the same in quick and full runs so CI compares like with like."""
+REGRESSION_BASELINE = ROOT / "benchmarks" / "results" / "regression-baseline.json"
+"""The committed ratio the regression check compares against, and its tolerance."""
+
+
+def regression(repeats: int) -> dict:
+    """The model's step against a baseline kernel in the same run: a ratio, so a slower machine does not matter.
+
+    On one thread, interleaved (so both see the same load): one step of the benchmark scenario at `REGRESSION_N`
+    customers, then one read-modify-write pass over a float64 array of as many elements. ``ratio`` is the pass's
+    median time over the step's: the step costs 1 / ratio passes (higher is faster). `check_regression` compares it
+    with `REGRESSION_BASELINE`.
+    """
+    n = REGRESSION_N
+    model = bench_model(n, 3 * repeats + 10)
+    a = np.ones(n)
+    with threads(1):
+        model.step()
+        _read_modify_write(a)
+        step_s, pass_s = [], []
+        for _ in range(3 * repeats):
+            start = time.perf_counter()
+            model.step()
+            step_s.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            _read_modify_write(a)
+            pass_s.append(time.perf_counter() - start)
+    step, one_pass = statistics.median(step_s), statistics.median(pass_s)
+    return {"n": n, "threads": 1, "step_seconds": step, "pass_seconds": one_pass, "ratio": one_pass / step}
+
+
+def check_regression(res: dict, baseline_path: Path = REGRESSION_BASELINE) -> tuple[bool, str]:
+    """Whether ``res``'s regression ratio is at least the baseline's times its tolerance, and a one-line verdict."""
+    base = json.loads(baseline_path.read_text())
+    got = res["regression"]["ratio"]
+    floor = base["ratio"] * base["tolerance"]
+    ok = got >= floor
+    verdict = "ok" if ok else "REGRESSION"
+    return ok, (
+        f"regression check: {verdict}: a step of {REGRESSION_N:,} customers costs {1 / got:.1f} passes of the baseline "
+        f"kernel (ratio {got:.4f}; baseline {base['ratio']:.4f} measured {base['measured']}, floor {floor:.4f})"
+    )
+
+
 def bandwidth(cfg: dict, repeats: int) -> list[dict]:
     """Memory bandwidth of a parallel numba read-modify-write over a large float64 array (bytes read + written)."""
     a = np.ones(cfg["bandwidth_mb"] * 1_000_000 // 8)
@@ -538,6 +584,7 @@ def run(quick: bool, repeats: int, only: list[str] | None = None, previous: dict
         ("memory", lambda: memory(cfg)),
         ("startup", lambda: startup(max(1, repeats // 2))),
         ("small_runs", lambda: small_runs(cfg)),
+        ("regression", lambda: regression(repeats)),
     ]
     for name, fn in sections:
         if only and name not in only:
@@ -703,6 +750,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
     ap.add_argument("--repeats", type=int, default=None, help="runs per timing (default 7, quick 3)")
     ap.add_argument("--only", nargs="+", default=None, help="rerun these sections, keeping the rest of --out")
+    ap.add_argument(
+        "--check", action="store_true", help="exit 1 if the step is slower than the committed regression baseline"
+    )
     args = ap.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 7)
     previous = json.loads(args.out.read_text()) if args.only and args.out.exists() else None
@@ -711,6 +761,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(res, indent=1))
     print(table(res))
     print(f"\nwritten {args.out}")
+    if args.check and "regression" in res:
+        ok, line = check_regression(res)
+        print(line)
+        return 0 if ok else 1
     return 0
 
 
