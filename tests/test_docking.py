@@ -114,3 +114,18 @@ def test_stepping_past_the_horizon_is_a_clear_error():
     assert model.steps == 2 and not model.running
     with pytest.raises(RuntimeError, match="past the scenario's horizon of 2 steps"):
         model.step()
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two threads")
+def test_small_populations_step_on_one_thread_and_give_the_thread_count_back():
+    from loyaltysim.engine.threads import ONE_THREAD_BELOW, step_threads, threads
+
+    with threads(2):
+        with step_threads(ONE_THREAD_BELOW - 1):
+            assert numba.get_num_threads() == 1
+        assert numba.get_num_threads() == 2
+        with step_threads(ONE_THREAD_BELOW):
+            assert numba.get_num_threads() == 2
+        model = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=3, **SMALL)
+        model.step()
+        assert numba.get_num_threads() == 2  # restored after the step
