@@ -129,3 +129,26 @@ def test_small_populations_step_on_one_thread_and_give_the_thread_count_back():
         model = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=3, **SMALL)
         model.step()
         assert numba.get_num_threads() == 2  # restored after the step
+
+
+def test_kernels_called_without_type_dispatch_give_the_dispatchers_results():
+    from loyaltysim.engine.calls import Kernel
+    from loyaltysim.engine.listen import count_signals
+
+    model = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=4, **SMALL)
+    model.step()
+    kernel = Kernel(count_signals)
+    first = kernel(model.state)
+    assert kernel.direct is not None and kernel.direct is not count_signals  # resolved to the compiled version
+    assert kernel(model.state) == first == count_signals(model.state)
+    plain = Kernel(lambda x: x + 1)  # not compiled (as under NUMBA_DISABLE_JIT): called as it is
+    assert plain(1) == 2 and plain(2) == 3
+    fast = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=2, **SMALL)
+    slow = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=2, **SMALL)
+    for name in ("_interact", "_settle", "_listen_push"):  # every call through numba's dispatcher
+        kernel = getattr(slow, name)
+        kernel.direct = kernel.dispatcher
+    fast.run()
+    slow.run()
+    assert fast._interact.direct is not fast._interact.dispatcher
+    pd.testing.assert_frame_equal(fast.timeseries(), slow.timeseries(), check_exact=True)

@@ -19,6 +19,7 @@ import numpy as np
 
 from loyaltysim.engine import kernels, listen
 from loyaltysim.engine.agents import populate
+from loyaltysim.engine.calls import Kernel
 from loyaltysim.engine.layout import COLUMNS, Diary
 from loyaltysim.engine.network import SocialNetwork, build_network
 from loyaltysim.engine.outputs import step_outputs
@@ -133,6 +134,9 @@ class LoyaltyModel(mesa.Model):
             self.plan.params,
         )
         self.keys: np.ndarray | None = None  # this step's stream keys, set by step()
+        # each kernel's compiled version resolved at its first call (`engine.calls`): no type dispatch per step
+        self._interact, self._settle = Kernel(kernels.interact), Kernel(kernels.settle)
+        self._listen_push = Kernel(listen.listen)
         self.scale_key = np.uint64(stream_key(self.seed, -1, Purpose.INIT_SCALE_USE))  # each customer's NPS scale use
         self.trait_key = np.uint64(stream_key(self.seed, -1, Purpose.INIT_TRAITS))  # thresholds, tolerance, WTP
         self.signal_counts = (0, 0, 0)  # customers and stories of this step (reference engine, complete network)
@@ -162,7 +166,7 @@ class LoyaltyModel(mesa.Model):
         self.keys = draw_keys(self.seed, t)
         if self.engine == "kernel":
             self.diary[:] = 0.0
-            uses = kernels.interact(
+            uses = self._interact(
                 self.state,
                 self.keys,
                 self.trait_key,
@@ -175,7 +179,7 @@ class LoyaltyModel(mesa.Model):
                 self.diary,
             )
             self._listen()
-            settled = kernels.settle(  # transition and tally in one pass
+            settled = self._settle(  # transition and tally in one pass
                 self.state,
                 self.keys,
                 self.trait_key,
@@ -202,7 +206,7 @@ class LoyaltyModel(mesa.Model):
             a, pos, neg = listen.count_signals(self.state)
             listen.listen_mean_field(self.state, float(a), float(pos), float(neg), self.plan.params)
         else:
-            self.heard = listen.listen(
+            self.heard = self._listen_push(
                 self.state,
                 self.network.indptr,
                 self.network.indices,
