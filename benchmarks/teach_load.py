@@ -66,13 +66,14 @@ def render_costs(steps: int = 52) -> dict[str, float]:
     """Median ms per step of what the server computes for a page (in this process), beside the old matplotlib charts.
 
     The page's per-step work: the model step, the charts' options as JSON, the network's stage string and word-of-
-    mouth paths, the live numbers, the pyramid, the spectrum bar; ``payload_kb`` is what of it goes to the browser.
+    mouth paths, the live numbers, the pyramid, the SERVQUAL gap, the spectrum bar; ``payload_kb`` is what of it goes
+    to the browser.
     """
     import io
 
     from loyaltysim.teach.charts import chart_options
     from loyaltysim.teach.classroom import Classroom
-    from loyaltysim.teach.figures import charts_figure, flash_paths, pyramid_html, spectrum_bar
+    from loyaltysim.teach.figures import charts_figure, flash_paths, pyramid_html, servqual_html, spectrum_bar
 
     room = Classroom("pyramid")
     room.step()  # compile and warm up
@@ -87,6 +88,7 @@ def render_costs(steps: int = 52) -> dict[str, float]:
         stages = "".join(map(str, room.history[-1].tolist()))
         room.monitors()
         pyramid_html(room.pyramid(), "es")
+        servqual_html(room.servqual(), "es")
         spectrum_bar(room.history[-1], "es")
         t2 = time.perf_counter()
         model.append(t1 - t0)

@@ -79,12 +79,15 @@ def test_lessons_teach_what_they_say():
     solved, _ = _end("pyramid", **{"touchpoints.service.fulfilment": 0.95})
     kinder, _ = _end("pyramid", **{"touchpoints.service.empathy": 1.0})
     assert solved["nps"] - base["nps"] > 2 * (kinder["nps"] - base["nps"]) and solved["nps"] > base["nps"] + 30
+    assert solved["active"] > base["active"] + 20  # town 1: 82 to 123 customers
     # effort against delight: less effort keeps customers that delight alone loses
     base, _ = _end("effort_vs_delight")
     easy, _ = _end("effort_vs_delight", **{EFFORT: 0.25})
     assert easy["active"] > 1.05 * base["active"] and easy["churned"] < base["churned"]  # model 2: +8 to +16 of ~105
     # personalization and empathy move customers to the top stages
     base, _ = _end("personalization_empathy")
+    tailored, _ = _end("personalization_empathy", **{"touchpoints.service.personalization": 0.7})
+    assert tailored["personalization"] > base["personalization"] + 30  # town 1: 11 to 78
     both, _ = _end(
         "personalization_empathy", **{"touchpoints.service.personalization": 0.7, "touchpoints.service.empathy": 0.8}
     )
@@ -260,12 +263,16 @@ def test_rooms_are_kept_per_browser_for_a_while_and_then_given_back(monkeypatch)
     assert rooms.kept() == 2 and "b" not in rooms._rooms  # the least recently used goes first
     rooms.forget("c")
     assert rooms.kept() == 1
+    assert rooms._drop_expired(30.0 + 3 * rooms.KEEP_SECONDS) == 1 and rooms.kept() == 0  # what the sweeper does
+    rooms.give_back_memory()  # then: garbage collected, heap trimmed (no error where there is no glibc)
+    monkeypatch.setenv("LOYALTYSIM_TEACH_KEEP_SECONDS", "5")
+    assert rooms._keep() == 5
 
 
 def test_rooms_keep_time_comes_from_the_environment_and_a_bad_value_is_one_line(monkeypatch):
     from loyaltysim.errors import InputError
-    from loyaltysim.teach.rooms import keep_seconds
     from loyaltysim.teach.server import configure
+    from loyaltysim.teach.settings import keep_seconds
 
     assert keep_seconds({}) == 1800 and keep_seconds({"LOYALTYSIM_TEACH_KEEP_SECONDS": "90"}) == 90
     for bad in ("abc", "0", "-5", "inf", "nan"):
@@ -291,8 +298,9 @@ def test_word_of_mouth_flashes_are_exactly_the_stories_the_listeners_heard(seed)
         good, bad = room.told
         live = before[net.indices] != CHURNED  # churned listeners are reached but ignore it (`listen._hear`)
         assert (int(good[live].sum()), int(bad[live].sum())) == room.model.heard
-        again = tellings(room.model.state, net.indptr, net.indices, room.model.keys, room.model.plan.params)
-        assert np.array_equal(again[0], good) and np.array_equal(again[1], bad)  # a reader: the state is unchanged
+        again = np.full(len(good), -1, np.int32), np.full(len(bad), -1, np.int32)
+        tellings(room.model.state, net.indptr, net.indices, room.model.keys, room.model.plan.params, *again)
+        assert np.array_equal(again[0], good) and np.array_equal(again[1], bad)  # writes every edge, reads only
         speaker = np.repeat(np.arange(len(net.indptr) - 1), np.diff(net.indptr))
         assert not good[room.model.state.told_positive[speaker] == 0].any()  # only speakers' contacts carry stories
         flash_good, flash_bad = room.flashes()
@@ -448,8 +456,9 @@ def test_exports_for_slides():
 
 
 def test_slides_are_drawn_in_a_worker_process_with_the_same_bytes():
-    from loyaltysim.teach.export import Snapshot, export_bytes
+    from loyaltysim.teach.export import Snapshot, export_bytes, worker_pid
 
+    assert worker_pid() != os.getpid()  # the exports' worker is another process
     room = Classroom("bad_news")
     room.run(6)
     assert export_bytes(room, "png", "es") == png_bytes(room, "es") == png_bytes(Snapshot.of(room), "es")
@@ -621,7 +630,7 @@ def test_word_of_mouth_flashes_on_the_network_and_a_clicked_customer_is_inspecte
         seen = []
         for k in range(1, 6):
             p.step(k)
-            page.wait_for_timeout(200)
+            page.wait_for_selector(f'.lsim-network[data-step="{k}"]', state="attached")  # step k painted
             seen.append(page.evaluate(flashes))
         assert sum(g + b for g, b in seen) > 0 and len({tuple(x) for x in seen}) > 1  # contacts light up, and change
         assert page.locator(".lsim-flash-note").inner_text().startswith("Green and red lines")
@@ -862,6 +871,7 @@ def test_classroom_reads_its_figures_through_the_metrics_vocabulary():
     assert now["profit"] == pytest.approx(ts["profit"].sum())
 
 
+@pytest.mark.slow
 def test_the_classroom_load_benchmark_runs(tmp_path):
     """`benchmarks/teach_load.py --quick` (2 browser sessions, 8 s): the script works; its numbers mean nothing."""
     out = tmp_path / "load.json"
@@ -876,8 +886,8 @@ def test_the_classroom_load_benchmark_runs(tmp_path):
 
     result = json.loads(out.read_text())
     load = result["load"]
-    assert load["sessions"] == 2 and all(s > 0 for s in load["steps"])
-    assert load["server_cpu_ms_per_session_step"] > 0 and load["page_usable_s"]["max"] < 120
+    assert load["sessions"] == 2 and len(load["steps"]) == 2 and load["gif_export"]["bytes"] > 0
+    assert load["server_cpu_ms_per_session_step"] > 0 and len(load["page_usable_s"]["all"]) == 2
     assert set(load["server_rss_mb"]) == {"idle", "warm", "playing", "closed", "expired"}
     assert all(v > 0 for v in result["render_ms"].values())
 

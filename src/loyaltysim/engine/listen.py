@@ -23,7 +23,7 @@ from loyaltysim.engine.state import CustomerState
 if TYPE_CHECKING:
     from loyaltysim.engine.params import RuleParams
 
-__all__ = ["MAX_DEGREE", "count_signals", "listen", "listen_mean_field", "tellings"]
+__all__ = ["MAX_DEGREE", "count_signals", "listen", "listen_mean_field", "stories_along", "tellings"]
 
 AHEAD = 4
 """How many movers ahead `_spread` prefetches a mover's neighbours (its row of the network twice as far ahead)."""
@@ -45,6 +45,18 @@ def _must_push(f):
     changed = active != ((f & COUNTED) != 0)
     speaks = active & ((f & (SPOKE_POSITIVE | SPOKE_NEGATIVE)) != 0)  # told a story this step, without branches
     return changed | speaks
+
+
+@njit(cache=True, inline="always")
+def stories_along(key: np.uint64, listener: int, speaker: int, told: int, reach: float) -> int:
+    """How many of a speaker's ``told`` stories reach one listener.
+
+    Binomial(told, reach) drawn from the key (step, listener, speaker): the one rule of an edge, used by the push
+    (`_spread`) and by `tellings`.
+    """
+    if told == 0:
+        return 0
+    return r.heard_count(draw_at(key, listener, speaker), told, reach)
 
 
 @njit(parallel=True, cache=True)
@@ -135,10 +147,8 @@ def _spread(st, indptr, indices, key_good, key_bad, p, parts):
             for e in range(indptr[j], indptr[j + 1]):
                 i = indices[e]
                 change = moved  # what churned listeners hear is cleared unread (`_hear`)
-                if good:
-                    change += r.heard_count(draw_at(key_good, i, j), good, reach_good) * _ONE_POSITIVE
-                if bad:
-                    change += r.heard_count(draw_at(key_bad, i, j), bad, reach_bad) * _ONE_NEGATIVE
+                change += stories_along(key_good, i, j, good, reach_good) * _ONE_POSITIVE
+                change += stories_along(key_bad, i, j, bad, reach_bad) * _ONE_NEGATIVE
                 if change == 0:
                     continue
                 if lo <= i < hi:
@@ -204,31 +214,31 @@ def listen(
 
 @njit(cache=True)
 def tellings(
-    st: CustomerState, indptr: np.ndarray, indices: np.ndarray, keys: np.ndarray, p: RuleParams
-) -> tuple[np.ndarray, np.ndarray]:
-    """Good and bad stories that went along each edge in the step just taken: who told whom (for display).
+    st: CustomerState,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    keys: np.ndarray,
+    p: RuleParams,
+    good: np.ndarray,
+    bad: np.ndarray,
+) -> None:
+    """Write the good and bad stories that went along each edge in the step just taken: who told whom (for display).
 
-    Entry ``e`` of the network's rows is the edge from speaker ``j`` (the row) to listener ``indices[e]``; its counts
-    are the ones `_spread` added to that listener, from the same keys and the same rule (`rules.heard_count`), so
-    they sum to what the step's listeners heard (a churned listener's share included: reached, then ignored). Read
-    after the step, before the next: ``told_positive`` and ``told_negative`` are only set for the step's speakers.
+    Entry ``e`` of ``good`` and ``bad`` (one per entry of ``indices``) is the edge from speaker ``j`` (the row) to
+    listener ``indices[e]``; its counts are those `_spread` added to that listener, by the same rule
+    (`stories_along`) and keys, so they sum to what the step's listeners heard (a churned listener's share included:
+    reached, then ignored). Read after the step, before the next: ``told_positive`` and ``told_negative`` are set by
+    `kernels.interact` for the step's customers only (zero for everyone else), which is who `_spread` lets speak.
     """
-    good = np.zeros(indices.shape[0], np.int32)
-    bad = np.zeros(indices.shape[0], np.int32)
     key_good = keys[Purpose.TELL]
     key_bad = keys[Purpose.TELL_NEGATIVE]
     for j in range(indptr.shape[0] - 1):
         told_good = int(st.told_positive[j])
         told_bad = int(st.told_negative[j])
-        if told_good == 0 and told_bad == 0:
-            continue
         for e in range(indptr[j], indptr[j + 1]):
             i = indices[e]
-            if told_good:
-                good[e] = r.heard_count(draw_at(key_good, i, j), told_good, p.word_of_mouth_positive_reach)
-            if told_bad:
-                bad[e] = r.heard_count(draw_at(key_bad, i, j), told_bad, p.word_of_mouth_negative_reach)
-    return good, bad
+            good[e] = stories_along(key_good, i, j, told_good, p.word_of_mouth_positive_reach)
+            bad[e] = stories_along(key_bad, i, j, told_bad, p.word_of_mouth_negative_reach)
 
 
 @njit(cache=True)

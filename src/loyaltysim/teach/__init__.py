@@ -3,7 +3,8 @@
 `loyaltysim teach` serves it (`server.serve`); `Classroom` is one student's run, usable without a browser;
 `export` writes a run as a PNG or GIF for slides. Solara is imported only by the app and the server.
 
-May import: `loyaltysim.engine`, `loyaltysim.runs`, `loyaltysim.scenario`, Solara, matplotlib, networkx.
+May import: `loyaltysim.engine`, `loyaltysim.runs`, `loyaltysim.scenario`, `loyaltysim.errors`, Solara, matplotlib,
+networkx.
 """
 
 from loyaltysim.teach.classroom import Classroom

@@ -22,6 +22,7 @@ import solara
 from loyaltysim.teach.cards import Charts, Concepts, Inspector, Network, Pyramid, Servqual, paragraphs
 from loyaltysim.teach.classroom import Classroom
 from loyaltysim.teach.export import export_bytes
+from loyaltysim.teach.figures import BAD, GOOD
 from loyaltysim.teach.guide import guide
 from loyaltysim.teach.lessons import LESSON_IDS
 from loyaltysim.teach.levers import levers
@@ -75,12 +76,13 @@ CSS = """
 .lsim-servqual .bar { height:14px; background:#eee; border-radius:3px; position:relative; }
 .lsim-servqual .bar .fill { position:absolute; left:0; top:0; bottom:0; border-radius:3px; }
 .lsim-servqual .sq-gap { font-size:0.9em; margin-top:4px; }
-.lsim-servqual .sq-gap.neg b { color:#d55e00; }
-.lsim-servqual .sq-gap.pos b { color:#009e73; }
+.lsim-servqual .sq-gap.neg b { color:BAD; }
+.lsim-servqual .sq-gap.pos b { color:GOOD; }
 .lsim-flash-note { font-size:0.8em; color:#555; }
 .lsim-echarts { display:grid; grid-template-columns:repeat(3, minmax(0, 1fr)); gap:4px; }
 .lsim-runs td:first-child, .lsim-runs th:first-child { text-align:left; }
-"""
+""".replace("GOOD", GOOD).replace("BAD", BAD)
+"""The page's style; the gap's colours are the word of mouth's (`loyaltysim.teach.figures`)."""
 
 
 def _start_lang() -> str:
@@ -235,6 +237,13 @@ def Controls(  # noqa: N802 (Solara components are capitalised)
         Exports(room, lang, setup.value)
 
 
+def _csv(room: Classroom) -> bytes:
+    """The run's outputs as CSV, read under the room's lock (the download runs in a thread while the class plays)."""
+    with room.lock:
+        frame = room.timeseries()
+    return frame.to_csv(index=False).encode()
+
+
 @solara.component
 def Exports(room: Classroom, lang: str, setup: int) -> None:  # noqa: N802 (Solara components are capitalised)
     """PNG slide, GIF animation and CSV of the run so far, made when clicked (at the step then).
@@ -245,7 +254,7 @@ def Exports(room: Classroom, lang: str, setup: int) -> None:  # noqa: N802 (Sola
         lambda: (
             lambda: export_bytes(room, "png", lang),  # drawn in a worker process: the class keeps its pace
             lambda: export_bytes(room, "gif", lang, every=max(1, room.steps // 40)),
-            lambda: room.timeseries().to_csv(index=False).encode(),
+            lambda: _csv(room),
         ),
         dependencies=[setup, lang],
     )

@@ -15,9 +15,10 @@ from html import escape
 import solara
 
 from loyaltysim.teach.assets import ECHARTS_VERSION
-from loyaltysim.teach.charts import CHARTS, CURRENT, chart_options
+from loyaltysim.teach.charts import CHARTS, DECIMALS, chart_options
 from loyaltysim.teach.classroom import MONITORS, Classroom
 from loyaltysim.teach.figures import (
+    CURRENT,
     colours,
     customer_html,
     flash_paths,
@@ -31,10 +32,7 @@ from loyaltysim.teach.figures import (
 )
 from loyaltysim.teach.translations import number, t
 
-__all__ = ["MONITOR_DECIMALS", "Charts", "Concepts", "Inspector", "Network", "Pyramid", "Servqual", "paragraphs"]
-
-MONITOR_DECIMALS = {"retention": 1, "ces": 2}
-"""Decimals of a live number (the others are whole)."""
+__all__ = ["Charts", "Concepts", "Inspector", "Network", "Pyramid", "Servqual", "paragraphs"]
 
 
 def paragraphs(items: list[tuple[str, str]], css_class: str) -> None:
@@ -47,13 +45,20 @@ def paragraphs(items: list[tuple[str, str]], css_class: str) -> None:
 
 @solara.component_vue("vue/network.vue")
 def NetworkView(  # noqa: N802 (Solara components are capitalised)
-    base: str, stages: str, palette: list, good: str, bad: str, selected: int | None, event_pick: Callable[[int], None]
+    base: str,
+    stages: str,
+    palette: list,
+    good: str,
+    bad: str,
+    selected: int | None,
+    step: int,
+    event_pick: Callable[[int], None],
 ) -> None:
     """The network's SVG ``base``, repainted in the browser at every step.
 
     With each person's stage code (one digit a person, colours from ``palette``), the contacts that carried good and
-    bad word of mouth (SVG paths) and the ``selected`` person's ring; a click on a dot calls ``event_pick`` with that
-    person's id.
+    bad word of mouth (SVG paths) and the ``selected`` person's ring, at ``step`` (written on the element once
+    painted, as ``data-step``); a click on a dot calls ``event_pick`` with that person's id.
     """
 
 
@@ -87,6 +92,7 @@ def Network(room: Classroom, lang: str, tick: solara.Reactive[int], on_pick: Cal
             good=good,
             bad=bad,
             selected=room.selected,
+            step=room.steps,
             event_pick=on_pick,
         )
         note = f'<div class="lsim-flash-note">{escape(t(lang, "flash_note"))}</div>'
@@ -107,7 +113,7 @@ def Inspector(room: Classroom, lang: str, tick: solara.Reactive[int], on_pick: C
 
 
 def _monitor(lang: str, metric: str, value: float) -> str:
-    text = number(lang, value, MONITOR_DECIMALS.get(metric, 0), sign=metric == "nps")
+    text = number(lang, value, DECIMALS.get(metric, 0), sign=metric == "nps")
     unit = {"retention": " %", "profit": f" {t(lang, 'currency')}"}.get(metric, "")
     return (
         f'<span class="mon" data-monitor="{metric}"><span class="k">{escape(t(lang, f"mon.{metric}"))}</span>'
@@ -122,7 +128,7 @@ def _runs_table(room: Classroom, lang: str, now: dict[str, float]) -> str:
     rows.append((f"{t(lang, 'run_now')} ({t(lang, 'run')} {room.number})", now, CURRENT))
     body = "".join(
         f'<tr data-run="{i}"><td><span style="color:{colour}">&#9632;</span> {escape(label)}</td>'
-        + "".join(f"<td>{number(lang, end[m], MONITOR_DECIMALS.get(m, 0))}</td>" for m in MONITORS)
+        + "".join(f"<td>{number(lang, end[m], DECIMALS.get(m, 0))}</td>" for m in MONITORS)
         + "</tr>"
         for i, (label, end, colour) in enumerate(rows)
     )

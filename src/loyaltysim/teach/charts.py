@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from loyaltysim.engine.layout import STATE_NAMES
 from loyaltysim.runs.figures import STAGE_COLOURS
-from loyaltysim.teach.figures import BAD, GOOD, ghost_colour, ghost_label
+from loyaltysim.teach.figures import BAD, CURRENT, GOOD, PROFIT, ghost_colour, ghost_label
 from loyaltysim.teach.translations import t
 
 if TYPE_CHECKING:
@@ -21,16 +21,15 @@ if TYPE_CHECKING:
 
     from loyaltysim.teach.classroom import Ghost
 
-__all__ = ["CHARTS", "CURRENT", "chart_options"]
+__all__ = ["CHARTS", "DECIMALS", "chart_options"]
 
 CHARTS = ("stages", "active", "wom", "money", "nps", "ces")
 """The charts in page order (two rows of three): what the class watches, then money, NPS and effort."""
-CURRENT = STAGE_COLOURS["personalization"]
-"""Colour of the current run's line where a chart has one line."""
 
 
-DECIMALS = {"ces": 2, "nps": 1}
-"""Decimals sent of a charted column (the others are counts or money, sent whole)."""
+DECIMALS = {"retention": 1, "ces": 2}
+"""Decimals a number is shown and sent with, on the page's live numbers and charts (the others are counts, points
+or money: whole)."""
 
 
 def _points(ts: pd.DataFrame, column: str, first: int = 0) -> list[float | None]:
@@ -148,7 +147,7 @@ def chart_options(
             t(lang, "currency"),
             lang,
             horizon,
-            [*compared("profit", profit, "#fc8d59", 1), _line(revenue, _points(ts, "revenue", 1), "#238b45")],
+            [*compared("profit", profit, PROFIT, 1), _line(revenue, _points(ts, "revenue", 1), CURRENT)],
             [revenue, profit],
         ),
         "nps": _frame(
@@ -156,7 +155,7 @@ def chart_options(
             t(lang, "points"),
             lang,
             horizon,
-            compared("nps", "NPS", STAGE_COLOURS["empathy"]),
+            compared("nps", "NPS", CURRENT),
             min=-100,
             max=100,
         ),
@@ -165,7 +164,7 @@ def chart_options(
             t(lang, "ces_scale"),
             lang,
             horizon,
-            compared("ces", "CES", "#0072b2", 1),
+            compared("ces", "CES", CURRENT, 1),
             min=1,
             max=7,
         ),

@@ -5,6 +5,7 @@ Plain Python (no Solara), so it is tested and exported without a browser; the ap
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -78,11 +79,18 @@ class Classroom:
         Good and bad stories that went along each edge of the network's rows in the latest step (`flashes`).
     selected : int or None
         The person being inspected (`customer`), kept across resets of the same town.
+    lock : threading.RLock
+        Held while the run changes (`step`, `reset`); a reader in another thread (an export) holds it to see one step.
     """
 
     def __init__(self, lesson: str = LESSON_IDS[0], seed: int = 1) -> None:
         self.seed = seed
         self.selected: int | None = None
+        self.lock = threading.RLock()
+        self._ts: pd.DataFrame | None = None  # `timeseries` of (`_ts_for`, steps), made once per step
+        self._ts_for: tuple[LoyaltyModel | None, int] = (None, -1)
+        self._positions: np.ndarray | None = None  # `positions` of the network of `_drawn_for`
+        self._drawn_for: LoyaltyModel | None = None
         self.load(lesson)
 
     def load(self, lesson: str) -> None:
@@ -107,16 +115,19 @@ class Classroom:
         A run that took at least one step is kept (at most `GHOSTS`, the oldest dropped) with the levers the Reset
         changes, so the class can compare "effort 0.45 -> 0.2" with what came before.
         """
-        if self.model is not None and self.steps > 0:
-            before = self.applied
-            changes = tuple((k, before[k], v) for k, v in self.levers.items() if not np.isclose(before[k], v))
-            ghost = Ghost(self.number, changes, self.timeseries(), self.monitors())
-            self.ghosts = [*self.ghosts, ghost][-GHOSTS:]
-        scenario = lesson_scenario(self.lesson).with_overrides(self.levers)
-        self.model = LoyaltyModel(scenario, rng=self.seed, diary=True)  # the diary feeds `pyramid`
-        self.history = [self.model.state.stage.copy()]
-        self.told = self._told()
-        self.number += 1
+        with self.lock:
+            if self.model is not None and self.steps > 0:
+                before = self.applied
+                changes = tuple((k, before[k], v) for k, v in self.levers.items() if not np.isclose(before[k], v))
+                ghost = Ghost(self.number, changes, self.timeseries(), self.monitors())
+                self.ghosts = [*self.ghosts, ghost][-GHOSTS:]
+            scenario = lesson_scenario(self.lesson).with_overrides(self.levers)
+            self.model = LoyaltyModel(scenario, rng=self.seed, diary=True)  # the diary feeds `pyramid`
+            self.history = [self.model.state.stage.copy()]
+            self.told = self._told()
+            self.number += 1
+            if self.selected is not None and self.selected >= len(self.history[0]):
+                self.selected = None  # a lesson with a smaller town
 
     def new_town(self) -> None:
         """Another town: the next seed (people, network and draws), the same levers; earlier runs are cleared."""
@@ -170,19 +181,20 @@ class Classroom:
 
     def step(self) -> bool:
         """Advance one step unless the horizon is reached; return whether it advanced."""
-        if self.finished:
-            return False
-        self.model.step()
-        self.history.append(self.model.state.stage.copy())
-        self.told = self._told()
-        return True
+        with self.lock:
+            if self.finished:
+                return False
+            self.model.step()
+            self.history.append(self.model.state.stage.copy())
+            self.told = self._told()
+            return True
 
     def _told(self) -> tuple[np.ndarray, np.ndarray]:
-        net = self.model.network
-        if self.steps == 0 or net.complete:
-            return np.zeros(net.indices.size, np.int32), np.zeros(net.indices.size, np.int32)
-        m = self.model
-        return tellings(m.state, net.indptr, net.indices, m.keys, m.plan.params)
+        net, m = self.model.network, self.model
+        good, bad = np.zeros(net.indices.size, np.int32), np.zeros(net.indices.size, np.int32)
+        if self.steps and not net.complete:
+            tellings(m.state, net.indptr, net.indices, m.keys, m.plan.params, good, bad)
+        return good, bad
 
     def flashes(self) -> tuple[np.ndarray, np.ndarray]:
         """The contacts that carried good and bad word of mouth in the latest step, each ``(m, 2)`` (undirected).
@@ -267,9 +279,9 @@ class Classroom:
 
     def timeseries(self) -> pd.DataFrame:
         """The current run's outputs, one row per step taken (made once per step: the page reads them often)."""
-        key = (id(self.model), self.steps)
-        if getattr(self, "_ts_key", None) != key:
-            self._ts, self._ts_key = self.model.timeseries(), key
+        model, steps = self._ts_for
+        if model is not self.model or steps != self.steps:
+            self._ts, self._ts_for = self.model.timeseries(), (self.model, self.steps)
         return self._ts
 
     def metrics(self) -> dict[str, float]:
@@ -278,7 +290,7 @@ class Classroom:
 
     def positions(self) -> np.ndarray:
         """Drawing position of every person, ``(n, 2)`` in ``[0, 1]``, fixed for the network of this run."""
-        if getattr(self, "_drawn_for", None) is not self.model:  # once per run: the page asks at every step
+        if self._drawn_for is not self.model:  # once per run: the page asks at every step
             self._positions = layout(self.edges(), self.model.params.population.size, self.seed)
             self._drawn_for = self.model
         return self._positions

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["Snapshot", "export_bytes", "gif_bytes", "png_bytes", "save_export"]
+__all__ = ["EXPORT_TIMEOUT_S", "Snapshot", "export_bytes", "gif_bytes", "png_bytes", "save_export", "worker_pid"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,8 +39,9 @@ class Snapshot:
 
     @classmethod
     def of(cls, room: Classroom) -> Snapshot:
-        """The run of ``room`` as it is now."""
-        return cls(room.lesson, room.horizon, list(room.history), room.timeseries(), room.positions(), room.edges())
+        """The run of ``room`` as it is now (taken under its lock: a step never happens half-way through)."""
+        with room.lock:
+            return cls(room.lesson, room.horizon, list(room.history), room.timeseries(), room.positions(), room.edges())
 
     @property
     def steps(self) -> int:
@@ -59,6 +61,9 @@ class Snapshot:
         return self.series
 
 
+EXPORT_TIMEOUT_S = 600.0
+"""The longest an export may take in the worker (a year's GIF takes well under a minute on a busy 2-core laptop)."""
+
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -71,27 +76,41 @@ def _worker() -> ProcessPoolExecutor:
         return _pool
 
 
+def _replace_broken(broken: ProcessPoolExecutor) -> None:
+    """Forget ``broken`` (and shut it down) unless another thread has already replaced it."""
+    global _pool
+    with _pool_lock:
+        if _pool is broken:
+            _pool = None
+    broken.shutdown(wait=False, cancel_futures=True)
+
+
 def _render(kind: str, run: Snapshot, lang: str, every: int) -> bytes:
     return png_bytes(run, lang) if kind == "png" else gif_bytes(run, lang, every)
+
+
+def worker_pid() -> int:
+    """The process id of the export worker (starting it if needed): another process than the server's."""
+    return _worker().submit(os.getpid).result(timeout=EXPORT_TIMEOUT_S)
 
 
 def export_bytes(room: Classroom, kind: str, lang: str = "es", every: int = 1) -> bytes:
     """The PNG (``kind`` ``"png"``) or GIF (``"gif"``) of the run so far, drawn in a worker process.
 
     The same bytes as `png_bytes` and `gif_bytes`; the calling thread only waits, so the server's other sessions
-    keep their pace. The worker is started at the first export (a few seconds) and reused; if it died, a new one is
-    started.
+    keep most of their pace (on two cores they share them with the worker). One worker serves the class: exports
+    wait their turn. It is started at the first export (a few seconds) and reused; if it died, a new one is started.
+    An export that takes longer than `EXPORT_TIMEOUT_S` raises `TimeoutError`.
     """
-    global _pool
     if kind not in ("png", "gif"):
         raise ValueError(f"export kind must be 'png' or 'gif', got {kind!r}")
     run = Snapshot.of(room)
+    pool = _worker()
     try:
-        return _worker().submit(_render, kind, run, lang, every).result()
-    except BrokenProcessPool:
-        with _pool_lock:
-            _pool = None
-        return _worker().submit(_render, kind, run, lang, every).result()
+        return pool.submit(_render, kind, run, lang, every).result(timeout=EXPORT_TIMEOUT_S)
+    except BrokenProcessPool:  # the worker died (killed, out of memory): once more with a new one
+        _replace_broken(pool)
+    return _worker().submit(_render, kind, run, lang, every).result(timeout=EXPORT_TIMEOUT_S)
 
 
 def png_bytes(room: Classroom | Snapshot, lang: str = "es") -> bytes:

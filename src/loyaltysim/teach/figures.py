@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from loyaltysim.engine.layout import STATE_NAMES
-from loyaltysim.runs.figures import STAGE_COLOURS, line_colour
+from loyaltysim.runs.figures import STAGE_COLOURS
 from loyaltysim.teach.translations import number, t
 
 if TYPE_CHECKING:
@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BAD",
+    "CURRENT",
+    "GHOST_COLOURS",
     "GOOD",
     "NETWORK_SIZE",
+    "PROFIT",
     "charts_figure",
     "colours",
     "customer_html",
@@ -42,6 +45,13 @@ __all__ = [
 ]
 
 
+CURRENT = STAGE_COLOURS["personalization"]
+"""Colour of the current run's line (and of revenue), in the charts, the slides and the runs table."""
+PROFIT = "#cc79a7"
+"""Colour of the current run's profit (Okabe & Ito's reddish purple)."""
+GHOST_COLOURS = ("#e69f00", "#56b4e9", "#000000", "#999999", "#882255")
+"""Colours of the kept runs, oldest first: none is a colour the current run's lines use (`CURRENT`, `PROFIT`,
+`GOOD`, `BAD`), so a dashed line is never mistaken for one of them."""
 GOOD = "#009e73"
 """Colour of good word of mouth (bluish green of Okabe & Ito), in the charts and on the network."""
 BAD = "#d55e00"
@@ -113,7 +123,7 @@ def servqual_html(gap: dict[str, float], lang: str) -> str:
         f'<div class="sq" data-sq="{k}"><span class="k">{t(lang, f"sq.{k}")}</span><span class="bar">'
         f'<span class="fill" style="width:{0 if gap[k] != gap[k] else round(100 * gap[k])}%; background:{c}"></span>'
         f'</span><span class="v">{number(lang, gap[k], 2)}</span></div>'
-        for k, c in (("expected", "#bdbdbd"), ("perceived", STAGE_COLOURS["personalization"]))
+        for k, c in (("expected", "#bdbdbd"), ("perceived", CURRENT))
     )
     sign = "" if gap["gap"] != gap["gap"] else ("neg" if gap["gap"] < 0 else "pos")
     value = number(lang, gap["gap"], 2, sign=True)
@@ -221,8 +231,8 @@ def draw_network(
 
 
 def ghost_colour(i: int) -> str:
-    """Colour of the ``i``-th kept run (oldest first): Okabe & Ito's, skipping the blue of the current run."""
-    return line_colour(i + 1)
+    """Colour of the ``i``-th kept run (oldest first), from `GHOST_COLOURS`."""
+    return GHOST_COLOURS[i % len(GHOST_COLOURS)]
 
 
 def ghost_label(ghost: Ghost, lang: str) -> str:
@@ -254,7 +264,7 @@ def draw_voice(axes: list[Axes], ts: pd.DataFrame, lang: str) -> list[Axes]:
     ax_wom.set(title=t(lang, "chart_wom"), ylabel=t(lang, "tellings"))
     ax_wom.set_ylim(bottom=0)
     ax_wom.legend(fontsize="small", loc="upper left")
-    ax_ces.plot(weeks[1:], ts["ces"][1:], color="#0072b2", lw=2)
+    ax_ces.plot(weeks[1:], ts["ces"][1:], color=CURRENT, lw=2)
     ax_ces.set(title=t(lang, "chart_ces"), ylabel=t(lang, "ces_scale"), ylim=(1, 7))
     return axes
 
@@ -274,17 +284,17 @@ def draw_charts(
     ax_stage.set(title=t(lang, "chart_stages"), ylabel=t(lang, "people"))
     if ghosts:
         draw_ghosts(axes, ghosts, lang)
-    ax_active.plot(weeks, ts["active"], color=STAGE_COLOURS["personalization"], lw=2, label=t(lang, "run_now"))
+    ax_active.plot(weeks, ts["active"], color=CURRENT, lw=2, label=t(lang, "run_now"))
     ax_active.set(title=t(lang, "chart_active"), ylabel=t(lang, "customers"))
     ax_active.set_ylim(bottom=0)
     if ghosts:
         ax_active.legend(fontsize="x-small", loc="lower left")
-    ax_money.plot(weeks[1:], ts["revenue"][1:], color="#238b45", lw=2, label=t(lang, "revenue"))
-    ax_money.plot(weeks[1:], ts["profit"][1:], color="#fc8d59", lw=2, label=t(lang, "profit"))
+    ax_money.plot(weeks[1:], ts["revenue"][1:], color=CURRENT, lw=2, label=t(lang, "revenue"))
+    ax_money.plot(weeks[1:], ts["profit"][1:], color=PROFIT, lw=2, label=t(lang, "profit"))
     ax_money.axhline(0, color="#999999", lw=0.6)
     ax_money.set(title=t(lang, "chart_money"), ylabel=t(lang, "currency"))
     ax_money.legend(fontsize="small", loc="lower left")
-    ax_nps.plot(weeks, ts["nps"], color=STAGE_COLOURS["empathy"], lw=2)
+    ax_nps.plot(weeks, ts["nps"], color=CURRENT, lw=2)
     ax_nps.axhline(0, color="#999999", lw=0.6)
     ax_nps.set(title=t(lang, "chart_nps"), ylabel=t(lang, "points"), ylim=(-100, 100))
     if len(axes) == 6:

@@ -2,8 +2,8 @@
 
 Solara gives every browser a session id (a cookie); `room_for` returns that browser's `Classroom` and its settings
 (the language), or makes new ones. A room not used for `KEEP_SECONDS` is dropped (checked at every `room_for` and
-once a minute by a background sweeper), and at most `MAX_ROOMS` are kept (the least recently used go first), so the
-server's memory comes back after a class. Tabs of one browser share its room.
+once a minute by a background sweeper, which then collects garbage and trims the heap), and at most `MAX_ROOMS` are
+kept (the least recently used go first), so a class's runs do not stay in memory. Tabs of one browser share its room.
 """
 
 from __future__ import annotations
@@ -13,32 +13,20 @@ import gc
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from loyaltysim.errors import InputError
 from loyaltysim.teach.classroom import Classroom
+from loyaltysim.teach.settings import DEFAULT_KEEP_SECONDS, keep_seconds
 
-__all__ = ["KEEP_SECONDS", "MAX_ROOMS", "SWEEP_SECONDS", "Kept", "forget", "keep_seconds", "kept", "room_for"]
-
-
-def keep_seconds(environ: Mapping[str, str] = os.environ) -> float:
-    """``LOYALTYSIM_TEACH_KEEP_SECONDS`` (seconds > 0), default 30 minutes; a bad value is an `InputError`."""
-    raw = environ.get("LOYALTYSIM_TEACH_KEEP_SECONDS")
-    if raw is None:
-        return 30 * 60.0
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise InputError("environment", "LOYALTYSIM_TEACH_KEEP_SECONDS", repr(raw), "a number of seconds above 0")
-    return value
+__all__ = ["KEEP_SECONDS", "MAX_ROOMS", "SWEEP_SECONDS", "Kept", "forget", "give_back_memory", "kept", "room_for"]
 
 
-KEEP_SECONDS = keep_seconds()
-"""How long a browser's room is kept after its last use (``LOYALTYSIM_TEACH_KEEP_SECONDS``, default 30 minutes)."""
+KEEP_SECONDS = DEFAULT_KEEP_SECONDS
+"""How long a browser's room is kept after its last use, unless ``LOYALTYSIM_TEACH_KEEP_SECONDS`` is set
+(`loyaltysim.teach.settings.keep_seconds`, checked by the server before it starts)."""
 SWEEP_SECONDS = 60.0
 """How often the background sweeper drops expired rooms."""
 MAX_ROOMS = 200
@@ -59,30 +47,41 @@ _lock = threading.Lock()
 _sweeper: threading.Thread | None = None
 
 
-def _drop_expired(now: float) -> None:
-    for key in [k for k, v in _rooms.items() if now - v.used > KEEP_SECONDS]:
+def _keep() -> float:
+    return keep_seconds(os.environ) if "LOYALTYSIM_TEACH_KEEP_SECONDS" in os.environ else KEEP_SECONDS
+
+
+def _drop_expired(now: float) -> int:
+    """Drop the rooms unused for longer than the keep time; return how many."""
+    keep = _keep()
+    gone = [k for k, v in _rooms.items() if now - v.used > keep]
+    for key in gone:
         del _rooms[key]
+    return len(gone)
 
 
 def _sweep() -> None:
     while True:
-        time.sleep(min(SWEEP_SECONDS, KEEP_SECONDS))
+        time.sleep(min(SWEEP_SECONDS, _keep()))
         with _lock:
-            _drop_expired(time.monotonic())
-        give_back_memory()
+            dropped = _drop_expired(time.monotonic())
+        if dropped:
+            give_back_memory()
 
 
 def give_back_memory() -> None:
     """Collect garbage and hand freed heap pages back to the system.
 
-    glibc's ``malloc_trim`` (elsewhere only the collection), so the server's resident memory falls after a class's
-    pages and rooms are gone.
+    glibc's ``malloc_trim`` where there is one (elsewhere only the collection). Called after rooms are dropped; the
+    system gets back what the allocator can return, not necessarily all a class used (`docs/teaching.md`).
     """
     gc.collect()
-    if _libc is not None:
-        _libc.malloc_trim(0)
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
+@cache
 def _glibc():
     try:
         libc = ctypes.CDLL("libc.so.6")
@@ -90,9 +89,6 @@ def _glibc():
     except (OSError, AttributeError):
         return None
     return libc
-
-
-_libc = _glibc()
 
 
 def room_for(session: str, make: Callable[[], Classroom], now: float | None = None) -> Kept:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from loyaltysim.errors import InputError
 from loyaltysim.teach.assets import assets_dir, install_hint, missing_packages
+from loyaltysim.teach.settings import keep_seconds
 
 __all__ = ["KERNEL_CULL", "OFFLINE_CDN", "configure", "missing_message", "serve", "solara_environment"]
 
@@ -53,20 +55,12 @@ def configure(lang: str = "es", lesson: str = "pyramid", directory: Path | None 
 
     Solara reads its settings once, when first imported, so this runs before anything imports Solara.
     """
-    from loyaltysim.errors import InputError
-
     try:
-        _keep_seconds()  # read again by `loyaltysim.teach.rooms` when the app loads: fail now, in one line
+        keep_seconds()  # read again by `loyaltysim.teach.rooms` while serving: fail now, in one line
     except InputError as exc:
         return str(exc)
     os.environ.update(solara_environment(lang, lesson, directory))
     return missing_message(directory)
-
-
-def _keep_seconds() -> float:
-    from loyaltysim.teach.rooms import keep_seconds
-
-    return keep_seconds()
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765) -> None:
