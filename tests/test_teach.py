@@ -102,13 +102,19 @@ def test_lessons_teach_what_they_say():
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_later_lessons_teach_what_they_say_in_every_town(seed):
-    """Bad news, the journey and the SERVQUAL gap: each lesson's "try this", same town before and after (CRN)."""
-    # bad news: stronger word of mouth with one contact in five failing loses customers; removing failures wins them
+    """Bad news, retention economics, the journey and the SERVQUAL gap: each "try this", the same town (CRN)."""
+    # bad news: more failures, more bad stories and fewer customers; removing failures turns word of mouth around
     base, _ = _end("bad_news", seed)
-    loud, _ = _end("bad_news", seed, **{"word_of_mouth.loyalty_effect": 1.5})
-    fixed, _ = _end("bad_news", seed, **{"word_of_mouth.loyalty_effect": 1.5, "touchpoints.service.fulfilment": 0.97})
-    assert loud["churned"] > base["churned"] and loud["active"] <= base["active"]
-    assert fixed["active"] > 1.2 * loud["active"] and fixed["nps"] > 0 > loud["nps"]  # seen: +28 to +42 customers
+    worse, _ = _end("bad_news", seed, **{"touchpoints.service.fulfilment": 0.7})
+    fixed, _ = _end("bad_news", seed, **{"touchpoints.service.fulfilment": 0.97})
+    assert worse["active"] < base["active"] - 8 and worse["nps"] < base["nps"] - 15  # seen: -13 to -21, -23 to -38
+    assert fixed["active"] > base["active"] + 15 and fixed["nps"] > 0  # seen: +18 to +29 customers, NPS +12 to +19
+    # retention economics: service beats bought growth on profit, with fewer customers lost
+    bought, bought_profit = _end("retention_economics", seed)
+    kept, kept_profit = _end(
+        "retention_economics", seed, **{"market.marketing": 0.003, EFFORT: 0.3, "touchpoints.service.fulfilment": 0.95}
+    )
+    assert kept_profit > bought_profit + 500 and kept["churned"] < bought["churned"] - 15  # seen: +1,279 to +2,179
     # the journey: fixing the weak phone line (0.8 of 3.2 visits a month) lifts customers and NPS
     base, _ = _end("journey", seed)
     fixed, _ = _end("journey", seed, **{"touchpoints.service.fulfilment": 0.93, EFFORT: 0.3})
@@ -183,7 +189,7 @@ def test_slider_change_applies_at_reset_and_is_clamped():
 
 def test_reset_keeps_earlier_runs_as_ghosts_labelled_with_what_changed():
     from loyaltysim.teach.classroom import GHOSTS, MONITORS
-    from loyaltysim.teach.figures import charts_figure, ghost_label
+    from loyaltysim.teach.figures import charts_figure, ghost_label, run_label
 
     room = Classroom("pyramid")
     room.reset()  # a run of no steps is not worth keeping
@@ -193,10 +199,12 @@ def test_reset_keeps_earlier_runs_as_ghosts_labelled_with_what_changed():
     room.set_lever(EFFORT, 0.2)
     room.reset()
     (ghost,) = room.ghosts
-    assert ghost.number == 2 and ghost.changes == ((EFFORT, 0.45, 0.2),) and len(ghost.timeseries) == 4
+    assert ghost.number == 2 and ghost.changes == () and len(ghost.timeseries) == 4  # it ran the lesson's preset
     assert ghost.end == end and set(end) == set(MONITORS)
-    assert ghost_label(ghost, "en") == "Run 2: Customer effort 0.45 → 0.2"
-    assert ghost_label(ghost, "es") == "Simulación 2: Esfuerzo del cliente 0,45 → 0,2"
+    assert ghost_label(ghost, "en") == "Run 2: the lesson's levers"
+    assert room.lever_changes() == ((EFFORT, 0.45, 0.2),)  # what the current run changed from the preset
+    assert run_label(room.number, room.lever_changes(), "en") == "Run 3: Customer effort 0.45 → 0.2"
+    assert run_label(room.number, room.lever_changes(), "es") == "Simulación 3: Esfuerzo del cliente 0,45 → 0,2"
     room.run(5)
     fig = charts_figure(room.model.timeseries(), "en", room.horizon, room.ghosts)
     active = fig.axes[1]
@@ -206,7 +214,7 @@ def test_reset_keeps_earlier_runs_as_ghosts_labelled_with_what_changed():
         room.run(1)
         room.reset()
     assert len(room.ghosts) == GHOSTS and room.ghosts[-1].number == room.number - 1  # the oldest dropped
-    assert ghost_label(room.ghosts[-1], "en").endswith("same levers")
+    assert ghost_label(room.ghosts[-1], "en").endswith("Customer effort 0.45 → 0.2")  # each run its own levers
     room.clear_ghosts()
     assert room.ghosts == []
     room.run(1)
@@ -369,7 +377,7 @@ def test_charts_are_plain_data_for_the_browser_with_earlier_runs_dashed():
         ces = next(x for x in options["ces"]["series"] if x["name"] == "CES")
         assert ces["data"][0] is None and ces["data"][3] == round(ts["ces"].iloc[3], 2)  # no interactions at week 0
     english = chart_options(ts, "en", room.horizon, room.ghosts)
-    assert "Run 1: Customer effort 0.45 → 0.2" in english["active"]["legend"]["data"]
+    assert "Run 1: the lesson's levers" in english["active"]["legend"]["data"]
 
 
 def test_the_offline_assets_include_the_charts_library():
@@ -696,7 +704,8 @@ def test_values_are_readable_and_typed_and_reset_keeps_a_ghost_run(server, brows
         p.wait_text(f'.lsim-applied tr[data-key="{EFFORT}"] td.v', r"^0.2$")
         page.locator(".lsim-runs").wait_for(state="visible", timeout=30_000)
         runs = page.locator(".lsim-runs").inner_text()
-        assert "Run 1: Customer effort 0.45 → 0.2" in runs and "Current run (Run 2)" in runs
+        assert "Run 1: the lesson's levers" in runs and "Current run: Run 2: Customer effort 0.45 → 0.2" in runs
+        assert "Week" in runs and "Churned (now)" in runs
         page.locator(".lsim-btn-clear").click()
         page.locator(".lsim-runs").wait_for(state="detached", timeout=30_000)
         value.fill("7")  # typed beyond the slider's top: clamped
@@ -761,6 +770,8 @@ def test_the_spanish_page_shows_no_english_text(server, browser):
         page.locator(".lsim-lever-effort .lsim-lever-value input").press("Enter")
         page.locator(".lsim-btn-reset").click()
         page.locator(".lsim-runs").wait_for(state="visible", timeout=30_000)
+        p.wait_text(f'.lsim-applied tr[data-key="{EFFORT}"] td.v', r"^0,2$")  # values written with a comma
+        assert page.locator(".lsim-lever-empathy .lsim-lever-value input").input_value() == "0,7"
         page.locator('.lsim-network circle[data-id="3"]').click(force=True)  # the customer card too
         page.locator(".lsim-person").wait_for(state="visible", timeout=30_000)
         page.get_by_text("Guía para el docente").click()  # and the teacher's guide

@@ -27,7 +27,7 @@ from loyaltysim.teach.guide import guide
 from loyaltysim.teach.lessons import LESSON_IDS
 from loyaltysim.teach.levers import levers
 from loyaltysim.teach.rooms import room_for
-from loyaltysim.teach.translations import LANGUAGES, lesson_text, t
+from loyaltysim.teach.translations import LANGUAGES, lesson_text, number, t
 
 __all__ = ["PLAY_INTERVAL_S", "SPEEDS", "Page"]
 
@@ -58,6 +58,7 @@ CSS = """
 .lsim-spectrum-bar .seg { min-width:2px; }
 .lsim-presenter { font-size:125%; }
 .lsim-presenter .v-card__title { font-size:1.6rem; }
+.lsim-page .v-card__title { word-break:normal; overflow-wrap:anywhere; hyphens:auto; }
 .lsim-presenter .lsim-monitors .mon .v { font-size:1.6em; }
 .lsim-presenter .lsim-monitors .mon .k, .lsim-presenter .lsim-lever-label, .lsim-presenter .lsim-legend span.item,
 .lsim-presenter .lsim-pyramid-levels .txt, .lsim-presenter .lsim-runs table { font-size:1.05em; }
@@ -95,8 +96,14 @@ def _start_lesson() -> str:
     return lesson if lesson in LESSON_IDS else LESSON_IDS[0]
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.4g}"
+def _typed(text: str, apply: Callable[[float], None]) -> None:
+    """Apply a typed lever value, written with a decimal comma or point; anything else is ignored."""
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        return
+    if value == value:  # not NaN
+        apply(value)
 
 
 @solara.component
@@ -141,10 +148,10 @@ def Levers(room: Classroom, lang: str, setup: solara.Reactive[int], on_change) -
                         step=lever.step,
                         on_value=lambda v, key=lever.key: on_change(key, v),
                     )
-                    solara.InputFloat(  # the value, readable without dragging; typing sets it (clamped)
+                    solara.InputText(  # the value, readable without dragging; typing sets it (clamped)
                         "",
-                        value=round(room.levers[lever.key], 6),
-                        on_value=lambda v, key=lever.key: on_change(key, v) if v is not None else None,
+                        value=number(lang, room.levers[lever.key], None),
+                        on_value=lambda text, key=lever.key: _typed(text, lambda v, key=key: on_change(key, v)),
                         continuous_update=False,
                         classes=["lsim-lever-value"],
                     )
@@ -153,7 +160,7 @@ def Levers(room: Classroom, lang: str, setup: solara.Reactive[int], on_change) -
         if room.pending:
             solara.Warning(t(lang, "pending"), dense=True, classes=["lsim-pending"])
         rows = "".join(
-            f'<tr data-key="{k}"><td>{t(lang, f"lever.{k}")}</td><td class="v">{_fmt(v)}</td></tr>'
+            f'<tr data-key="{k}"><td>{t(lang, f"lever.{k}")}</td><td class="v">{number(lang, v, None)}</td></tr>'
             for k, v in room.applied.items()
         )
         solara.HTML(

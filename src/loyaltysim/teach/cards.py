@@ -27,6 +27,7 @@ from loyaltysim.teach.figures import (
     legend,
     network_svg,
     pyramid_html,
+    run_label,
     servqual_html,
     spectrum_bar,
 )
@@ -112,27 +113,36 @@ def Inspector(room: Classroom, lang: str, tick: solara.Reactive[int], on_pick: C
         solara.Button(t(lang, "insp.close"), on_click=lambda: on_pick(None), text=True, classes=["lsim-btn-unpick"])
 
 
-def _monitor(lang: str, metric: str, value: float) -> str:
+def _value(lang: str, metric: str, value: float) -> str:
+    """A live number as the page writes it, with its sign (NPS) and unit (%, currency)."""
     text = number(lang, value, DECIMALS.get(metric, 0), sign=metric == "nps")
-    unit = {"retention": " %", "profit": f" {t(lang, 'currency')}"}.get(metric, "")
+    return text + {"retention": " %", "profit": f" {t(lang, 'currency')}"}.get(metric, "")
+
+
+def _monitor(lang: str, metric: str, value: float) -> str:
     return (
         f'<span class="mon" data-monitor="{metric}"><span class="k">{escape(t(lang, f"mon.{metric}"))}</span>'
-        f'<span class="v">{text}{escape(unit)}</span></span>'
+        f'<span class="v">{escape(_value(lang, metric, value))}</span></span>'
     )
 
 
 def _runs_table(room: Classroom, lang: str, now: dict[str, float]) -> str:
-    """Each kept run's end values beside the current run's (``now``), as an HTML table."""
+    """Each kept run's values at its last week beside the current run's (``now``), as an HTML table."""
     head = "".join(f"<th>{escape(t(lang, f'mon.{m}'))}</th>" for m in MONITORS)
-    rows = [(ghost_label(g, lang), g.end, ghost_colour(i)) for i, g in enumerate(room.ghosts)]
-    rows.append((f"{t(lang, 'run_now')} ({t(lang, 'run')} {room.number})", now, CURRENT))
+    rows = [(ghost_label(g, lang), len(g.timeseries) - 1, g.end, ghost_colour(i)) for i, g in enumerate(room.ghosts)]
+    label = run_label(room.number, room.lever_changes(), lang)
+    rows.append((f"{t(lang, 'run_now')}: {label}", room.steps, now, CURRENT))
     body = "".join(
-        f'<tr data-run="{i}"><td><span style="color:{colour}">&#9632;</span> {escape(label)}</td>'
-        + "".join(f"<td>{number(lang, end[m], DECIMALS.get(m, 0))}</td>" for m in MONITORS)
+        f'<tr data-run="{i}"><td><span style="color:{colour}">&#9632;</span> {escape(text)}</td>'
+        f'<td class="wk">{week}</td>'
+        + "".join(f"<td>{escape(_value(lang, m, end[m]))}</td>" for m in MONITORS)
         + "</tr>"
-        for i, (label, end, colour) in enumerate(rows)
+        for i, (text, week, end, colour) in enumerate(rows)
     )
-    return f"<b>{escape(t(lang, 'runs_title'))}</b><table><tr><th></th>{head}</tr>{body}</table>"
+    return (
+        f"<b>{escape(t(lang, 'runs_title'))}</b><table><tr><th></th><th>{escape(t(lang, 'week_col'))}</th>{head}</tr>"
+        f"{body}</table>"
+    )
 
 
 @solara.component

@@ -26,7 +26,7 @@ GHOSTS = 5
 
 CUSTOMER_CODES = np.array([STATE_NAMES.index(k) for k in ("at_risk", *CUSTOMER_STAGES)])
 """Stage codes of customers (at risk included)."""
-MONITORS = ("active", "retention", "nps", "ces", "wom_positive", "wom_negative", "profit")
+MONITORS = ("active", "churned", "retention", "nps", "ces", "wom_positive", "wom_negative", "profit")
 """The live numbers the page shows, metrics of `loyaltysim.runs.metrics.METRICS` at the current step."""
 
 
@@ -38,8 +38,9 @@ class Ghost:
     ----------
     number : int
         1 for the lesson's first run, 2 for the next, ...
-    changes : tuple of (key, before, after)
-        The levers moved at the Reset that ended it: its value, then the next run's.
+    changes : tuple of (key, preset, value)
+        The levers it ran with that differ from the lesson's preset: the preset value, then its own
+        (`Classroom.lever_changes`), so "Need met 0.65 → 0.95" reads as what this run changed.
     timeseries : pandas.DataFrame
         Its outputs, one row per step it ran.
     end : dict of str to float
@@ -112,14 +113,12 @@ class Classroom:
     def reset(self) -> None:
         """Start the lesson's run again with the current lever values, keeping the run so far as a ghost.
 
-        A run that took at least one step is kept (at most `GHOSTS`, the oldest dropped) with the levers the Reset
-        changes, so the class can compare "effort 0.45 -> 0.2" with what came before.
+        A run that took at least one step is kept (at most `GHOSTS`, the oldest dropped) with the levers it ran with
+        that differ from the lesson's preset, so the class compares "effort 0.45 -> 0.2" with what came before.
         """
         with self.lock:
             if self.model is not None and self.steps > 0:
-                before = self.applied
-                changes = tuple((k, before[k], v) for k, v in self.levers.items() if not np.isclose(before[k], v))
-                ghost = Ghost(self.number, changes, self.timeseries(), self.monitors())
+                ghost = Ghost(self.number, self.lever_changes(), self.timeseries(), self.monitors())
                 self.ghosts = [*self.ghosts, ghost][-GHOSTS:]
             scenario = lesson_scenario(self.lesson).with_overrides(self.levers)
             self.model = LoyaltyModel(scenario, rng=self.seed, diary=True)  # the diary feeds `pyramid`
@@ -128,6 +127,11 @@ class Classroom:
             self.number += 1
             if self.selected is not None and self.selected >= len(self.history[0]):
                 self.selected = None  # a lesson with a smaller town
+
+    def lever_changes(self) -> tuple[tuple[str, float, float], ...]:
+        """The current run's levers that differ from the lesson's preset: ``(key, preset, value)`` in lever order."""
+        preset, now = lever_values(lesson_scenario(self.lesson)), self.applied
+        return tuple((k, preset[k], now[k]) for k in now if not np.isclose(preset[k], now[k]))
 
     def new_town(self) -> None:
         """Another town: the next seed (people, network and draws), the same levers; earlier runs are cleared."""

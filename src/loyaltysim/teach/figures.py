@@ -39,6 +39,7 @@ __all__ = [
     "legend",
     "network_svg",
     "pyramid_html",
+    "run_label",
     "servqual_html",
     "slide_figure",
     "spectrum_bar",
@@ -235,13 +236,18 @@ def ghost_colour(i: int) -> str:
     return GHOST_COLOURS[i % len(GHOST_COLOURS)]
 
 
-def ghost_label(ghost: Ghost, lang: str) -> str:
-    """``run 2: Effort 0.45 → 0.2`` (what the Reset after it changed), or ``run 2: same levers``."""
+def run_label(run: int, changes: tuple[tuple[str, float, float], ...], lang: str) -> str:
+    """``run 2: Need met 0.65 → 0.95`` (the levers the run changed from the lesson's), or ``run 1: lesson's levers``."""
     moved = "; ".join(
-        f"{t(lang, f'lever.{k}')} {number(lang, before, None)} → {number(lang, after, None)}"
-        for k, before, after in ghost.changes
+        f"{t(lang, f'lever.{k}')} {number(lang, preset, None)} → {number(lang, value, None)}"
+        for k, preset, value in changes
     )
-    return f"{t(lang, 'run')} {ghost.number}: {moved or t(lang, 'same_levers')}"
+    return f"{t(lang, 'run')} {run}: {moved or t(lang, 'preset_levers')}"
+
+
+def ghost_label(ghost: Ghost, lang: str) -> str:
+    """The label of a kept run (`run_label`)."""
+    return run_label(ghost.number, ghost.changes, lang)
 
 
 def draw_ghosts(axes: list[Axes], ghosts: list[Ghost], lang: str) -> None:

@@ -38,10 +38,9 @@ GUIDE: dict[str, dict[str, dict[str, str]]] = {
         "bad_news": {
             "time": "15 min: 2 presentar, 8 simular mirando la red, 5 debatir.",
             "answers": (
-                "Con más fuerza del boca a boca y un 20 % de fallos se pierden más clientes (más grises oscuros); "
-                "con la fuerza alta y «Necesidad resuelta» a 0,97 el boca a boca trabaja a favor: unos 30 clientes "
-                "más y un NPS positivo. En la red, las líneas rojas muestran por dónde viajan los malos relatos "
-                "cada semana."
+                "Con «Necesidad resuelta» a 0,7 los malos relatos del año pasan de 215 a 302 y los clientes de 95 a "
+                "82 (NPS de −11 a −43); a 0,97 el boca a boca trabaja a favor: 120 clientes y NPS +19. En los "
+                "cinco pueblos probados, la dirección es la misma. Las líneas rojas muestran por dónde viajan."
             ),
             "prompts": (
                 "¿Por qué una mala noticia llega más lejos que una buena? ¿Dónde veis en la red los focos de "
@@ -64,8 +63,8 @@ GUIDE: dict[str, dict[str, dict[str, str]]] = {
             "time": "20 min: 3 presentar, 10 simular y comparar beneficios, 7 debatir.",
             "answers": (
                 "Con mucho marketing hay más clientes al final (145 frente a 116), pero también muchos más perdidos "
-                "(60 frente a 35) y algo menos de beneficio acumulado que cuidando el servicio: captar cuesta unas "
-                "cinco veces más que retener."
+                "(60 frente a 35) y menos beneficio acumulado (19.686 frente a 21.865 EUR) que cuidando el "
+                "servicio: captar (90 EUR) cuesta cinco veces lo que mantener un año (18 EUR)."
             ),
             "prompts": (
                 "¿Qué cuenta vuestro cuadro de mando: altas o clientes que se quedan? ¿Cuánto cuesta de verdad un "
@@ -134,9 +133,9 @@ GUIDE: dict[str, dict[str, dict[str, str]]] = {
         "bad_news": {
             "time": "15 min: 2 introduce, 8 run watching the network, 5 discuss.",
             "answers": (
-                "With stronger word of mouth and 20 % of contacts failing more customers are lost (more dark "
-                "greys); with strength high and 'Need met' at 0.97 word of mouth works for the firm: about 30 more "
-                "customers and a positive NPS. On the network, red lines show where bad stories travel each week."
+                "With 'Need met' at 0.7 the year's bad stories rise from 215 to 302 and customers fall from 95 to 82 "
+                "(NPS −11 to −43); at 0.97 word of mouth works for the firm: 120 customers and NPS +19. In all five "
+                "towns tried the direction is the same. The red lines show where bad stories travel."
             ),
             "prompts": (
                 "Why does bad news travel further than good news? Where on the network do you see pockets of "
@@ -159,8 +158,8 @@ GUIDE: dict[str, dict[str, dict[str, str]]] = {
             "time": "20 min: 3 introduce, 10 run and compare profits, 7 discuss.",
             "answers": (
                 "Heavy marketing ends the year with more customers (145 against 116) but far more lost (60 against "
-                "35) and slightly less cumulative profit than caring for the service: acquiring costs about five times "
-                "more than retaining."
+                "35) and less cumulative profit (19,686 against 21,865 EUR) than caring for the service: winning a "
+                "customer (90 EUR) costs five times keeping one for a year (18 EUR)."
             ),
             "prompts": (
                 "What does your dashboard count: sign-ups or customers who stay? What does a customer who leaves "

@@ -114,6 +114,7 @@ UI: dict[str, dict[str, str]] = {
         "help.word_of_mouth.loyalty_effect": "Cambio de lealtad por cada unidad neta de boca a boca escuchada.",
         "help.market.marketing": "Probabilidad mensual de que un potencial se haga cliente solo por el marketing.",
         "mon.active": "Clientes activos",
+        "mon.churned": "Perdidos (ahora)",
         "mon.retention": "Retención",
         "mon.nps": "NPS",
         "mon.ces": "CES (1 fácil, 7 difícil)",
@@ -122,8 +123,9 @@ UI: dict[str, dict[str, str]] = {
         "mon.profit": "Beneficio acumulado",
         "run": "Simulación",
         "run_now": "Simulación actual",
-        "same_levers": "mismas palancas",
-        "runs_title": "Simulaciones a comparar (al final de cada una)",
+        "preset_levers": "palancas de la lección",
+        "runs_title": "Simulaciones a comparar (en su última semana)",
+        "week_col": "Semana",
         "btn_clear": "Borrar simulaciones",
         "flash_note": "Líneas verdes y rojas: contactos por los que pasó un relato bueno o malo esta semana.",
         "guide": "Guía para el docente",
@@ -143,7 +145,7 @@ UI: dict[str, dict[str, str]] = {
         "insp.history": "Su etapa semana a semana",
         "insp.loyalty": "Lealtad (0 a 1)",
         "insp.expects": "Lo que espera (0 a 1)",
-        "insp.frustration": "Frustración recordada",
+        "insp.frustration": "Frustración recordada (experiencias, se olvida)",
         "insp.week": "Esta semana",
         "insp.uses": "Interacciones",
         "insp.met": "Necesidad resuelta",
@@ -152,7 +154,7 @@ UI: dict[str, dict[str, str]] = {
         "insp.memorable": "Experiencias memorables: buenas {good}, malas {bad}",
         "insp.told": "Contó: {good} buenas, {bad} malas",
         "insp.heard": "Oyó: {good} buenas, {bad} malas",
-        "insp.neighbours": "Contactos: {n} ({c} clientes)",
+        "insp.neighbours": "Contactos: {n}; de ellos, clientes: {c}",
         "insp.close": "Dejar de seguir",
     },
     "en": {
@@ -254,6 +256,7 @@ UI: dict[str, dict[str, str]] = {
         "help.word_of_mouth.loyalty_effect": "",
         "help.market.marketing": "",
         "mon.active": "Active customers",
+        "mon.churned": "Churned (now)",
         "mon.retention": "Retention",
         "mon.nps": "NPS",
         "mon.ces": "CES (1 easy, 7 hard)",
@@ -262,8 +265,9 @@ UI: dict[str, dict[str, str]] = {
         "mon.profit": "Cumulative profit",
         "run": "Run",
         "run_now": "Current run",
-        "same_levers": "same levers",
-        "runs_title": "Runs to compare (at the end of each)",
+        "preset_levers": "the lesson's levers",
+        "runs_title": "Runs to compare (at their last week)",
+        "week_col": "Week",
         "btn_clear": "Clear runs",
         "flash_note": "Green and red lines: contacts a good or bad story went along this week.",
         "guide": "Teacher guide",
@@ -283,7 +287,7 @@ UI: dict[str, dict[str, str]] = {
         "insp.history": "Their stage week by week",
         "insp.loyalty": "Loyalty (0 to 1)",
         "insp.expects": "What they expect (0 to 1)",
-        "insp.frustration": "Remembered frustration",
+        "insp.frustration": "Remembered frustration (experiences, fading)",
         "insp.week": "This week",
         "insp.uses": "Interactions",
         "insp.met": "Need met",
@@ -292,7 +296,7 @@ UI: dict[str, dict[str, str]] = {
         "insp.memorable": "Memorable experiences: {good} good, {bad} bad",
         "insp.told": "Told: {good} good, {bad} bad",
         "insp.heard": "Heard: {good} good, {bad} bad",
-        "insp.neighbours": "Contacts: {n} ({c} customers)",
+        "insp.neighbours": "Contacts: {n}; of them, customers: {c}",
         "insp.close": "Stop following",
     },
 }
@@ -337,8 +341,8 @@ LESSONS: dict[str, dict[str, dict[str, str]]] = {
                 "etapas bajas se agrupan en vecindarios."
             ),
             "try": (
-                "Ejecuta unos pasos y observa la red. Sube la «Fuerza del boca a boca» al máximo y reinicia. "
-                "Luego deja la fuerza alta pero sube «Necesidad resuelta» a 0,97."
+                "Ejecuta unos pasos y observa las líneas rojas de la red. Baja «Necesidad resuelta» a 0,7 y "
+                "reinicia: más líneas rojas, menos clientes. Luego súbela a 0,97 y compara las tres simulaciones."
             ),
             "question": (
                 "Si el boca a boca amplifica todo, ¿conviene más gastar en marketing o en eliminar fallos? "
@@ -366,7 +370,7 @@ LESSONS: dict[str, dict[str, dict[str, str]]] = {
             "title": "5. La economía de la retención",
             "explanation": (
                 "La empresa compra crecimiento: mucho marketing y un servicio mediocre. Gana clientes, pero cada "
-                "uno cuesta 60 EUR captarlo, unas cinco veces lo que cuesta mantenerlo un año, y muchos se van "
+                "uno cuesta 90 EUR captarlo, unas cinco veces lo que cuesta mantenerlo un año, y muchos se van "
                 "antes de devolver esa inversión."
             ),
             "try": (
@@ -459,8 +463,8 @@ LESSONS: dict[str, dict[str, dict[str, str]]] = {
                 "stages cluster in neighbourhoods."
             ),
             "try": (
-                "Run a few steps and watch the network. Raise 'Word-of-mouth strength' to the top and reset. Then "
-                "keep the strength high but raise 'Need met' to 0.97."
+                "Run a few steps and watch the red lines on the network. Lower 'Need met' to 0.7 and reset: more red "
+                "lines, fewer customers. Then raise it to 0.97 and compare the three runs."
             ),
             "question": (
                 "If word of mouth amplifies everything, is it better to spend on marketing or on removing failures? "
@@ -488,7 +492,7 @@ LESSONS: dict[str, dict[str, dict[str, str]]] = {
             "title": "5. The economics of retention",
             "explanation": (
                 "The company buys growth: heavy marketing and a mediocre service. It wins customers, but each one "
-                "costs 60 EUR to acquire, about five times the cost of keeping one for a year, and many leave "
+                "costs 90 EUR to acquire, about five times the cost of keeping one for a year, and many leave "
                 "before paying that back."
             ),
             "try": (
