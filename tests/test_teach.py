@@ -475,6 +475,27 @@ def test_slides_are_drawn_in_a_worker_process_with_the_same_bytes():
         export_bytes(room, "pdf")
 
 
+def test_the_export_worker_leaves_with_the_server():
+    """A server stopped by a signal cannot shut its worker down: the worker notices and exits by itself."""
+    import signal
+
+    code = "import time\nfrom loyaltysim.teach.export import worker_pid\n"
+    code += "print(worker_pid(), flush=True)\ntime.sleep(60)"
+    server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    worker = int(server.stdout.readline())
+    server.send_signal(signal.SIGKILL)
+    server.wait()
+    for _ in range(100):
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        pytest.fail("the export worker outlived its server")
+
+
 def test_cli_export_and_errors(tmp_path, monkeypatch):
     runner = CliRunner()
     out = tmp_path / "slide.gif"

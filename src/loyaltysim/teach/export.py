@@ -10,6 +10,7 @@ import io
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -72,8 +73,24 @@ def _worker() -> ProcessPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:  # one process, started at the first export (spawn: OpenMP is not fork-safe)
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_follow_parent,
+                initargs=(os.getpid(),),
+            )
         return _pool
+
+
+def _follow_parent(parent: int) -> None:
+    """In the worker: exit when the server is gone (stopped by a signal, it cannot shut its pool down)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="loyaltysim-export-parent-watch", daemon=True).start()
 
 
 def _replace_broken(broken: ProcessPoolExecutor) -> None:
