@@ -1,9 +1,10 @@
 """Does the classroom server's memory grow from class to class? Rounds of pages opened, stepped and closed.
 
-    .venv/bin/python benchmarks/teach_memory.py [--rounds 3] [--pages 6] [--out FILE]
+    .venv/bin/python benchmarks/teach_memory.py [--rounds 3] [--pages 6] [--wait 30] [--out FILE]
 
 Starts ``loyaltysim teach`` with short keep and cull times (10 s, 5 s), then in each round opens ``--pages`` pages in
-headless Chromium, steps each five weeks, closes them all and waits 30 s (their runs expire and Solara culls them).
+headless Chromium, steps each five weeks, closes them all and waits ``--wait`` seconds (30: their runs expire and
+Solara culls them).
 Records the server's resident memory and thread count with the pages open and after they are gone, per round.
 Memory that is not handed back to the system but is reused by the next class shows as a level, not a climb.
 """
@@ -29,6 +30,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--pages", type=int, default=6)
+    ap.add_argument("--wait", type=float, default=30.0, help="seconds after closing a round's pages")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "teach-memory-latest.json")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -71,7 +73,7 @@ def main() -> None:
                 opened = sample()
                 for context in contexts:
                     context.close()
-                time.sleep(30)
+                time.sleep(args.wait)
                 rounds.append({"open": opened, "after": sample()})
             browser.close()
     finally:

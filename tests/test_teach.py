@@ -959,3 +959,17 @@ def test_stage_colours_are_told_apart_also_with_colour_blindness():
             for b in range(a + 1, len(names)):
                 distance = float(np.linalg.norm(lab[a] - lab[b]))
                 assert distance >= 18, (view, names[a], names[b], round(distance, 1))
+
+
+@pytest.mark.slow
+def test_the_classroom_memory_benchmark_runs(tmp_path):
+    """`benchmarks/teach_memory.py` on one page and one round: the script works; its numbers mean nothing."""
+    out = tmp_path / "memory.json"
+    script = str(ROOT / "benchmarks" / "teach_memory.py")
+    args = ["--rounds", "1", "--pages", "1", "--wait", "1", "--out", str(out)]
+    proc = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import json
+
+    result = json.loads(out.read_text())
+    assert len(result["rounds"]) == 1 and set(result["rounds"][0]) == {"open", "after"}
