@@ -141,6 +141,11 @@ def test_kernels_called_without_type_dispatch_give_the_dispatchers_results():
     first = kernel(model.state)
     assert kernel.direct is not None and kernel.direct is not count_signals  # resolved to the compiled version
     assert kernel(model.state) == first == count_signals(model.state)
+    twice = numba.njit(lambda x: x * 2)
+    assert twice(3) == 6 and len(twice.overloads) == 1
+    several = Kernel(twice)
+    assert several(1.5) == 3.0 and len(twice.overloads) == 2  # two compiled versions: the call's own is found
+    assert several(2.5) == 5.0 and several.direct is not twice
     plain = Kernel(lambda x: x + 1)  # not compiled (as under NUMBA_DISABLE_JIT): called as it is
     assert plain(1) == 2 and plain(2) == 3
     fast = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=2, **SMALL)

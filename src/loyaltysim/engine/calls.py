@@ -33,8 +33,12 @@ class Kernel:
             return self.direct(*args)
         out = self.dispatcher(*args)  # compiles or loads from the cache if needed, with the usual type checks
         try:
-            signature = tuple(self.dispatcher.typeof_pyval(a) for a in args)
-            self.direct = self.dispatcher.overloads[signature].entry_point
+            overloads = self.dispatcher.overloads
+            if len(overloads) == 1:  # the only compiled version is the one this call ran (typing args costs ~0.1 ms)
+                self.direct = next(iter(overloads.values())).entry_point
+            else:
+                signature = tuple(self.dispatcher.typeof_pyval(a) for a in args)
+                self.direct = overloads[signature].entry_point
         except (AttributeError, KeyError):  # numba internals changed: keep dispatching
             self.direct = self.dispatcher
         return out
