@@ -32,25 +32,18 @@ import contextlib
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 
+from loyaltysim.teach.server import running
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _cpu(proc: psutil.Process) -> float:
@@ -107,19 +100,6 @@ def render_costs(steps: int = 52) -> dict[str, float]:
     }
 
 
-def _wait_server(url: str, proc: subprocess.Popen) -> None:
-    for _ in range(240):
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(f"teach server exited: {proc.stdout.read()}") from None
-            time.sleep(0.5)
-    raise SystemExit("teach server did not answer within 2 minutes")
-
-
 def _steps(page) -> int:
     text = page.locator(".lsim-step").inner_text()
     return int(text.split()[1])
@@ -156,23 +136,8 @@ def load(sessions: int, seconds: float, speed: str, keep_seconds: int) -> dict:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    env = {
-        **os.environ,
-        "LOYALTYSIM_TEACH_KEEP_SECONDS": str(keep_seconds),
-        "SOLARA_KERNEL_CULL_TIMEOUT": f"{keep_seconds}s",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "loyaltysim.cli", "teach", "--port", str(port), "--lang", "en"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    out: dict = {}
-    try:
-        _wait_server(url, server)
+    env = {"LOYALTYSIM_TEACH_KEEP_SECONDS": str(keep_seconds), "SOLARA_KERNEL_CULL_TIMEOUT": f"{keep_seconds}s"}
+    with running("en", env) as (url, server):
         proc = psutil.Process(server.pid)
         rss = {"idle": _rss_mb(proc)}
         with sync_playwright() as pw:
@@ -209,7 +174,8 @@ def load(sessions: int, seconds: float, speed: str, keep_seconds: int) -> dict:
                 with contextlib.suppress(PlaywrightTimeout):  # a page that reached week 52 stopped by itself
                     page.locator(".lsim-btn-pause").click(timeout=3000)
             gif = _export_while_playing(pages) if sessions > 1 else None
-            browsers_cpu = sum(_cpu(c) for c in psutil.Process().children(recursive=True) if c.pid != server.pid)
+            serving = {server.pid, *(c.pid for c in proc.children(recursive=True))}  # the server and its export worker
+            browsers_cpu = sum(_cpu(c) for c in psutil.Process().children(recursive=True) if c.pid not in serving)
             for context in contexts:
                 context.close()
             browser.close()
@@ -234,12 +200,6 @@ def load(sessions: int, seconds: float, speed: str, keep_seconds: int) -> dict:
             "gif_export": gif,
             "server_rss_mb": rss,
         }
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
     return out
 
 

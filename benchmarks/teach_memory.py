@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import psutil
+
+from loyaltysim.teach.server import running
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,26 +33,15 @@ def main() -> None:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "LOYALTYSIM_TEACH_KEEP_SECONDS": "10", "SOLARA_KERNEL_CULL_TIMEOUT": "5s"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "loyaltysim.cli", "teach", "--port", str(port), "--lang", "en"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    proc = psutil.Process(server.pid)
+    env = {"LOYALTYSIM_TEACH_KEEP_SECONDS": "10", "SOLARA_KERNEL_CULL_TIMEOUT": "5s"}
 
-    def sample() -> dict:
+    def sample(proc: psutil.Process) -> dict:
         return {"rss_mb": proc.memory_info().rss / 2**20, "threads": proc.num_threads()}
 
     rounds = []
-    try:
-        time.sleep(8)
-        idle = sample()
+    with running("en", env) as (url, server):
+        proc = psutil.Process(server.pid)
+        idle = sample(proc)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
             for _ in range(args.rounds):
@@ -70,15 +57,12 @@ def main() -> None:
                             f"() => /^Step {k} of/.test(document.querySelector('.lsim-step').innerText)"
                         )
                     contexts.append(context)
-                opened = sample()
+                opened = sample(proc)
                 for context in contexts:
                     context.close()
                 time.sleep(args.wait)
-                rounds.append({"open": opened, "after": sample()})
+                rounds.append({"open": opened, "after": sample(proc)})
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     result = {"date": time.strftime("%Y-%m-%d"), "pages": args.pages, "idle": idle, "rounds": rounds}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -9,12 +9,9 @@ one person followed) and ``teach-compare.png`` (the charts after a Reset: the ea
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
+
+from loyaltysim.teach.server import running
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -26,48 +23,33 @@ def main() -> None:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "loyaltysim.cli", "teach", "--port", str(port), "--lang", "en"])
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
-            page.goto(url)
-            page.wait_for_selector(".lsim-chart[data-drawn] canvas", state="attached", timeout=120_000)
+    with running("en") as (url, _), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+        page.goto(url)
+        page.wait_for_selector(".lsim-chart[data-drawn] canvas", state="attached", timeout=120_000)
 
-            def step(k: int) -> None:
-                page.locator(".lsim-btn-step").click()
-                page.wait_for_function(f"() => /^Step {k} of/.test(document.querySelector('.lsim-step').innerText)")
+        def step(k: int) -> None:
+            page.locator(".lsim-btn-step").click()
+            page.wait_for_function(f"() => /^Step {k} of/.test(document.querySelector('.lsim-step').innerText)")
 
-            for k in range(1, 9):
-                step(k)
-            page.locator('.lsim-network circle[data-id="17"]').click(force=True)
-            page.locator(".lsim-person").wait_for(state="visible")
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(args.out / "teach-page.png"))
-            page.locator(".lsim-lever-fulfilment .lsim-lever-value input").fill("0.95")  # the lesson's "try this"
-            page.locator(".lsim-lever-fulfilment .lsim-lever-value input").press("Enter")
-            page.locator(".lsim-btn-reset").click()
-            page.wait_for_function("() => /^Step 0 of/.test(document.querySelector('.lsim-step').innerText)")
-            for k in range(1, 9):
-                step(k)
-            page.locator(".lsim-runs").wait_for(state="visible")
-            page.set_viewport_size({"width": 1280, "height": 1700})  # the whole charts card in view
-            page.wait_for_timeout(1500)
-            page.locator(".lsim-charts").screenshot(path=str(args.out / "teach-compare.png"))
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+        for k in range(1, 9):
+            step(k)
+        page.locator('.lsim-network circle[data-id="17"]').click(force=True)
+        page.locator(".lsim-person").wait_for(state="visible")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(args.out / "teach-page.png"))
+        page.locator(".lsim-lever-fulfilment .lsim-lever-value input").fill("0.95")  # the lesson's "try this"
+        page.locator(".lsim-lever-fulfilment .lsim-lever-value input").press("Enter")
+        page.locator(".lsim-btn-reset").click()
+        page.wait_for_function("() => /^Step 0 of/.test(document.querySelector('.lsim-step').innerText)")
+        for k in range(1, 9):
+            step(k)
+        page.locator(".lsim-runs").wait_for(state="visible")
+        page.set_viewport_size({"width": 1280, "height": 1700})  # the whole charts card in view
+        page.wait_for_timeout(1500)
+        page.locator(".lsim-charts").screenshot(path=str(args.out / "teach-compare.png"))
+        browser.close()
     print(f"wrote {args.out / 'teach-page.png'} and {args.out / 'teach-compare.png'}")
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -528,47 +526,18 @@ def test_teach_names_missing_assets_and_how_to_install(tmp_path):
 # The page, end to end, in Debian's Chromium driven by Playwright
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    from loyaltysim.teach.server import missing_message
+    from loyaltysim.teach.server import missing_message, running
 
     problem = missing_message()
     if problem or not Path(CHROMIUM).exists():
         pytest.fail(problem or f"{CHROMIUM} not found; run scripts/setup-test-extras.sh")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "loyaltysim.cli", "teach", "--port", str(port), "--lang", "en"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
     try:
-        for _ in range(240):
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"teach server exited: {proc.stdout.read()}")
-                time.sleep(0.5)
-        else:
-            pytest.fail("teach server did not answer within 2 minutes")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        with running("en") as (url, _):
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -618,10 +587,15 @@ class Page:
     def close(self):
         self.context.close()
 
+    def __enter__(self) -> Page:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 def test_page_shows_network_and_charts_and_steps_without_errors(server, browser):
-    p = Page(browser, server)
-    try:
+    with Page(browser, server) as p:
         page = p.page
         assert page.locator(".lsim-network svg circle[data-id]").count() == 400
         assert page.locator(".lsim-legend").inner_text().count(":") == 8
@@ -643,13 +617,10 @@ def test_page_shows_network_and_charts_and_steps_without_errors(server, browser)
         )
         page.wait_for_timeout(500)
         assert p.problems == []
-    finally:
-        p.close()
 
 
 def test_word_of_mouth_flashes_on_the_network_and_a_clicked_customer_is_inspected(server, browser):
-    p = Page(browser, server)
-    try:
+    with Page(browser, server) as p:
         page = p.page
         flashes = (
             "() => ['good', 'bad'].map(k => (document.querySelector(`path[data-wom=${k}]`).getAttribute('d')"
@@ -685,13 +656,10 @@ def test_word_of_mouth_flashes_on_the_network_and_a_clicked_customer_is_inspecte
         page.locator(".lsim-person").wait_for(state="detached", timeout=30_000)
         page.wait_for_function("() => document.querySelector('.lsim-selected').getAttribute('cx') === '-99'")
         assert p.problems == []
-    finally:
-        p.close()
 
 
 def test_slider_change_takes_effect_after_reset(server, browser):
-    p = Page(browser, server)
-    try:
+    with Page(browser, server) as p:
         page = p.page
         p.step(1)
         assert p.applied(EFFORT) == "0.45"
@@ -704,13 +672,10 @@ def test_slider_change_takes_effect_after_reset(server, browser):
         p.wait_text(".lsim-step", r"^Step 0 of 52")
         page.locator(".lsim-pending").wait_for(state="detached", timeout=30_000)
         assert p.problems == []
-    finally:
-        p.close()
 
 
 def test_values_are_readable_and_typed_and_reset_keeps_a_ghost_run(server, browser):
-    p = Page(browser, server)
-    try:
+    with Page(browser, server) as p:
         page = p.page
         value = page.locator(".lsim-lever-effort .lsim-lever-value input")
         assert value.input_value() == "0.45"  # readable without dragging
@@ -737,13 +702,10 @@ def test_values_are_readable_and_typed_and_reset_keeps_a_ghost_run(server, brows
         )
         assert page.locator(".lsim-lever-effort [role=slider]").get_attribute("aria-valuenow") == "1"
         assert p.problems == []
-    finally:
-        p.close()
 
 
 def test_speed_new_town_and_csv_export(server, browser):
-    p = Page(browser, server)
-    try:
+    with Page(browser, server) as p:
         page = p.page
         assert page.locator(".lsim-speed button").count() == 3
         assert page.locator(".lsim-pyramid .lvl").count() == 3
@@ -758,13 +720,10 @@ def test_speed_new_town_and_csv_export(server, browser):
         p.wait_text(".lsim-step", r"^Step 0 of 52")
         assert page.locator(".lsim-spectrum-bar .seg").count() >= 2
         assert p.problems == []
-    finally:
-        p.close()
 
 
 def test_reloading_the_page_keeps_the_run_and_the_language(server, browser):
-    p = Page(browser, server)
-    try:
+    with Page(browser, server) as p:
         page = p.page
         p.step(1)
         p.step(2)
@@ -775,13 +734,10 @@ def test_reloading_the_page_keeps_the_run_and_the_language(server, browser):
         p.wait_text(".lsim-step", r"^Paso 2 de 52")
         # the old page's chart images (blob: URLs) still loading when it was left are cancelled, not failed
         assert [x for x in p.problems if not x.startswith("failed: blob:")] == []
-    finally:
-        p.close()
 
 
 def test_the_spanish_page_shows_no_english_text(server, browser):
-    p = Page(browser, server)
-    try:
+    with Page(browser, server) as p:
         page = p.page
         page.locator(".lsim-lang-es").click()
         p.wait_text(".lsim-step", r"^Paso 0 de 52")
@@ -805,13 +761,10 @@ def test_the_spanish_page_shows_no_english_text(server, browser):
         retention = page.locator('.lsim-monitors [data-monitor="retention"] .v').inner_text()
         assert re.fullmatch(r"\d+,\d %", retention), retention  # a decimal comma
         assert p.problems == []
-    finally:
-        p.close()
 
 
 def test_projector_mode_makes_the_page_readable_from_the_back_and_survives_a_reload(server, browser):
-    p = Page(browser, server, 1280, 720)
-    try:
+    with Page(browser, server, 1280, 720) as p:
         page = p.page
         size = "() => parseFloat(getComputedStyle(document.querySelector('.lsim-monitors .mon .v')).fontSize)"
         before = page.evaluate(size)
@@ -823,13 +776,10 @@ def test_projector_mode_makes_the_page_readable_from_the_back_and_survives_a_rel
         box = page.locator(".lsim-controls").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 1280
         assert [x for x in p.problems if not x.startswith("failed: blob:")] == []  # as in the reload test
-    finally:
-        p.close()
 
 
 def test_controls_and_lever_values_fit_their_cards_at_1024_by_768(server, browser):
-    p = Page(browser, server, 1024, 768)
-    try:
+    with Page(browser, server, 1024, 768) as p:
         page = p.page
         for chart in page.locator(".lsim-chart").all():  # the six charts, three to a row, inside the page
             b = chart.bounding_box()
@@ -841,13 +791,10 @@ def test_controls_and_lever_values_fit_their_cards_at_1024_by_768(server, browse
                 b = element.bounding_box()
                 assert b["x"] >= box["x"] and b["x"] + b["width"] <= box["x"] + box["width"] + 0.5, (card, b, box)
         assert p.problems == []
-    finally:
-        p.close()
 
 
 def test_switching_language_changes_the_labels(server, browser):
-    p = Page(browser, server)
-    try:
+    with Page(browser, server) as p:
         page = p.page
         assert "Customer network" in page.locator(".lsim-network-card").inner_text()
         page.locator(".lsim-lang-es").click()
@@ -861,14 +808,10 @@ def test_switching_language_changes_the_labels(server, browser):
         page.locator(".lsim-lang-en").click()
         p.wait_text(".lsim-step", r"^Step 0 of 52")
         assert p.problems == []
-    finally:
-        p.close()
 
 
 def test_two_browser_contexts_keep_separate_state(server, browser):
-    a = Page(browser, server)
-    b = Page(browser, server)
-    try:
+    with Page(browser, server) as a, Page(browser, server) as b:
         for k in (1, 2, 3):
             a.step(k)
         assert b.counter().startswith("Step 0 of 52")
@@ -880,9 +823,6 @@ def test_two_browser_contexts_keep_separate_state(server, browser):
         a.page.wait_for_timeout(300)
         assert a.counter().startswith("Step 3 of 52") and a.applied(EFFORT) == "0.45"
         assert a.problems == [] and b.problems == []
-    finally:
-        a.close()
-        b.close()
 
 
 def test_docs_python_example_runs(capsys):

@@ -37,20 +37,8 @@ def step_threads(population: int):
     Results do not depend on the thread count (the kernels' parts and sums are fixed by the population, not by the
     threads), so this changes only the time a step takes.
     """
-    if population >= ONE_THREAD_BELOW:
+    with threads(1 if population < ONE_THREAD_BELOW else None):
         yield
-        return
-    import numba
-
-    before = numba.get_num_threads()
-    if before == 1:
-        yield
-        return
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
 
 
 @contextmanager

@@ -92,6 +92,8 @@ class Classroom:
         self._ts_for: tuple[LoyaltyModel | None, int] = (None, -1)
         self._positions: np.ndarray | None = None  # `positions` of the network of `_drawn_for`
         self._drawn_for: LoyaltyModel | None = None
+        self._entry_rows: np.ndarray | None = None  # `_rows` of the network of `_rows_for`
+        self._rows_for: LoyaltyModel | None = None
         self.load(lesson)
 
     def load(self, lesson: str) -> None:
@@ -153,16 +155,14 @@ class Classroom:
         ``good``: mean felt emotion (each 0 to 1, from the model's diary of the step); ``uses``: interactions. NaN
         before the first step or without interactions.
         """
+        uses, (met, easy, good) = self._per_interaction(Diary.MET, Diary.EASE, Diary.FEEL)
+        return {"met": met, "easy": easy, "good": good, "uses": uses}
+
+    def _per_interaction(self, *rows: Diary) -> tuple[float, tuple[float, ...]]:
+        """Interactions of the latest step, and the mean over them of each diary row (NaN without interactions)."""
         d = self.model.diary
         uses = float(d[Diary.USES].sum()) if self.steps else 0.0
-        if not uses:
-            return {"met": np.nan, "easy": np.nan, "good": np.nan, "uses": uses}
-        return {
-            "met": float(d[Diary.MET].sum()) / uses,
-            "easy": float(d[Diary.EASE].sum()) / uses,
-            "good": float(d[Diary.FEEL].sum()) / uses,
-            "uses": uses,
-        }
+        return uses, tuple(float(d[row].sum()) / uses if uses else np.nan for row in rows)
 
     def servqual(self) -> dict[str, float]:
         """The SERVQUAL gap of the latest step's interactions, from the model's diary.
@@ -171,11 +171,7 @@ class Classroom:
         (``perceived``, 0 to 1) and ``gap`` = perceived - expected (negative: below expectations, the gap that costs
         loyalty). NaN before the first step or without interactions.
         """
-        d = self.model.diary
-        uses = float(d[Diary.USES].sum()) if self.steps else 0.0
-        if not uses:
-            return {"expected": np.nan, "perceived": np.nan, "gap": np.nan}
-        expected, perceived = float(d[Diary.EXPECTED].sum()) / uses, float(d[Diary.QUALITY].sum()) / uses
+        _, (expected, perceived) = self._per_interaction(Diary.EXPECTED, Diary.QUALITY)
         return {"expected": expected, "perceived": perceived, "gap": perceived - expected}
 
     def monitors(self) -> dict[str, float]:
@@ -206,8 +202,7 @@ class Classroom:
         A contact is listed when a story went along it in either direction (`loyaltysim.engine.listen.tellings`):
         exactly the stories the step's listeners heard.
         """
-        net = self.model.network
-        speaker = np.repeat(np.arange(len(net.indptr) - 1), np.diff(net.indptr))
+        net, speaker = self.model.network, self._rows()
         out = []
         for counts in self.told:
             went = counts > 0
@@ -301,10 +296,16 @@ class Classroom:
 
     def edges(self) -> np.ndarray:
         """Undirected edges ``(m, 2)`` of the social network, each once."""
-        net = self.model.network
-        src = np.repeat(np.arange(len(net.indptr) - 1), np.diff(net.indptr))
-        keep = src < net.indices
-        return np.column_stack([src[keep], net.indices[keep]])
+        indices, src = self.model.network.indices, self._rows()
+        keep = src < indices
+        return np.column_stack([src[keep], indices[keep]])
+
+    def _rows(self) -> np.ndarray:
+        """The row (the speaker) of every entry of the network's ``indices``, made once per run."""
+        if self._rows_for is not self.model:
+            indptr = self.model.network.indptr
+            self._entry_rows, self._rows_for = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr)), self.model
+        return self._entry_rows
 
 
 @lru_cache(maxsize=16)

@@ -132,21 +132,14 @@ def servqual_html(gap: dict[str, float], lang: str) -> str:
 
 
 def network_svg(
-    positions: np.ndarray,
-    edges: np.ndarray,
-    stage: np.ndarray,
-    lang: str,
-    size: int = NETWORK_SIZE,
-    flashes: tuple[np.ndarray, np.ndarray] | None = None,
-    selected: int | None = None,
+    positions: np.ndarray, edges: np.ndarray, stage: np.ndarray, lang: str, size: int = NETWORK_SIZE
 ) -> str:
     """The network as an SVG element: grey contact lines, one circle per person coloured by stage.
 
-    ``flashes``: the edges ``(m, 2)`` that carried good and bad word of mouth this step (`Classroom.flashes`), drawn
-    over the others in green and red (`flash_paths`). ``selected``: a person drawn with a ring (the one being
-    inspected). Each circle carries its person's id and stage code (``data-id``, ``data-stage``); the page sends the id
-    of a clicked circle to the server, and repaints the stages, flashes and ring of later steps itself
-    (``vue/network.vue``).
+    Each circle carries its person's id and stage code (``data-id``, ``data-stage``); the page sends the id of a
+    clicked circle to the server. The picture also holds, empty, the two paths of this week's word of mouth (green
+    and red) and the ring around the person followed, which the page fills at every step (``vue/network.vue``, from
+    `flash_paths` and `Classroom.selected`) together with the circles' colours.
     """
     r = 4.2
     xy = _xy(positions, size)
@@ -155,15 +148,13 @@ def network_svg(
         f'<circle cx="{x}" cy="{y}" r="{r}" fill="{cols[s]}" data-stage="{s}" data-id="{i}"/>'
         for i, ((x, y), s) in enumerate(zip(xy, stage.tolist(), strict=True))
     )
-    good, bad = flash_paths(positions, flashes, size) if flashes is not None else ("", "")
     told = "".join(
-        f'<path class="lsim-flash" data-wom="{kind}" d="{d}" stroke="{colour}" stroke-width="2.2" fill="none" '
+        f'<path class="lsim-flash" data-wom="{kind}" d="" stroke="{colour}" stroke-width="2.2" fill="none" '
         'opacity="0.9"/>'
-        for kind, d, colour in (("good", good, GOOD), ("bad", bad, BAD))
+        for kind, colour in (("good", GOOD), ("bad", BAD))
     )
-    x, y = xy[selected] if selected is not None and 0 <= selected < len(xy) else (-99, -99)
     ring = (
-        f'<circle class="lsim-selected" cx="{x}" cy="{y}" r="{2.2 * r}" fill="none" stroke="#000" '
+        f'<circle class="lsim-selected" cx="-99" cy="-99" r="{2.2 * r}" fill="none" stroke="#000" '
         'stroke-width="1.6" pointer-events="none"/>'
     )
     label = t(lang, "network")
@@ -313,9 +304,10 @@ def draw_charts(
 
 
 def charts_figure(ts: pd.DataFrame, lang: str, horizon: int | None = None, ghosts: list[Ghost] | None = None) -> Figure:
-    """The page's 2 x 3 charts as a matplotlib figure (no pyplot, so sessions never share a figure).
+    """The six charts as one matplotlib figure (no pyplot), for a notebook.
 
-    Top: people by stage, active customers, word of mouth; bottom: money, NPS, CES.
+    The page drew this on the server before its charts moved to the browser; `benchmarks/teach_load.py` times it as
+    the reference. Top: people by stage, active customers, word of mouth; bottom: money, NPS, CES.
     """
     from matplotlib.figure import Figure
 
