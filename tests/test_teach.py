@@ -694,12 +694,17 @@ def test_values_are_readable_and_typed_and_reset_keeps_a_ghost_run(server, brows
         assert "Week" in runs and "Churned (now)" in runs
         page.locator(".lsim-btn-clear").click()
         page.locator(".lsim-runs").wait_for(state="detached", timeout=30_000)
+        value.fill("abc")  # not a number: said on the field, the lever unchanged
+        value.press("Enter")
+        p.wait_text(".lsim-lever-effort", "Not a number: type, e.g., 0.45")
+        assert page.locator(".lsim-pending").count() == 0 and p.applied(EFFORT) == "0.2"
         value.fill("7")  # typed beyond the slider's top: clamped
         value.press("Enter")
         page.wait_for_function(
             "() => Number(document.querySelector('.lsim-lever-effort .lsim-lever-value input').value) === 1",
             timeout=30_000,
         )
+        assert "Not a number" not in page.locator(".lsim-lever-effort").inner_text()  # a number clears the error
         assert page.locator(".lsim-lever-effort [role=slider]").get_attribute("aria-valuenow") == "1"
         assert p.problems == []
 

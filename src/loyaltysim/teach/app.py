@@ -96,14 +96,13 @@ def _start_lesson() -> str:
     return lesson if lesson in LESSON_IDS else LESSON_IDS[0]
 
 
-def _typed(text: str, apply: Callable[[float], None]) -> None:
-    """Apply a typed lever value, written with a decimal comma or point; anything else is ignored."""
+def _typed(text: str) -> float | None:
+    """A typed lever value, written with a decimal comma or point; None if it is not a number."""
     try:
         value = float(text.strip().replace(",", "."))
     except ValueError:
-        return
-    if value == value:  # not NaN
-        apply(value)
+        return None
+    return value if value == value else None  # NaN is not a value
 
 
 @solara.component
@@ -133,6 +132,14 @@ def LessonCard(room: Classroom, lang: str, setup: solara.Reactive[int], on_lesso
 def Levers(room: Classroom, lang: str, setup: solara.Reactive[int], on_change) -> None:  # noqa: N802 (Solara components are capitalised)
     """One slider per lever, from the parameter declarations; values apply at the next Reset."""
     _ = setup.value  # reading it subscribes this card to changes of the levers and the run
+    mistyped = solara.use_reactive({})  # lever key -> text typed that is not a number, shown with an error
+
+    def typed(key: str, text: str) -> None:
+        value = _typed(text)
+        mistyped.set({k: v for k, v in mistyped.value.items() if k != key} | ({} if value is not None else {key: text}))
+        if value is not None:
+            on_change(key, value)
+
     with solara.Card(t(lang, "levers"), subtitle=t(lang, "levers_hint"), classes=["lsim-levers"]):
         for lever in levers():
             name = lever.key.rsplit(".", 1)[-1]
@@ -148,11 +155,13 @@ def Levers(room: Classroom, lang: str, setup: solara.Reactive[int], on_change) -
                         step=lever.step,
                         on_value=lambda v, key=lever.key: on_change(key, v),
                     )
+                    wrong = mistyped.value.get(lever.key)
                     solara.InputText(  # the value, readable without dragging; typing sets it (clamped)
                         "",
-                        value=number(lang, room.levers[lever.key], None),
-                        on_value=lambda text, key=lever.key: _typed(text, lambda v, key=key: on_change(key, v)),
+                        value=number(lang, room.levers[lever.key], None) if wrong is None else wrong,
+                        on_value=lambda text, key=lever.key: typed(key, text),
                         continuous_update=False,
+                        error=t(lang, "not_a_number") if wrong is not None else False,
                         classes=["lsim-lever-value"],
                     )
                 unit = t(lang, f"unit.{lever.unit}")
