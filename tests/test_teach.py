@@ -287,6 +287,16 @@ def test_rooms_keep_time_comes_from_the_environment_and_a_bad_value_is_one_line(
     monkeypatch.setenv("LOYALTYSIM_TEACH_KEEP_SECONDS", "soon")
     problem = configure("en", "pyramid")
     assert problem == "environment: LOYALTYSIM_TEACH_KEEP_SECONDS = 'soon': a number of seconds above 0"
+    from loyaltysim.teach.settings import KERNEL_CULL, kernel_cull
+
+    assert kernel_cull({}) == KERNEL_CULL and kernel_cull({"SOLARA_KERNEL_CULL_TIMEOUT": "90"}) == "90"
+    assert kernel_cull({"SOLARA_KERNEL_CULL_TIMEOUT": "5m"}) == "5m"
+    for bad in ("abc", "0s", "-1m", "m", ""):
+        with pytest.raises(InputError, match=r"SOLARA_KERNEL_CULL_TIMEOUT = '.*': a time above 0"):
+            kernel_cull({"SOLARA_KERNEL_CULL_TIMEOUT": bad})
+    monkeypatch.setenv("LOYALTYSIM_TEACH_KEEP_SECONDS", "60")
+    monkeypatch.setenv("SOLARA_KERNEL_CULL_TIMEOUT", "tomorrow")
+    assert configure("en", "pyramid").startswith("environment: SOLARA_KERNEL_CULL_TIMEOUT = 'tomorrow'")
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from loyaltysim.errors import InputError
 from loyaltysim.teach.assets import assets_dir, install_hint, missing_packages
-from loyaltysim.teach.settings import keep_seconds
+from loyaltysim.teach.settings import KERNEL_CULL, keep_seconds, kernel_cull
 
 __all__ = ["KERNEL_CULL", "OFFLINE_CDN", "configure", "missing_message", "running", "serve", "solara_environment"]
 
@@ -22,9 +22,6 @@ OFFLINE_CDN = "http://127.0.0.1:9/npm/"
 instead of being fetched from the internet."""
 
 APP_MODULE = "loyaltysim.teach.app"
-KERNEL_CULL = "2m"
-"""How long Solara keeps a closed page's widgets (its default is a day); the run itself is kept longer, by
-`loyaltysim.teach.rooms`, so a reload still finds it. ``SOLARA_KERNEL_CULL_TIMEOUT`` overrides it."""
 
 
 def missing_message(directory: Path | None = None) -> str | None:
@@ -49,7 +46,7 @@ def solara_environment(lang: str, lesson: str, directory: Path | None = None) ->
         "SOLARA_ASSETS_PROXY_CACHE_DIR": str(directory or assets_dir()),
         "SOLARA_ASSETS_CDN": OFFLINE_CDN,
         "SOLARA_THEME_SHOW_BANNER": "False",
-        "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", KERNEL_CULL),
+        "SOLARA_KERNEL_CULL_TIMEOUT": kernel_cull(),
         "LOYALTYSIM_TEACH_LANG": lang,
         "LOYALTYSIM_TEACH_LESSON": lesson,
         "MPLBACKEND": "Agg",
@@ -63,6 +60,7 @@ def configure(lang: str = "es", lesson: str = "pyramid", directory: Path | None 
     """
     try:
         keep_seconds()  # read again by `loyaltysim.teach.rooms` while serving: fail now, in one line
+        kernel_cull()  # read by Solara when it loads
     except InputError as exc:
         return str(exc)
     os.environ.update(solara_environment(lang, lesson, directory))
