@@ -19,9 +19,8 @@ from html import escape
 
 import solara
 
-from loyaltysim.teach.cards import Charts, Concepts, Inspector, Network, Pyramid, Servqual, paragraphs
+from loyaltysim.teach.cards import Charts, Concepts, Exports, Inspector, Network, Pyramid, Servqual, paragraphs
 from loyaltysim.teach.classroom import Classroom
-from loyaltysim.teach.export import export_bytes
 from loyaltysim.teach.figures import BAD, GOOD
 from loyaltysim.teach.guide import guide
 from loyaltysim.teach.lessons import LESSON_IDS
@@ -251,40 +250,6 @@ def Controls(  # noqa: N802 (Solara components are capitalised)
                 text=True,
             )
         Exports(room, lang, setup.value)
-
-
-def _csv(room: Classroom) -> bytes:
-    """The run's outputs as CSV, read under the room's lock (the download runs in a thread while the class plays)."""
-    with room.lock:
-        frame = room.timeseries()
-    return frame.to_csv(index=False).encode()
-
-
-@solara.component
-def Exports(room: Classroom, lang: str, setup: int) -> None:  # noqa: N802 (Solara components are capitalised)
-    """PNG slide, GIF animation and CSV of the run so far, made when clicked (at the step then).
-
-    Solara's download waits in a thread (its button spins meanwhile); slides are drawn in a worker process.
-    """
-    makers = solara.use_memo(
-        lambda: (
-            lambda: export_bytes(room, "png", lang),  # drawn in a worker process: the class keeps its pace
-            lambda: export_bytes(room, "gif", lang, every=max(1, room.steps // 40)),
-            lambda: _csv(room),
-        ),
-        dependencies=[setup, lang],
-    )
-    solara.Text(t(lang, "export"), style={"font-weight": "600"})
-    with solara.Row(style={"flex-wrap": "wrap", "row-gap": "6px"}):
-        stem = f"loyaltysim-{room.lesson}-run{room.number}"
-        for make, ext, label, mime in zip(
-            makers,
-            ("png", "gif", "csv"),
-            ("btn_png", "btn_gif", "btn_csv"),
-            ("image/png", "image/gif", "text/csv"),
-            strict=True,
-        ):
-            solara.FileDownload(make, filename=f"{stem}.{ext}", label=t(lang, label), mime_type=mime)
 
 
 def _handlers(session: str, room: Classroom, tick, setup, ended, playing) -> dict[str, Callable]:

@@ -1,9 +1,9 @@
-"""The page's view cards: the network, one person, the live numbers and charts, the pyramid, SERVQUAL, the concepts.
+"""The page's cards: the network, one person, live numbers and charts, the pyramid, SERVQUAL, concepts, exports.
 
 Charts are ECharts options drawn in the browser (``vue/charts.vue``, from `loyaltysim.teach.charts`) and the network
 is an SVG (``vue/network.vue``, from `loyaltysim.teach.figures`): the server renders no image while a class plays.
-Each takes ``tick``, the reactive counter bumped after every change of the `Classroom`, and reads it, so a step
-renders these cards (and the controls) and nothing else of the page.
+The live cards take ``tick``, the reactive counter bumped after every change of the `Classroom`, and read it, so a
+step renders them (and the step counter) and nothing else of the page; `Exports` renders only when the run changes.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import solara
 from loyaltysim.teach.assets import ECHARTS_VERSION
 from loyaltysim.teach.charts import CHARTS, DECIMALS, chart_options
 from loyaltysim.teach.classroom import MONITORS, Classroom
+from loyaltysim.teach.export import export_bytes
 from loyaltysim.teach.figures import (
     CURRENT,
     colours,
@@ -33,7 +34,7 @@ from loyaltysim.teach.figures import (
 )
 from loyaltysim.teach.translations import number, t
 
-__all__ = ["Charts", "Concepts", "Inspector", "Network", "Pyramid", "Servqual", "paragraphs"]
+__all__ = ["Charts", "Concepts", "Exports", "Inspector", "Network", "Pyramid", "Servqual", "paragraphs"]
 
 
 def paragraphs(items: list[tuple[str, str]], css_class: str) -> None:
@@ -186,3 +187,37 @@ def Concepts(lang: str) -> None:  # noqa: N802 (Solara components are capitalise
             [(t(lang, "stages_title"), t(lang, "stages_text")), (t(lang, "pyramid_title"), t(lang, "pyramid_text"))],
             "lsim-concepts-text",
         )
+
+
+def _csv(room: Classroom) -> bytes:
+    """The run's outputs as CSV, read under the room's lock (the download runs in a thread while the class plays)."""
+    with room.lock:
+        frame = room.timeseries()
+    return frame.to_csv(index=False).encode()
+
+
+@solara.component
+def Exports(room: Classroom, lang: str, setup: int) -> None:  # noqa: N802 (Solara components are capitalised)
+    """PNG slide, GIF animation and CSV of the run so far, made when clicked (at the step then).
+
+    Solara's download waits in a thread (its button spins meanwhile); slides are drawn in a worker process.
+    """
+    makers = solara.use_memo(
+        lambda: (
+            lambda: export_bytes(room, "png", lang),  # drawn in a worker process: the class keeps its pace
+            lambda: export_bytes(room, "gif", lang, every=max(1, room.steps // 40)),
+            lambda: _csv(room),
+        ),
+        dependencies=[setup, lang],
+    )
+    solara.Text(t(lang, "export"), style={"font-weight": "600"})
+    with solara.Row(style={"flex-wrap": "wrap", "row-gap": "6px"}):
+        stem = f"loyaltysim-{room.lesson}-run{room.number}"
+        for make, ext, label, mime in zip(
+            makers,
+            ("png", "gif", "csv"),
+            ("btn_png", "btn_gif", "btn_csv"),
+            ("image/png", "image/gif", "text/csv"),
+            strict=True,
+        ):
+            solara.FileDownload(make, filename=f"{stem}.{ext}", label=t(lang, label), mime_type=mime)
