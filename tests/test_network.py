@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loyaltysim.engine.network import build_network, from_edges, to_networkx
 
@@ -52,3 +54,27 @@ def test_from_edges_drops_loops_and_duplicates():
     assert net.degree().tolist() == [1, 1, 1, 1]
     g = to_networkx(net, 4)
     assert sorted(g.edges()) == [(0, 1), (2, 3)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 59), st.integers(0, 59)),
+        max_size=400,
+    ),
+    st.lists(st.integers(0, 59), max_size=120),
+)
+def test_from_edges_matches_a_set_oracle(edges, hub):
+    """Rows short (insertion sort) and long (numba's sort, a hub's) alike: sorted, unique, symmetric, no loops."""
+    n = 60
+    edges = edges + [(0, x) for x in hub]
+    src = np.array([a for a, _ in edges], np.int64)
+    dst = np.array([b for _, b in edges], np.int64)
+    net = from_edges(n, src, dst)
+    want = [set() for _ in range(n)]
+    for a, b in edges:
+        if a != b:
+            want[a].add(b)
+            want[b].add(a)
+    for i in range(n):
+        assert net.indices[net.indptr[i] : net.indptr[i + 1]].tolist() == sorted(want[i])

@@ -54,7 +54,11 @@ def threads(n: int | None):
     cores = numba.config.NUMBA_NUM_THREADS
     if n > cores:
         warn(f"threads: {n} asked for, {cores} available: running with {cores}")
-    numba.set_num_threads(max(1, min(n, cores)))
+    wanted = max(1, min(n, cores))
+    if wanted == before:  # already so (every step of a small run): setting it costs some 10 us a call
+        yield
+        return
+    numba.set_num_threads(wanted)
     try:
         yield
     finally:
