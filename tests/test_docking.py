@@ -155,5 +155,36 @@ def test_kernels_called_without_type_dispatch_give_the_dispatchers_results():
         kernel.direct = kernel.dispatcher
     fast.run()
     slow.run()
-    assert fast._interact.direct is not fast._interact.dispatcher
+    assert fast._interact.resolved[1] not in (None, fast._interact.dispatcher)  # one thread: the serial twin's
     pd.testing.assert_frame_equal(fast.timeseries(), slow.timeseries(), check_exact=True)
+
+
+def test_serial_twins_run_on_one_thread_with_the_parallel_kernels_results():
+    from loyaltysim.engine import kernels, listen
+    from loyaltysim.engine.calls import Kernel, serial_twin
+    from loyaltysim.engine.threads import ONE_THREAD_BELOW, threads
+
+    assert kernels.interact_serial.py_func.__qualname__ == "interact_serial"  # cached in a file of its own
+    assert kernels.interact_serial.py_func.__code__ is kernels.interact.py_func.__code__  # the same code
+    assert listen.listen_serial.py_func.__globals__["_spread"] is listen._spread_serial  # calls serial twins
+    assert listen._spread_serial.py_func.__globals__["_movers"] is listen._movers_serial
+    assert listen._spread.py_func.__globals__["_movers"] is listen._movers  # the parallel kernel is untouched
+    plain = lambda x: x  # noqa: E731 - not compiled (as under NUMBA_DISABLE_JIT): its own twin
+    assert serial_twin(plain) is plain
+    calls = []
+    kernel = Kernel(lambda x: calls.append("parallel") or x, lambda x: calls.append("serial") or x)
+    with threads(1):
+        kernel(1)
+    with threads(min(2, numba.config.NUMBA_NUM_THREADS)):
+        kernel(2)
+    assert calls[0] == "serial" and calls[1] == ("parallel" if numba.config.NUMBA_NUM_THREADS > 1 else "serial")
+    # a population big enough to step on two threads: the same series with the parallel kernels and the twins
+    overrides = {"population.size": ONE_THREAD_BELOW, "time.horizon_days": 7 * 6}
+    serial = ls.simulate(SCENARIOS / "baseline.toml", seed=5, overrides=overrides, n_threads=1).timeseries
+    with threads(1):
+        model = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=5, **overrides)
+        for name in ("_interact", "_settle", "_listen_push"):  # the parallel kernels, on one thread
+            kernel = getattr(model, name)
+            kernel._serial = None
+        model.run()
+    pd.testing.assert_frame_equal(serial, model.timeseries(), check_exact=True)
