@@ -42,6 +42,7 @@ from numba import njit, prange
 
 import loyaltysim
 from loyaltysim.engine import kernels, listen
+from loyaltysim.engine.calls import SERIAL_SUFFIX
 from loyaltysim.engine.model import LoyaltyModel
 from loyaltysim.engine.network import build_network
 from loyaltysim.engine.rng import Purpose, draw_keys
@@ -139,11 +140,19 @@ def readable(cfg: dict) -> dict:
 
 
 def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
-    """Seconds of each phase of step ``t``, calling the kernels as `LoyaltyModel.step` does."""
+    """Seconds of each phase of step ``t``, calling the kernels as `LoyaltyModel.step` does.
+
+    On one thread, the kernels' serial twins (`loyaltysim.engine.calls.serial_twin`), as the model calls them.
+    """
     plan, p, st, net = model.plan, model.plan.params, model.state, model.network
+    one = numba.get_num_threads() == 1
+    interact = kernels.interact_serial if one else kernels.interact
+    spread = listen._spread_serial if one else listen._spread
+    hear = listen._hear_serial if one else listen._hear
+    settle = kernels.settle_serial if one else kernels.settle
     keys = draw_keys(model.seed, t)
     clock = [time.perf_counter()]
-    kernels.interact(
+    interact(
         st,
         keys,
         model.trait_key,
@@ -156,7 +165,7 @@ def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
         model.diary,
     )
     clock.append(time.perf_counter())
-    listen._spread(
+    spread(
         st,
         net.indptr,
         net.indices,
@@ -166,9 +175,9 @@ def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
         numba.get_num_threads(),
     )
     clock.append(time.perf_counter())
-    listen._hear(st, net.indptr, p)
+    hear(st, net.indptr, p)
     clock.append(time.perf_counter())
-    kernels.settle(
+    settle(
         st,
         keys,
         model.trait_key,
@@ -244,11 +253,15 @@ print(int(hwm[0].split()[1]) * 1024 if hwm else resource.getrusage(resource.RUSA
 KERNEL_CALLS = (
     (kernels, "init_population"),
     (kernels, "interact"),
+    (kernels, "interact_serial"),
     (kernels, "settle"),
+    (kernels, "settle_serial"),
     (listen, "listen"),
+    (listen, "listen_serial"),
     (listen, "listen_mean_field"),
 )
-"""The compiled kernels a run calls (module, name): what a small run's time is split against."""
+"""The compiled kernels a run calls (module, name): what a small run's time is split against (a serial twin,
+`loyaltysim.engine.calls.serial_twin`, counts as its kernel)."""
 
 
 def small_runs(cfg: dict) -> list[dict]:
@@ -268,7 +281,7 @@ def small_runs(cfg: dict) -> list[dict]:
             spent: dict[str, float] = {}
             saved = [(mod, name, getattr(mod, name)) for mod, name in KERNEL_CALLS]
             for mod, name, fn in saved:
-                setattr(mod, name, _timed(fn, name, spent))
+                setattr(mod, name, _timed(fn, name.removesuffix(SERIAL_SUFFIX), spent))
             try:
                 wall = []
                 for seed in range(cfg["small_runs"]):
