@@ -41,7 +41,7 @@ import numpy as np
 from numba import njit, prange
 
 import loyaltysim
-from loyaltysim.engine import kernels, listen
+from loyaltysim.engine import kernels, listen, twins
 from loyaltysim.engine.calls import SERIAL_SUFFIX
 from loyaltysim.engine.model import LoyaltyModel
 from loyaltysim.engine.network import build_network
@@ -142,14 +142,14 @@ def readable(cfg: dict) -> dict:
 def phase_times(model: LoyaltyModel, t: int) -> dict[str, float]:
     """Seconds of each phase of step ``t``, calling the kernels as `LoyaltyModel.step` does.
 
-    On one thread, the kernels' serial twins (`loyaltysim.engine.calls.serial_twin`), as the model calls them.
+    On one thread, the kernels' serial twins (`loyaltysim.engine.twins`), as the model calls them.
     """
     plan, p, st, net = model.plan, model.plan.params, model.state, model.network
     one = numba.get_num_threads() == 1
-    interact = kernels.interact_serial if one else kernels.interact
-    spread = listen._spread_serial if one else listen._spread
-    hear = listen._hear_serial if one else listen._hear
-    settle = kernels.settle_serial if one else kernels.settle
+    interact = twins.interact_serial if one else kernels.interact
+    spread = twins.spread_serial if one else listen._spread
+    hear = twins.hear_serial if one else listen._hear
+    settle = twins.settle_serial if one else kernels.settle
     keys = draw_keys(model.seed, t)
     clock = [time.perf_counter()]
     interact(
@@ -253,15 +253,15 @@ print(int(hwm[0].split()[1]) * 1024 if hwm else resource.getrusage(resource.RUSA
 KERNEL_CALLS = (
     (kernels, "init_population"),
     (kernels, "interact"),
-    (kernels, "interact_serial"),
+    (twins, "interact_serial"),
     (kernels, "settle"),
-    (kernels, "settle_serial"),
+    (twins, "settle_serial"),
     (listen, "listen"),
-    (listen, "listen_serial"),
+    (twins, "listen_serial"),
     (listen, "listen_mean_field"),
 )
 """The compiled kernels a run calls (module, name): what a small run's time is split against (a serial twin,
-`loyaltysim.engine.calls.serial_twin`, counts as its kernel)."""
+`loyaltysim.engine.twins`, counts as its kernel)."""
 
 
 def small_runs(cfg: dict) -> list[dict]:

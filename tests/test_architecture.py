@@ -117,8 +117,7 @@ def test_package_docstrings_name_the_flow_and_what_they_may_import(package):
 
 
 def test_kernel_modules_do_not_load_the_declarations_even_indirectly():
-    """The compiled modules reach only numpy, numba and the engine's bottom (calls, layout, prefetch, rng, rules,
-    state)."""
+    """The compiled modules reach only numpy, numba and the engine's bottom (layout, prefetch, rng, rules, state)."""
     known = modules()
     for name in KERNEL_MODULES:
         todo, seen = [f"loyaltysim.{name.removesuffix('.py').replace('/', '.')}"], set()
@@ -129,8 +128,7 @@ def test_kernel_modules_do_not_load_the_declarations_even_indirectly():
             seen.add(module)
             todo.extend(imports(known[module], top_level_only=True))
         pure = {"loyaltysim", "loyaltysim.engine", "loyaltysim.vocabulary"} | {
-            f"loyaltysim.engine.{m}"
-            for m in ("calls", "kernels", "listen", "layout", "prefetch", "rng", "rules", "state")
+            f"loyaltysim.engine.{m}" for m in ("kernels", "listen", "layout", "prefetch", "rng", "rules", "state")
         }
         assert seen <= pure, f"{name} reaches {sorted(seen - pure)}"
 

@@ -126,12 +126,16 @@ def test_small_populations_step_on_one_thread_and_give_the_thread_count_back():
         assert numba.get_num_threads() == 2
         with step_threads(ONE_THREAD_BELOW):
             assert numba.get_num_threads() == 2
+        with threads(2):  # already so: nothing set, but a change inside is still undone
+            numba.set_num_threads(1)
+        assert numba.get_num_threads() == 2
         model = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=3, **SMALL)
         model.step()
         assert numba.get_num_threads() == 2  # restored after the step
 
 
 def test_kernels_called_without_type_dispatch_give_the_dispatchers_results():
+    from loyaltysim.engine import twins
     from loyaltysim.engine.calls import Kernel
     from loyaltysim.engine.listen import count_signals
 
@@ -150,24 +154,27 @@ def test_kernels_called_without_type_dispatch_give_the_dispatchers_results():
     assert plain(1) == 2 and plain(2) == 3
     fast = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=2, **SMALL)
     slow = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=2, **SMALL)
-    for name in ("_interact", "_settle", "_listen_push"):  # every call through numba's dispatcher
-        kernel = getattr(slow, name)
-        kernel.direct = kernel.dispatcher
+    for name in ("_interact", "_settle", "_listen_push"):  # every call through numba's dispatchers
+        for resolved in (getattr(slow, name)._parallel, getattr(slow, name)._serial):
+            resolved.direct = resolved.dispatcher
     fast.run()
     slow.run()
-    assert fast._interact.resolved[1] not in (None, fast._interact.dispatcher)  # one thread: the serial twin's
+    twin = fast._interact.resolved[1]  # one thread: the serial twin's compiled version, not its dispatcher
+    assert twin is not None and twin is not twins.interact_serial
     pd.testing.assert_frame_equal(fast.timeseries(), slow.timeseries(), check_exact=True)
 
 
 def test_serial_twins_run_on_one_thread_with_the_parallel_kernels_results():
-    from loyaltysim.engine import kernels, listen
+    from loyaltysim.engine import kernels, listen, twins
     from loyaltysim.engine.calls import Kernel, serial_twin
-    from loyaltysim.engine.threads import ONE_THREAD_BELOW, threads
+    from loyaltysim.engine.threads import threads
 
-    assert kernels.interact_serial.py_func.__qualname__ == "interact_serial"  # cached in a file of its own
-    assert kernels.interact_serial.py_func.__code__ is kernels.interact.py_func.__code__  # the same code
-    assert listen.listen_serial.py_func.__globals__["_spread"] is listen._spread_serial  # calls serial twins
-    assert listen._spread_serial.py_func.__globals__["_movers"] is listen._movers_serial
+    assert twins.interact_serial.py_func.__qualname__ == "interact_serial"  # cached in a file of its own
+    assert twins.interact_serial.py_func.__code__ is kernels.interact.py_func.__code__  # the same code
+    assert "parallel" not in twins.interact_serial.targetoptions and kernels.interact.targetoptions["parallel"]
+    assert twins.listen_serial.py_func.__globals__["_spread"] is twins.spread_serial  # calls the serial twins
+    assert twins.listen_serial.py_func.__globals__["_hear"] is twins.hear_serial
+    assert twins.spread_serial.py_func.__globals__["_movers"] is twins.movers_serial
     assert listen._spread.py_func.__globals__["_movers"] is listen._movers  # the parallel kernel is untouched
     plain = lambda x: x  # noqa: E731 - not compiled (as under NUMBA_DISABLE_JIT): its own twin
     assert serial_twin(plain) is plain
@@ -178,13 +185,14 @@ def test_serial_twins_run_on_one_thread_with_the_parallel_kernels_results():
     with threads(min(2, numba.config.NUMBA_NUM_THREADS)):
         kernel(2)
     assert calls[0] == "serial" and calls[1] == ("parallel" if numba.config.NUMBA_NUM_THREADS > 1 else "serial")
-    # a population big enough to step on two threads: the same series with the parallel kernels and the twins
-    overrides = {"population.size": ONE_THREAD_BELOW, "time.horizon_days": 7 * 6}
+    # two tally chunks, on one thread: the twins (as a model runs them) and the parallel kernels give the same series
+    overrides = {"population.size": 20_000, "time.horizon_days": 7 * 6}
     serial = ls.simulate(SCENARIOS / "baseline.toml", seed=5, overrides=overrides, n_threads=1).timeseries
     with threads(1):
         model = ls.LoyaltyModel(SCENARIOS / "baseline.toml", rng=5, **overrides)
-        for name in ("_interact", "_settle", "_listen_push"):  # the parallel kernels, on one thread
-            kernel = getattr(model, name)
-            kernel._serial = None
+        model._interact = Kernel(kernels.interact)  # no twins: the parallel kernels, on one thread
+        model._settle = Kernel(kernels.settle)
+        model._listen_push = Kernel(listen.listen)
         model.run()
+        assert model._interact.resolved[0] is not None  # the parallel kernel ran
     pd.testing.assert_frame_equal(serial, model.timeseries(), check_exact=True)

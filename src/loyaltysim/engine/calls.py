@@ -9,7 +9,8 @@ A parallel kernel run on one thread still pays for its parallel loops (starting 
 compiled for it): about 3 microseconds a loop and, at 10,000 customers, some 8 % of the kernel
 (`benchmarks/run.py`'s ``small_runs``). `serial_twin` compiles the same function without parallel loops, and a
 `Kernel` given one calls it whenever numba runs on one thread: small populations (`engine.threads.step_threads`),
-sweeps and calibrations. The kernels' parts and sums do not depend on threads, so the results are the same.
+sweeps and calibrations. The twins of the phase kernels are declared in `loyaltysim.engine.twins`. The kernels'
+parts and sums do not depend on threads, so the results are the same.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import numba
 
-__all__ = ["Kernel", "serial_twin"]
+__all__ = ["SERIAL_SUFFIX", "Kernel", "serial_twin"]
 
 SERIAL_SUFFIX = "_serial"
 """Added to a kernel's name for its serial twin: the twin is cached in its own file, not over the parallel one's."""
@@ -28,11 +29,24 @@ SERIAL_SUFFIX = "_serial"
 def serial_twin(dispatcher: Any, **calls: Any) -> Any:
     """The function behind a parallel ``@njit`` kernel, compiled (and cached) without parallel loops.
 
-    ``prange`` runs as ``range``; helper functions are the same, except the kernels named in ``calls``, which the
-    twin calls instead (the serial twins of the parallel kernels it calls, e.g. ``_movers=_movers_serial``). numba's
-    cache names a file by the function's qualified name and does not tell compile options apart, so the twin is a
-    copy of the function under the name ``<name>_serial``. Without numba compilation (``NUMBA_DISABLE_JIT``) the
-    function itself.
+    ``prange`` runs as ``range``; every other compile option is the kernel's, and helper functions are the same,
+    except the kernels named in ``calls``, which the twin calls instead.
+
+    Parameters
+    ----------
+    dispatcher
+        A kernel compiled by ``numba.njit(parallel=True, cache=True)``.
+    **calls
+        Names the kernel calls, mapped to what the twin calls instead: the serial twins of the parallel kernels it
+        calls (``_movers=movers_serial``). With them, the twin sees its module's names as they are when it is made
+        (a copy), so make it after everything it calls; without them, the module's names themselves.
+
+    Returns
+    -------
+    numba dispatcher
+        The twin, compiled at its first call and cached as ``<name>_serial`` (numba's cache names a file by the
+        function's qualified name and does not tell compile options apart, so the twin may not share the kernel's
+        name; make one twin per kernel). Without numba compilation (``NUMBA_DISABLE_JIT``) the function itself.
     """
     py_func = getattr(dispatcher, "py_func", None)
     if py_func is None:
@@ -44,7 +58,8 @@ def serial_twin(dispatcher: Any, **calls: Any) -> Any:
     twin.__qualname__ = py_func.__qualname__ + SERIAL_SUFFIX
     twin.__doc__ = py_func.__doc__
     twin.__annotations__ = dict(py_func.__annotations__)
-    return numba.njit(cache=True)(twin)
+    options = {k: v for k, v in getattr(dispatcher, "targetoptions", {}).items() if k not in ("parallel", "nopython")}
+    return numba.njit(cache=True, **options)(twin)
 
 
 class _Resolved:
@@ -96,12 +111,6 @@ class Kernel:
     def direct(self) -> Any:
         """What a call on several threads runs: the resolved compiled version (None before the first call)."""
         return self._parallel.direct
-
-    @direct.setter
-    def direct(self, value: Any) -> None:
-        self._parallel.direct = value
-        if self._serial is not None:
-            self._serial.direct = value
 
     @property
     def resolved(self) -> tuple[Any, Any]:

@@ -1,14 +1,13 @@
 """Array kernels of phases 1, 3 and 4 (and the initial population): one phase over all customers, in parallel.
 
 Phase 2, word of mouth, is in `loyaltysim.engine.listen`. Kernels import only numpy, numba, the layout, the state,
-the rng, the scalar rules and `loyaltysim.engine.calls` (for their serial twins); they take the state arrays, a few
-tables and the rule parameters, loop over customers, call the rules and store what they return, in place (the
-interact, transition and tally kernels return their per-chunk counts and sums). A customer's fixed traits (stage
-thresholds, effort tolerance, willingness to pay) are drawn again whenever they are needed from the customer's own
-key (``trait_key``), so they take no memory. All randomness comes from `loyaltysim.engine.rng` keyed by (seed,
-step, customer, purpose), so the thread count never changes a result. The module is kept whole, a little over 400
-lines: every phase's loop side by side, with the two small kernels the survey asks (`answers`, `willingness`)
-beside the tally whose answer rule they share.
+the rng and the scalar rules; they take the state arrays, a few tables and the rule parameters, loop over
+customers, call the rules and store what they return, in place (the interact, transition and tally kernels return
+their per-chunk counts and sums). A customer's fixed traits (stage thresholds, effort tolerance, willingness to pay)
+are drawn again whenever they are needed from the customer's own key (``trait_key``), so they take no memory.
+All randomness comes from `loyaltysim.engine.rng` keyed by (seed, step, customer, purpose), so the thread count
+never changes a result. The module is kept whole, a little over 400 lines: every phase's loop side by side, with
+the two small kernels the survey asks (`answers`, `willingness`) beside the tally whose answer rule they share.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import numpy as np
 from numba import njit, prange
 
 from loyaltysim.engine import rules as r
-from loyaltysim.engine.calls import serial_twin
 from loyaltysim.engine.layout import (
     ACTIVE,
     ADOPTED,
@@ -47,17 +45,7 @@ from loyaltysim.engine.state import TALLY_CHUNK, CustomerState, n_chunks
 if TYPE_CHECKING:
     from loyaltysim.engine.params import RuleParams
 
-__all__ = [
-    "answers",
-    "init_population",
-    "interact",
-    "interact_serial",
-    "settle",
-    "settle_serial",
-    "tally",
-    "transition",
-    "willingness",
-]
+__all__ = ["answers", "init_population", "interact", "settle", "tally", "transition", "willingness"]
 
 AHEAD = 32
 """How many people ahead a kernel asks for the scattered memory it will need (`loyaltysim.engine.prefetch`)."""
@@ -577,9 +565,3 @@ def settle(
         lost[c] = _transition_chunk(st, lo, hi, keys, trait_key, marketing, price, caps, p)
         _tally_chunk(st, lo, hi, n_personas, answer_key, scale_key, weights, p, counts[c], sums[c])
     return lost, counts, sums
-
-
-interact_serial = serial_twin(interact)
-"""`interact` compiled without parallel loops, for steps on one thread (`loyaltysim.engine.calls`)."""
-settle_serial = serial_twin(settle)
-"""`settle` compiled without parallel loops, for steps on one thread (`loyaltysim.engine.calls`)."""

@@ -4,7 +4,7 @@ Each person counts neighbours who are customers and hears the stories speaking n
 ``told`` good (bad) stories this step, Binomial(told, reach) reach each listener, drawn from the key (step,
 listener, speaker). The result is that of pulling from every
 neighbour (as the readable agents do), computed by pushing from the few who changed or spoke. Imports only numpy,
-numba, the layout, the rng, the rules and `loyaltysim.engine.calls` (for the serial twins).
+numba, the layout, the rng and the rules.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import numpy as np
 from numba import njit, prange
 
 from loyaltysim.engine import rules as r
-from loyaltysim.engine.calls import serial_twin
 from loyaltysim.engine.layout import ACTIVE, CHURNED, COUNTED, SPOKE_NEGATIVE, SPOKE_POSITIVE
 from loyaltysim.engine.prefetch import prefetch
 from loyaltysim.engine.rng import Purpose, draw_at
@@ -24,15 +23,7 @@ from loyaltysim.engine.state import CustomerState
 if TYPE_CHECKING:
     from loyaltysim.engine.params import RuleParams
 
-__all__ = [
-    "MAX_DEGREE",
-    "count_signals",
-    "listen",
-    "listen_mean_field",
-    "listen_serial",
-    "stories_along",
-    "tellings",
-]
+__all__ = ["MAX_DEGREE", "count_signals", "listen", "listen_mean_field", "stories_along", "tellings"]
 
 AHEAD = 4
 """How many movers ahead `_spread` prefetches a mover's neighbours (its row of the network twice as far ahead)."""
@@ -219,13 +210,6 @@ def listen(
     """
     _spread(st, indptr, indices, keys[Purpose.TELL], keys[Purpose.TELL_NEGATIVE], p, parts)
     return _hear(st, indptr, p)
-
-
-_movers_serial = serial_twin(_movers)
-_spread_serial = serial_twin(_spread, _movers=_movers_serial)
-_hear_serial = serial_twin(_hear)
-listen_serial = serial_twin(listen, _spread=_spread_serial, _hear=_hear_serial)
-"""`listen` compiled without parallel loops, for steps on one thread (`loyaltysim.engine.calls`)."""
 
 
 @njit(cache=True)

@@ -17,7 +17,7 @@ import mesa
 import numba
 import numpy as np
 
-from loyaltysim.engine import kernels, listen
+from loyaltysim.engine import kernels, listen, twins
 from loyaltysim.engine.agents import populate
 from loyaltysim.engine.calls import Kernel
 from loyaltysim.engine.layout import COLUMNS, Diary
@@ -136,9 +136,9 @@ class LoyaltyModel(mesa.Model):
         self.keys: np.ndarray | None = None  # this step's stream keys, set by step()
         # each kernel's compiled version resolved at its first call (`engine.calls`): no type dispatch per step
         # (and, when numba has one thread, its serial twin: no parallel loops to start)
-        self._interact = Kernel(kernels.interact, kernels.interact_serial)
-        self._settle = Kernel(kernels.settle, kernels.settle_serial)
-        self._listen_push = Kernel(listen.listen, listen.listen_serial)
+        self._interact = Kernel(kernels.interact, twins.interact_serial)
+        self._settle = Kernel(kernels.settle, twins.settle_serial)
+        self._listen_push = Kernel(listen.listen, twins.listen_serial)
         self.scale_key = np.uint64(stream_key(self.seed, -1, Purpose.INIT_SCALE_USE))  # each customer's NPS scale use
         self.trait_key = np.uint64(stream_key(self.seed, -1, Purpose.INIT_TRAITS))  # thresholds, tolerance, WTP
         self.signal_counts = (0, 0, 0)  # customers and stories of this step (reference engine, complete network)

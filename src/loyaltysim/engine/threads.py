@@ -55,11 +55,10 @@ def threads(n: int | None):
     if n > cores:
         warn(f"threads: {n} asked for, {cores} available: running with {cores}")
     wanted = max(1, min(n, cores))
-    if wanted == before:  # already so (every step of a small run): setting it costs some 10 us a call
-        yield
-        return
-    numba.set_num_threads(wanted)
+    if wanted != before:  # already so at every step of a small run: setting it costs some 10 us a call
+        numba.set_num_threads(wanted)
     try:
         yield
     finally:
-        numba.set_num_threads(before)
+        if numba.get_num_threads() != before:
+            numba.set_num_threads(before)
