@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from loyaltysim.engine.network import build_network, from_edges, to_networkx
@@ -64,6 +64,8 @@ def test_from_edges_drops_loops_and_duplicates():
     ),
     st.lists(st.integers(0, 59), max_size=120),
 )
+@example(edges=[(5, 4), (4, 5), (3, 3)], hub=[*range(59, 0, -1), 7, 7])  # a hub row of 59 > SHORT_ROW
+@example(edges=[(1, x) for x in range(33, 0, -1)] + [(0, x) for x in range(34, 1, -1)], hub=[])  # rows of 32, 33
 def test_from_edges_matches_a_set_oracle(edges, hub):
     """Rows short (insertion sort) and long (numba's sort, a hub's) alike: sorted, unique, symmetric, no loops."""
     n = 60
