@@ -64,7 +64,7 @@ def render_costs(steps: int = 52) -> dict[str, float]:
     """
     import io
 
-    from loyaltysim.teach.charts import chart_options
+    from loyaltysim.teach.charts import options_json
     from loyaltysim.teach.classroom import Classroom
     from loyaltysim.teach.figures import charts_figure, flash_paths, pyramid_html, servqual_html, spectrum_bar
 
@@ -76,7 +76,7 @@ def render_costs(steps: int = 52) -> dict[str, float]:
         t0 = time.perf_counter()
         room.step()
         t1 = time.perf_counter()
-        options = json.dumps(chart_options(room.timeseries(), "es", room.horizon, room.ghosts), separators=(",", ":"))
+        options = options_json(room, "es")  # what the page sends at each step, made as the page makes it
         good, bad = flash_paths(room.positions(), room.flashes())
         stages = "".join(map(str, room.history[-1].tolist()))
         room.monitors()

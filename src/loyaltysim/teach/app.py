@@ -21,7 +21,6 @@ import solara
 
 from loyaltysim.teach.cards import Charts, Concepts, Exports, Inspector, Network, Pyramid, Servqual, paragraphs
 from loyaltysim.teach.classroom import Classroom
-from loyaltysim.teach.figures import BAD, GOOD
 from loyaltysim.teach.guide import guide
 from loyaltysim.teach.lessons import LESSON_IDS
 from loyaltysim.teach.levers import levers
@@ -76,13 +75,11 @@ CSS = """
 .lsim-servqual .bar { height:14px; background:#eee; border-radius:3px; position:relative; }
 .lsim-servqual .bar .fill { position:absolute; left:0; top:0; bottom:0; border-radius:3px; }
 .lsim-servqual .sq-gap { font-size:0.9em; margin-top:4px; }
-.lsim-servqual .sq-gap.neg b { color:BAD; }
-.lsim-servqual .sq-gap.pos b { color:GOOD; }
 .lsim-flash-note { font-size:0.8em; color:#555; }
 .lsim-echarts { display:grid; grid-template-columns:repeat(3, minmax(0, 1fr)); gap:4px; }
 .lsim-runs td:first-child, .lsim-runs th:first-child { text-align:left; }
-""".replace("GOOD", GOOD).replace("BAD", BAD)
-"""The page's style; the gap's colours are the word of mouth's (`loyaltysim.teach.figures`)."""
+"""
+"""The page's style."""
 
 
 def _start_lang() -> str:

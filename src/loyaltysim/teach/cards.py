@@ -8,14 +8,13 @@ step renders them (and the step counter) and nothing else of the page; `Exports`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from html import escape
 
 import solara
 
 from loyaltysim.teach.assets import ECHARTS_VERSION
-from loyaltysim.teach.charts import CHARTS, DECIMALS, chart_options
+from loyaltysim.teach.charts import CHARTS, DECIMALS, options_json
 from loyaltysim.teach.classroom import MONITORS, Classroom
 from loyaltysim.teach.export import export_bytes
 from loyaltysim.teach.figures import (
@@ -151,7 +150,7 @@ def Charts(room: Classroom, lang: str, tick: solara.Reactive[int]) -> None:  # n
     """The live numbers, then the six charts drawn in the browser, with earlier runs; the runs' end values."""
     now_tick = tick.value  # reading it subscribes this card to the room's changes
     options = solara.use_memo(
-        lambda: json.dumps(chart_options(room.timeseries(), lang, room.horizon, room.ghosts), separators=(",", ":")),
+        lambda: options_json(room, lang),
         dependencies=[now_tick, lang],
     )
     now = room.monitors()  # read like every other result: loyaltysim.runs.metrics

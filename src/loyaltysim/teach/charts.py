@@ -8,6 +8,7 @@ Colours come from `loyaltysim.runs.figures`, so the page, the exports and the re
 
 from __future__ import annotations
 
+import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +20,9 @@ from loyaltysim.teach.translations import t
 if TYPE_CHECKING:
     import pandas as pd
 
-    from loyaltysim.teach.classroom import Ghost
+    from loyaltysim.teach.classroom import Classroom, Ghost
 
-__all__ = ["CHARTS", "DECIMALS", "chart_options"]
+__all__ = ["CHARTS", "DECIMALS", "chart_options", "options_json"]
 
 CHARTS = ("stages", "active", "wom", "money", "nps", "ces")
 """The charts in page order (two rows of three): what the class watches, then money, NPS and effort."""
@@ -62,8 +63,16 @@ def _ghost_lines(ghosts: list[Ghost], lang: str, columns: dict[str, str], first:
         label = ghost_label(ghost, lang)
         for column, suffix in columns.items():
             name = f"{label} ({suffix})" if len(columns) > 1 else label
-            out.append(_line(name, _points(ghost.timeseries, column, first), ghost_colour(i), 1.2, dashed=True))
+            out.append(_line(name, _ghost_points(ghost, column, first), ghost_colour(i), 1.2, dashed=True))
     return out
+
+
+def _ghost_points(ghost: Ghost, column: str, first: int) -> list[float | None]:
+    """`_points` of a kept run, made once (the charts are redrawn at every step, the kept runs never change)."""
+    key = ("points", column, first)
+    if key not in ghost.drawn:
+        ghost.drawn[key] = _points(ghost.timeseries, column, first)
+    return ghost.drawn[key]
 
 
 def _frame(
@@ -169,3 +178,8 @@ def chart_options(
             max=7,
         ),
     }
+
+
+def options_json(room: Classroom, lang: str) -> str:
+    """The room's `chart_options` as the compact JSON the page sends to the browser at every step."""
+    return json.dumps(chart_options(room.timeseries(), lang, room.horizon, room.ghosts), separators=(",", ":"))

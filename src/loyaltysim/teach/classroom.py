@@ -6,13 +6,13 @@ Plain Python (no Solara), so it is tested and exported without a browser; the ap
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from loyaltysim.engine.layout import CUSTOMER_STAGES, STATE_NAMES, Diary
+from loyaltysim.engine.layout import AT_RISK, STATE_NAMES, TOP_STAGE, Diary
 from loyaltysim.engine.listen import tellings
 from loyaltysim.engine.model import LoyaltyModel
 from loyaltysim.runs.metrics import run_metrics
@@ -24,8 +24,6 @@ __all__ = ["GHOSTS", "MONITORS", "Classroom", "Ghost", "layout"]
 GHOSTS = 5
 """Earlier runs a Reset keeps for comparison (the oldest goes first)."""
 
-CUSTOMER_CODES = np.array([STATE_NAMES.index(k) for k in ("at_risk", *CUSTOMER_STAGES)])
-"""Stage codes of customers (at risk included)."""
 MONITORS = ("active", "churned", "retention", "nps", "ces", "wom_positive", "wom_negative", "profit")
 """The live numbers the page shows, metrics of `loyaltysim.runs.metrics.METRICS` at the current step."""
 
@@ -45,12 +43,15 @@ class Ghost:
         Its outputs, one row per step it ran.
     end : dict of str to float
         The `MONITORS` at its last step.
+    drawn : dict
+        What the charts made of it, kept there: a kept run never changes (`loyaltysim.teach.charts`).
     """
 
     number: int
     changes: tuple[tuple[str, float, float], ...]
     timeseries: pd.DataFrame
     end: dict[str, float]
+    drawn: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 class Classroom:
@@ -88,12 +89,9 @@ class Classroom:
         self.seed = seed
         self.selected: int | None = None
         self.lock = threading.RLock()
-        self._ts: pd.DataFrame | None = None  # `timeseries` of (`_ts_for`, steps), made once per step
-        self._ts_for: tuple[LoyaltyModel | None, int] = (None, -1)
-        self._positions: np.ndarray | None = None  # `positions` of the network of `_drawn_for`
-        self._drawn_for: LoyaltyModel | None = None
-        self._entry_rows: np.ndarray | None = None  # `_rows` of the network of `_rows_for`
-        self._rows_for: LoyaltyModel | None = None
+        self._ts: pd.DataFrame | None = None  # `timeseries`, made once per step (cleared by `step` and `reset`)
+        self._positions: np.ndarray | None = None  # `positions`, made once per run (cleared by `reset`)
+        self._entry_rows: np.ndarray | None = None  # `_rows`, made once per run (cleared by `reset`)
         self.load(lesson)
 
     def load(self, lesson: str) -> None:
@@ -124,6 +122,7 @@ class Classroom:
                 self.ghosts = [*self.ghosts, ghost][-GHOSTS:]
             scenario = lesson_scenario(self.lesson).with_overrides(self.levers)
             self.model = LoyaltyModel(scenario, rng=self.seed, diary=True)  # the diary feeds `pyramid`
+            self._ts = self._positions = self._entry_rows = None
             self.history = [self.model.state.stage.copy()]
             self.told = self._told()
             self.number += 1
@@ -185,6 +184,7 @@ class Classroom:
             if self.finished:
                 return False
             self.model.step()
+            self._ts = None
             self.history.append(self.model.state.stage.copy())
             self.told = self._told()
             return True
@@ -224,6 +224,7 @@ class Classroom:
         d = m.diary[:, i] if self.steps else np.zeros(len(Diary))
         uses = float(d[Diary.USES])
         neighbours = net.indices[net.indptr[i] : net.indptr[i + 1]]
+        around = self.history[-1][neighbours]  # the neighbours' stage codes now
         into = net.indices == i
         return {
             "id": i,
@@ -242,7 +243,7 @@ class Classroom:
             "heard_good": int(self.told[0][into].sum()),
             "heard_bad": int(self.told[1][into].sum()),
             "neighbours": len(neighbours),
-            "customer_neighbours": int(np.isin(self.history[-1][neighbours], CUSTOMER_CODES).sum()),
+            "customer_neighbours": int(((around >= AT_RISK) & (around <= TOP_STAGE)).sum()),
         }
 
     def run(self, steps: int) -> None:
@@ -278,9 +279,8 @@ class Classroom:
 
     def timeseries(self) -> pd.DataFrame:
         """The current run's outputs, one row per step taken (made once per step: the page reads them often)."""
-        model, steps = self._ts_for
-        if model is not self.model or steps != self.steps:
-            self._ts, self._ts_for = self.model.timeseries(), (self.model, self.steps)
+        if self._ts is None:
+            self._ts = self.model.timeseries()
         return self._ts
 
     def metrics(self) -> dict[str, float]:
@@ -289,9 +289,8 @@ class Classroom:
 
     def positions(self) -> np.ndarray:
         """Drawing position of every person, ``(n, 2)`` in ``[0, 1]``, fixed for the network of this run."""
-        if self._drawn_for is not self.model:  # once per run: the page asks at every step
+        if self._positions is None:  # once per run: the page asks at every step
             self._positions = layout(self.edges(), self.model.params.population.size, self.seed)
-            self._drawn_for = self.model
         return self._positions
 
     def edges(self) -> np.ndarray:
@@ -302,9 +301,9 @@ class Classroom:
 
     def _rows(self) -> np.ndarray:
         """The row (the speaker) of every entry of the network's ``indices``, made once per run."""
-        if self._rows_for is not self.model:
+        if self._entry_rows is None:
             indptr = self.model.network.indptr
-            self._entry_rows, self._rows_for = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr)), self.model
+            self._entry_rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
         return self._entry_rows
 
 

@@ -128,7 +128,8 @@ def servqual_html(gap: dict[str, float], lang: str) -> str:
     )
     sign = "" if gap["gap"] != gap["gap"] else ("neg" if gap["gap"] < 0 else "pos")
     value = number(lang, gap["gap"], 2, sign=True)
-    return f'{rows}<div class="sq-gap {sign}" data-sq="gap">{t(lang, "sq.gap")}: <b>{value}</b></div>'
+    colour = f' style="color:{BAD if sign == "neg" else GOOD}"' if sign else ""  # the word of mouth's colours
+    return f'{rows}<div class="sq-gap {sign}" data-sq="gap">{t(lang, "sq.gap")}: <b{colour}>{value}</b></div>'
 
 
 def network_svg(
@@ -168,9 +169,8 @@ def network_svg(
 
 def customer_html(info: dict, lang: str) -> str:
     """One person's card (`Classroom.customer`): stage now and week by week, loyalty, expectation, their week."""
-    cols = dict(zip(STATE_NAMES, colours(), strict=True))
     strip = "".join(
-        f'<span class="wk" title="{t(lang, "week")} {w}: {t(lang, k)}" style="background:{cols[k]}"></span>'
+        f'<span class="wk" title="{t(lang, "week")} {w}: {t(lang, k)}" style="background:{STAGE_COLOURS[k]}"></span>'
         for w, k in enumerate(info["stages"])
     )
     expects = float(np.mean(list(info["expectation"].values())))
@@ -195,7 +195,7 @@ def customer_html(info: dict, lang: str) -> str:
     return (
         f'<div class="lsim-person" data-id="{info["id"]}"><b>{t(lang, "insp.person", i=info["id"])}</b> · '
         f'{t(lang, "insp.now")}: <span class="lsim-person-stage" data-stage="{now}">'
-        f'<span class="swatch" style="background:{cols[now]}"></span>{t(lang, now)}</span>'
+        f'<span class="swatch" style="background:{STAGE_COLOURS[now]}"></span>{t(lang, now)}</span>'
         f'<div class="k">{t(lang, "insp.history")}</div><div class="lsim-person-strip">{strip}</div>'
         f"<table>{table}</table><div class='k'>{t(lang, 'insp.week')}</div><table>{week}</table>"
         + "".join(f'<div class="line">{x}</div>' for x in lines)

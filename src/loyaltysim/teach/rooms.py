@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -48,7 +47,7 @@ _sweeper: threading.Thread | None = None
 
 
 def _keep() -> float:
-    return keep_seconds(os.environ) if "LOYALTYSIM_TEACH_KEEP_SECONDS" in os.environ else KEEP_SECONDS
+    return keep_seconds()  # read at each use: a server's environment may set it after import
 
 
 def _drop_expired(now: float) -> int:

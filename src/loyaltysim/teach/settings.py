@@ -28,12 +28,7 @@ def kernel_cull(environ: Mapping[str, str] = os.environ) -> str:
     raw = environ.get("SOLARA_KERNEL_CULL_TIMEOUT")
     if raw is None:
         return KERNEL_CULL
-    number, unit = (raw[:-1], raw[-1]) if raw[-1:] in _UNITS else (raw, "s")
-    try:
-        value = float(number) * _UNITS[unit]
-    except ValueError:
-        value = math.nan
-    if not 0 < value < math.inf:
+    if not 0 < _seconds(raw, units=True) < math.inf:
         raise InputError(
             "environment",
             "SOLARA_KERNEL_CULL_TIMEOUT",
@@ -48,10 +43,16 @@ def keep_seconds(environ: Mapping[str, str] = os.environ) -> float:
     raw = environ.get("LOYALTYSIM_TEACH_KEEP_SECONDS")
     if raw is None:
         return DEFAULT_KEEP_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
+    value = _seconds(raw, units=False)
     if not 0 < value < math.inf:
         raise InputError("environment", "LOYALTYSIM_TEACH_KEEP_SECONDS", repr(raw), "a number of seconds above 0")
     return value
+
+
+def _seconds(raw: str, units: bool) -> float:
+    """``raw`` in seconds: a number (and, with ``units``, maybe d, h, m or s after it); NaN if it is not one."""
+    number, unit = (raw[:-1], raw[-1]) if units and raw[-1:] in _UNITS else (raw, "s")
+    try:
+        return float(number) * _UNITS[unit]
+    except ValueError:
+        return math.nan
